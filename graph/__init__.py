@@ -1,0 +1,1 @@
+"""Neo4j access: settings, driver, schema, the writer, the local server and every Cypher query."""

@@ -1,0 +1,45 @@
+"""The driver factory and the errors that say which server could not be reached."""
+
+from __future__ import annotations
+
+from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from covgraph.errors import CatalogUnavailable, ConfigError
+from graph.settings import Neo4jSettings, neo4j_settings
+
+
+def make_driver(settings: Neo4jSettings | None = None) -> Driver:
+    """A driver for the configured server; nothing is contacted until it is used."""
+    settings = settings or neo4j_settings()
+    try:
+        return GraphDatabase.driver(
+            settings.uri,
+            auth=settings.auth,
+            connection_timeout=5.0,
+            connection_acquisition_timeout=10.0,
+            max_transaction_retry_time=5.0,
+        )
+    except ValueError as exc:  # the driver rejects malformed URIs with ValueError
+        raise ConfigError(f"NEO4J_URI {settings.uri!r} is not a Neo4j URI: {exc}") from None
+
+
+def connect(settings: Neo4jSettings | None = None) -> Driver:
+    """A driver that has been checked to reach its server; the error names the URI."""
+    settings = settings or neo4j_settings()
+    driver = make_driver(settings)
+    try:
+        driver.verify_connectivity()
+    except AuthError as exc:
+        driver.close()
+        raise CatalogUnavailable(
+            f"Neo4j at {settings.uri} refused the credentials: {exc.message}"
+        ) from None
+    except (ServiceUnavailable, OSError) as exc:
+        driver.close()
+        where = "NEO4J_URI " if settings.external else "the local server "
+        hint = "" if settings.external else " (start it with `covgraph neo4j start`)"
+        raise CatalogUnavailable(
+            f"cannot reach Neo4j at {where}{settings.uri}: {exc}{hint}"
+        ) from None
+    return driver

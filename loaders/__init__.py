@@ -1,0 +1,1 @@
+"""Parsers: source files in, typed records out. Nothing here talks to Neo4j."""

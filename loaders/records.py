@@ -1,0 +1,272 @@
+"""Typed records that cross from the loaders to the graph writer.
+
+Every loader turns files into these frozen records; `graph.writer` is the only consumer that
+turns them into nodes and relationships. The shapes follow the graph model in
+docs/graph-model.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from covgraph.errors import Location
+
+Vendor = Literal["sigma", "elastic", "splunk"]
+VENDORS: tuple[Vendor, ...] = ("sigma", "elastic", "splunk")
+
+#: The canonical operators every vendor's comparison is mapped onto.
+OPERATORS = frozenset(
+    {"eq", "wildcard", "regex_match", "match", "cidr", "exists", "lt", "lte", "gt", "gte"}
+)
+
+#: Field of a keyword (full-text) predicate that names no field: Sigma keyword lists, bare
+#: terms in KQL, Lucene and SPL. Its operator is always ``match``.
+ANY_FIELD = "*"
+
+#: A property value Neo4j can store.
+Scalar = str | int | float | bool
+PropertyValue = Scalar | tuple[str, ...] | tuple[int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Predicate:
+    """One (field, operator, value) check a rule makes, and whether it is an exclusion.
+
+    ``field`` is the canonical (ECS) name, ``value`` the normalised value (lower-cased when the
+    comparison is case-insensitive). ``vendor_field`` and ``raw_value`` keep what the rule wrote.
+    ``negated`` is true when the check sits under an odd number of NOTs.
+    """
+
+    field: str
+    operator: str
+    value: str
+    negated: bool = False
+    vendor_field: str | None = None
+    raw_value: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.operator not in OPERATORS:
+            raise ValueError(f"unknown operator {self.operator!r}")
+
+    @property
+    def key(self) -> str:
+        """The identity of the indicator: one Value node per key."""
+        return value_key(self.field, self.operator, self.value)
+
+
+def value_key(field_name: str, operator: str, value: str) -> str:
+    """Key of a Value node; unambiguous because fields and operators never contain ``|``."""
+    return f"{field_name}|{operator}|{value}"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A catalog event: one (provider or channel, event id), or a log source without ids."""
+
+    id: str
+    name: str
+    provider: str | None = None
+    channel: str | None = None
+    event_id: str | None = None
+    platform: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One detection rule from any vendor, with what it detects, observes and checks."""
+
+    uid: str
+    vendor: Vendor
+    native_id: str
+    title: str
+    path: str
+    collection: str
+    description: str | None = None
+    level: str | None = None
+    status: str | None = None
+    deprecated: bool = False
+    author: str | None = None
+    date: str | None = None
+    modified: str | None = None
+    references: tuple[str, ...] = ()
+    falsepositives: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    rule_type: str | None = None
+    language: str | None = None
+    query: str | None = None
+    techniques: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    predicates: tuple[Predicate, ...] = ()
+    stories: tuple[str, ...] = ()
+    #: Vendor-specific properties written onto the Rule node as they are (risk_score, index,
+    #: maturity, building_block, how_to_implement, logsource_product, ...).
+    extra: Mapping[str, PropertyValue] = field(default_factory=dict)
+    #: "ok", "partial" (some of the detection could not be read), "failed" (none could),
+    #: "no_query" (the rule has nothing to parse, e.g. machine_learning).
+    parse_status: str = "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A named group of rules (Splunk analytic stories)."""
+
+    id: str
+    name: str
+    vendor: Vendor
+    description: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something a loader could not read, or a finding worth telling the user about.
+
+    ``kind`` is a short stable word (``skipped-file``, ``partial-rule``, ``no-predicates``,
+    ``unmapped-field``, ``unknown-macro``, ``unknown-technique``, ...).
+    """
+
+    location: Location
+    reason: str
+    kind: str
+    severity: Literal["error", "warning", "info"] = "error"
+    rule_uid: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """Provenance of one loaded source: the Source node's properties."""
+
+    name: str
+    repository: str | None = None
+    ref: str | None = None
+    commit: str | None = None
+    version: str | None = None
+    root: str | None = None
+    fetched_at: str | None = None
+
+
+@dataclass(slots=True)
+class RuleLoad:
+    """Everything one rule source yields: rules, the events they observe, stories, problems."""
+
+    source: SourceInfo
+    vendor: Vendor
+    rules: list[Rule] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files_seen: int = 0
+    unmapped_fields: Counter[str] = field(default_factory=Counter)
+
+
+# --- ATT&CK -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tactic:
+    id: str
+    name: str
+    shortname: str
+    description: str | None = None
+    url: str | None = None
+    stix_id: str | None = None
+    order: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Technique:
+    id: str
+    name: str
+    description: str | None = None
+    platforms: tuple[str, ...] = ()
+    is_subtechnique: bool = False
+    parent_id: str | None = None
+    tactics: tuple[str, ...] = ()  # tactic ids (TA0003)
+    deprecated: bool = False
+    revoked: bool = False
+    url: str | None = None
+    stix_id: str | None = None
+    data_sources: tuple[str, ...] = ()
+    detection: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DataSource:
+    id: str
+    name: str
+    description: str | None = None
+    platforms: tuple[str, ...] = ()
+    collection_layers: tuple[str, ...] = ()
+    deprecated: bool = False
+    revoked: bool = False
+    url: str | None = None
+    stix_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogSourceRef:
+    """An ATT&CK ``x_mitre_log_sources`` entry: a log source name and its channel."""
+
+    name: str
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataComponent:
+    id: str
+    name: str
+    description: str | None = None
+    data_source_id: str | None = None
+    log_sources: tuple[LogSourceRef, ...] = ()
+    detects: tuple[str, ...] = ()  # technique ids
+    deprecated: bool = False
+    revoked: bool = False
+    url: str | None = None
+    stix_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Analytic:
+    id: str
+    name: str
+    description: str | None = None
+    platforms: tuple[str, ...] = ()
+    data_components: tuple[str, ...] = ()  # component ids
+    log_sources: tuple[LogSourceRef, ...] = ()
+    deprecated: bool = False
+    revoked: bool = False
+    url: str | None = None
+    stix_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionStrategy:
+    id: str
+    name: str
+    description: str | None = None
+    techniques: tuple[str, ...] = ()  # technique ids
+    analytics: tuple[str, ...] = ()  # analytic ids
+    deprecated: bool = False
+    revoked: bool = False
+    url: str | None = None
+    stix_id: str | None = None
+
+
+@dataclass(slots=True)
+class AttackCatalog:
+    """Everything read from one ATT&CK STIX bundle."""
+
+    source: SourceInfo
+    tactics: list[Tactic] = field(default_factory=list)
+    techniques: list[Technique] = field(default_factory=list)
+    data_sources: list[DataSource] = field(default_factory=list)
+    data_components: list[DataComponent] = field(default_factory=list)
+    detection_strategies: list[DetectionStrategy] = field(default_factory=list)
+    analytics: list[Analytic] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
