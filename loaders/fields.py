@@ -1,0 +1,275 @@
+"""Sigma field names to canonical ECS names, read from pySigma's Elasticsearch pipelines.
+
+The table is built once, on first use, from the ``FieldMappingTransformation`` items of the
+pipelines in ``sigma.pipelines.elasticsearch`` together with the log-source conditions of each
+item (the mappings are built inside the pipeline functions, so they are read from the items).
+A lookup prefers the mapping whose conditions match the log source most specifically, then one
+whose pipeline addresses the log source without naming it, then (only when the caller gives no
+log source) any mapping the log source does not contradict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from sigma.pipelines.elasticsearch import pipelines
+from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.transformations import (
+    ChangeLogsourceTransformation,
+    FieldMappingTransformation,
+)
+
+from loaders.predicates import clean_field
+
+# The pipelines read, in order of preference. ecs_windows_old is left out: it maps only EventID
+# and Channel, to pre-ECS names (event_id), which ecs_windows maps to ECS ones. The Corelight
+# and raw Zeek pipelines target Zeek's own names, not ECS; ecs_zeek_beats is the ECS one.
+_PIPELINES = ("ecs_windows", "ecs_macos_esf", "ecs_kubernetes", "ecs_zeek_beats")
+
+# Where pySigma has no pipeline for a log source whose Sigma fields follow another one's
+# taxonomy, read that other log source's mapping. Each entry is (product, category or None for
+# any) -> (product, category or None to keep the rule's, service).
+_BORROWED_LOGSOURCES: dict[tuple[str, str | None], tuple[str, str | None, str | None]] = {
+    # Sigma's Linux process, file and network categories are Sysmon for Linux events, which use
+    # the Windows Sysmon field names (Image, CommandLine, TargetFilename, DestinationIp...).
+    ("linux", "process_creation"): ("windows", None, None),
+    ("linux", "file_event"): ("windows", None, None),
+    ("linux", "file_create"): ("windows", None, None),
+    ("linux", "file_delete"): ("windows", None, None),
+    ("linux", "network_connection"): ("windows", None, None),
+    ("linux", "process_termination"): ("windows", None, None),
+    ("linux", "raw_access_thread"): ("windows", None, None),
+    # Sigma's macOS rules name no service; ecs_macos_esf is written for the Endpoint Security
+    # Framework collector, whose events carry the same Sigma taxonomy.
+    ("macos", None): ("macos", None, "endpointsecurity"),
+}
+
+# Fields no pipeline maps, whose ECS name is fixed by ECS itself and which Elastic's own rules
+# check under that name. Keyed by (product, category, service) like a log-source condition;
+# None matches anything. Kept small on purpose: everything else keeps pySigma's fallback name,
+# which is what Elastic's Sysmon-based rules use too (winlog.event_data.TargetImage, ...).
+_HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
+    # Sysmon registry events: the written data is Details; ECS and Elastic's registry rules
+    # (57 of them) carry it in registry.data.strings.
+    ("windows", "registry_set", None): {"Details": "registry.data.strings"},
+    ("windows", "registry_event", None): {"Details": "registry.data.strings"},
+    ("windows", "registry_add", None): {"Details": "registry.data.strings"},
+}
+
+# pySigma's ecs_windows prefixes every field it did not map with "winlog.event_data." unless
+# the name is dotted already; unmapped Windows fields keep that form.
+_WINDOWS_EVENT_DATA = "winlog.event_data."
+_DOTTED = re.compile(r"\w+\.")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One field mapping of one processing item, with the log source it is conditioned on."""
+
+    target: str
+    product: str | None
+    category: str | None
+    service: str | None
+    order: int
+    #: Products the item's pipeline addresses elsewhere, for items without conditions.
+    scope: frozenset[str]
+
+    @property
+    def specificity(self) -> int:
+        return sum(part is not None for part in (self.product, self.category, self.service))
+
+
+@dataclass(frozen=True, slots=True)
+class FieldName:
+    """A Sigma field's canonical name, and whether a mapping (not a fallback) produced it."""
+
+    name: str
+    mapped: bool
+
+
+LogSource = tuple[str | None, str | None, str | None]
+
+
+def _targets(value: str | list[str]) -> Iterator[str]:
+    """The names a mapping gives, the canonical one first.
+
+    From a list (Zeek's ``dst`` -> destination.address, destination.ip) the ``.ip`` name comes
+    first: ECS keeps the parsed address there and rules query it; ``.address`` is the raw text.
+    """
+    names = (
+        [value] if isinstance(value, str) else sorted(value, key=lambda n: not n.endswith(".ip"))
+    )
+    for target in names:
+        text = target.strip()
+        # Zeek's pipeline maps some names onto patterns ("zeek.*.arg") meant for querying many
+        # indices at once; a pattern is no field name, so such a mapping counts as none.
+        if text and "*" not in text:
+            yield clean_field(text)
+
+
+@cache
+def _index() -> tuple[dict[str, list[_Entry]], list[tuple[LogSource, LogSource]]]:
+    """Field name -> mapping entries, and the log-source rewrites the pipelines make."""
+    entries: dict[str, list[_Entry]] = {}
+    rewrites: list[tuple[LogSource, LogSource]] = []
+    order = 0
+    for name in _PIPELINES:
+        items = pipelines[name]().items
+        scope = frozenset(
+            cond.product
+            for item in items
+            for cond in item.rule_conditions
+            if isinstance(cond, LogsourceCondition) and cond.product
+        )
+        for item in items:
+            conditions = [c for c in item.rule_conditions if isinstance(c, LogsourceCondition)]
+            # Items conditioned on anything but a log source (field names, values) do not map
+            # names by log source; items linking several conditions with "any" are not mappings.
+            if len(conditions) != len(item.rule_conditions) or len(conditions) > 1:
+                continue
+            cond = conditions[0] if conditions else None
+            where: LogSource = (
+                (cond.product, cond.category, cond.service) if cond else (None, None, None)
+            )
+            transformation = item.transformation
+            if isinstance(transformation, ChangeLogsourceTransformation):
+                rewrites.append(
+                    (
+                        where,
+                        (
+                            transformation.product,
+                            transformation.category,
+                            transformation.service,
+                        ),
+                    )
+                )
+            elif isinstance(transformation, FieldMappingTransformation) and not (
+                item.field_name_conditions or item.detection_item_conditions
+            ):
+                for source, value in transformation.mapping.items():
+                    target = next(_targets(value), None)
+                    if source is None or target is None:
+                        continue
+                    order += 1
+                    entry = _Entry(target, *where, order=order, scope=scope)
+                    entries.setdefault(source, []).append(entry)
+    for where, table in _HAND_MAPPINGS.items():
+        for source, target in table.items():
+            order += 1
+            entries.setdefault(source, []).append(
+                _Entry(target, *where, order=order, scope=frozenset())
+            )
+    return entries, rewrites
+
+
+@cache
+def _folded_names() -> dict[str, str]:
+    """Lower-cased field name -> the name as the pipelines spell it."""
+    return {name.lower(): name for name in _index()[0]}
+
+
+def _matches(entry: _Entry, logsource: LogSource) -> bool:
+    """True when the entry's log-source condition holds for the log source (pySigma's rule)."""
+    return all(
+        want is None or want == have
+        for want, have in zip(
+            (entry.product, entry.category, entry.service), logsource, strict=True
+        )
+    )
+
+
+def _compatible(entry: _Entry, logsource: LogSource) -> bool:
+    """True when nothing the caller gave contradicts the entry's condition."""
+    return all(
+        want is None or have is None or want == have
+        for want, have in zip(
+            (entry.product, entry.category, entry.service), logsource, strict=True
+        )
+    )
+
+
+def _candidates(logsource: LogSource) -> list[LogSource]:
+    """The log source, then what the borrow table and the pipelines rewrite it to."""
+    product, category, service = logsource
+    found = [logsource]
+    if product:
+        borrowed = _BORROWED_LOGSOURCES.get((product, category)) or _BORROWED_LOGSOURCES.get(
+            (product, None)
+        )
+        if borrowed:
+            found.append((borrowed[0], borrowed[1] or category, borrowed[2] or service))
+    for where, target in _index()[1]:
+        if all(w is None or w == h for w, h in zip(where, logsource, strict=True)):
+            found.append(target)
+    return found
+
+
+def _pick(entries: list[_Entry], logsource: LogSource) -> _Entry | None:
+    product = logsource[0]
+    conditioned = [e for e in entries if e.specificity and _matches(e, logsource)]
+    if conditioned:
+        return max(conditioned, key=lambda e: (e.specificity, -e.order))
+    # An item without conditions in a pipeline that only addresses some products is meant for
+    # those products: ecs_kubernetes maps "username" unconditionally only because the whole
+    # pipeline is for Kubernetes audit logs.
+    unconditioned = [
+        e
+        for e in entries
+        if not e.specificity and (not e.scope or product is None or product in e.scope)
+    ]
+    if unconditioned and (product is not None or logsource == (None, None, None)):
+        return min(unconditioned, key=lambda e: e.order)
+    return None
+
+
+@lru_cache(maxsize=8192)
+def sigma_to_ecs(
+    field: str,
+    product: str | None = None,
+    category: str | None = None,
+    service: str | None = None,
+) -> str | None:
+    """The canonical ECS name of a Sigma field for a log source, or None when nothing maps it."""
+    entries_by_field = _index()[0]
+    name = field if field in entries_by_field else _folded_names().get(field.lower())
+    if name is None:
+        return None
+    entries = entries_by_field[name]
+    logsource: LogSource = (_lower(product), _lower(category), _lower(service))
+    for candidate in _candidates(logsource):
+        found = _pick(entries, candidate)
+        if found:
+            return found.target
+    if logsource[0] is None:
+        # The caller named no product (a Splunk data model, a category alone): take the least
+        # specific mapping the given parts do not contradict, Windows first.
+        loose = [e for e in entries if _compatible(e, logsource)]
+        if loose:
+            return min(loose, key=lambda e: (e.specificity, e.order)).target
+    return None
+
+
+def sigma_field(
+    field: str,
+    product: str | None = None,
+    category: str | None = None,
+    service: str | None = None,
+) -> FieldName:
+    """The name a Sigma field is stored under: its ECS name, else the form pySigma leaves it in.
+
+    Unmapped Windows fields become ``winlog.event_data.<Field>`` as pySigma's ecs_windows writes
+    them; unmapped fields of other log sources keep their Sigma name.
+    """
+    mapped = sigma_to_ecs(field, product, category, service)
+    if mapped is not None:
+        return FieldName(mapped, True)
+    if _lower(product) == "windows" and not _DOTTED.match(field):
+        return FieldName(_WINDOWS_EVENT_DATA + field, False)
+    return FieldName(field, False)
+
+
+def _lower(part: str | None) -> str | None:
+    return part.strip().lower() or None if part else None

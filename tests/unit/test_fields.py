@@ -1,0 +1,95 @@
+"""Sigma -> ECS field names, read from pySigma's Elasticsearch pipelines."""
+
+from __future__ import annotations
+
+import pytest
+
+from loaders.fields import FieldName, sigma_field, sigma_to_ecs
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource", "expected"),
+    [
+        # ecs_windows, product-wide mapping; ".caseless" dropped
+        ("Image", ("windows", "process_creation", None), "process.executable"),
+        ("ParentImage", ("windows", "process_creation", None), "process.parent.executable"),
+        ("TargetObject", ("windows", "registry_set", None), "registry.path"),
+        ("EventID", ("windows", None, "security"), "event.code"),
+        ("NewProcessName", ("windows", None, "security"), "process.executable"),
+        # ecs_windows, mappings conditioned on category or service win over product-wide ones
+        (
+            "OriginalFileName",
+            ("windows", "process_creation", None),
+            "process.pe.original_file_name",
+        ),
+        ("OriginalFileName", ("windows", "image_load", None), "file.pe.original_file_name"),
+        ("CommandLine", ("windows", "process_creation", None), "process.command_line"),
+        ("CommandLine", ("windows", None, "powershell-classic"), "powershell.command.value"),
+        ("SubjectUserName", ("windows", None, "security"), "user.name"),
+        # ecs_macos_esf, borrowed for macOS rules that name no service
+        ("User", ("macos", "process_creation", None), "process.user.name"),
+        ("Image", ("macos", "process_creation", None), "process.executable"),
+        # Sysmon for Linux categories read the Windows Sysmon mapping
+        ("Image", ("linux", "process_creation", None), "process.executable"),
+        ("CommandLine", ("linux", "process_creation", None), "process.command_line"),
+        ("TargetFilename", ("linux", "file_event", None), "file.path"),
+        # ecs_kubernetes: unconditional item, scoped to its pipeline's product
+        ("username", ("kubernetes", "application", "audit"), "kubernetes.audit.user.username"),
+        # ecs_zeek_beats: proxy / webserver categories are rewritten to zeek http
+        ("c-uri", (None, "proxy", None), "url.original"),
+        ("c-useragent", (None, "webserver", None), "user_agent.original"),
+        ("cs-host", (None, "proxy", None), "url.domain"),
+        ("dst_ip", ("zeek", None, "conn"), "destination.ip"),
+        # hand table: no pipeline maps Sysmon registry Details
+        ("Details", ("windows", "registry_set", None), "registry.data.strings"),
+    ],
+)
+def test_sigma_to_ecs_maps_through_the_pipelines(
+    field: str, logsource: tuple[str | None, str | None, str | None], expected: str
+) -> None:
+    assert sigma_to_ecs(field, *logsource) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource"),
+    [
+        ("username", ("okta", None, "okta")),  # the Kubernetes mapping is not for Okta
+        ("Image", ("linux", None, "auditd")),  # auditd is no Sysmon event
+        ("eventName", ("aws", None, "cloudtrail")),
+        ("Provider", ("windows", None, "wmi")),
+        ("user", ("zeek", None, "http")),  # zeek maps it onto the pattern zeek.*user*
+    ],
+)
+def test_sigma_to_ecs_returns_none_without_a_mapping(
+    field: str, logsource: tuple[str | None, str | None, str | None]
+) -> None:
+    assert sigma_to_ecs(field, *logsource) is None
+
+
+def test_without_a_log_source_the_least_specific_mapping_is_used() -> None:
+    assert sigma_to_ecs("Image") == "process.executable"
+    assert sigma_to_ecs("CommandLine") == "process.command_line"
+    assert sigma_to_ecs("ParentCommandLine") == "process.parent.command_line"
+
+
+def test_field_names_are_matched_case_insensitively_as_a_fallback() -> None:
+    assert sigma_to_ecs("commandline", "windows", "process_creation") == "process.command_line"
+
+
+def test_log_source_parts_are_case_insensitive() -> None:
+    assert sigma_to_ecs("Image", "Windows", "Process_Creation") == "process.executable"
+
+
+def test_unmapped_windows_fields_follow_pysigma_event_data_prefix() -> None:
+    assert sigma_field("Provider", "windows", None, "wmi") == FieldName(
+        "winlog.event_data.Provider", mapped=False
+    )
+    # already dotted names are left as they are, as ecs_windows does
+    assert sigma_field("a.b", "windows") == FieldName("a.b", mapped=False)
+
+
+def test_unmapped_fields_of_other_log_sources_keep_their_sigma_name() -> None:
+    assert sigma_field("eventName", "aws", None, "cloudtrail") == FieldName("eventName", False)
+    assert sigma_field("Image", "windows", "process_creation") == FieldName(
+        "process.executable", mapped=True
+    )
