@@ -1,17 +1,119 @@
-"""`covgraph load`: not built yet."""
+"""`covgraph load`: parse the catalogs and write them into the graph."""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import json
+import os
+from pathlib import Path
 from typing import Any
+
+from covgraph.errors import ConfigError
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("load", help="(not built yet)")
+    parser = commands.add_parser(
+        "load",
+        help="load ATT&CK and the rule catalogs into Neo4j",
+        description="Parse each source and write it in one transaction. Exit code is non-zero "
+        "only when nothing could be loaded.",
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        help="a corpus laid out as sigma/, elastic/, splunk/, attack/enterprise-attack.json "
+        "(default: $COVGRAPH_CORPUS, else the synced cache)",
+    )
+    parser.add_argument("--attack", type=Path, help="an ATT&CK STIX bundle (JSON)")
+    parser.add_argument("--sigma", type=Path, help="a SigmaHQ checkout (its root)")
+    parser.add_argument("--elastic", type=Path, help="an elastic/detection-rules checkout")
+    parser.add_argument("--splunk", type=Path, help="a splunk/security_content checkout")
+    parser.add_argument(
+        "--only",
+        help="comma-separated sources to load from the corpus (attack,sigma,elastic,splunk)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="parse and report; write nothing")
+    parser.add_argument("--report", type=Path, help="also write the full report as JSON here")
+    parser.add_argument("--problems", type=int, default=20, help="problems to print per source")
     parser.set_defaults(handler=_run)
 
 
+def build_plan(args: argparse.Namespace) -> Any:
+    """The load plan from the flags, COVGRAPH_CORPUS, or the synced cache."""
+    from covgraph.pipeline import LoadPlan, plan_from_corpus
+
+    explicit = {
+        name: getattr(args, name)
+        for name in ("attack", "sigma", "elastic", "splunk")
+        if getattr(args, name)
+    }
+    only = set(args.only.split(",")) if args.only else None
+    corpus = args.corpus or (
+        Path(os.environ["COVGRAPH_CORPUS"]) if os.environ.get("COVGRAPH_CORPUS") else None
+    )
+    if corpus is None and not explicit:
+        from covgraph.sync import default_cache_dir
+
+        corpus = default_cache_dir()
+    plan = plan_from_corpus(corpus, only) if corpus is not None else LoadPlan()
+    if corpus is not None and not corpus.exists() and not explicit:
+        raise ConfigError(
+            f"no corpus at {corpus}: run `covgraph sync`, set COVGRAPH_CORPUS or pass --corpus"
+        )
+    for name, path in explicit.items():
+        if not path.exists():
+            raise ConfigError(f"--{name} {path}: no such file or directory")
+        plan.paths[name] = path
+    if not plan.paths:
+        raise ConfigError(f"nothing to load in {corpus}")
+    return plan
+
+
 def _run(args: argparse.Namespace) -> int:
-    print("covgraph load is not built yet", file=sys.stderr)
-    return 2
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from covgraph import pipeline
+    from covgraph.load_report import as_json, render
+
+    plan = build_plan(args)
+    console = Console(stderr=True)
+    writer = None
+    driver = None
+    if not args.dry_run:
+        from graph.driver import connect
+        from graph.schema import bootstrap
+        from graph.settings import neo4j_settings
+        from graph.writer import GraphWriter
+
+        settings = neo4j_settings()
+        driver = connect(settings)
+        bootstrap(driver, settings.database)
+        writer = GraphWriter(driver, settings.database)
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<8}"),
+            TextColumn("{task.fields[phase]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            tasks = {
+                name: progress.add_task(name, total=None, phase="waiting") for name in plan.names()
+            }
+
+            def say(name: str, phase: str) -> None:
+                done = phase in ("done", "failed", "parsed")
+                progress.update(
+                    tasks[name], phase=phase, total=1 if done else None, completed=1 if done else 0
+                )
+
+            report = pipeline.run(plan, writer, say)
+    finally:
+        if driver is not None:
+            driver.close()
+    render(report, Console(), problems=args.problems)
+    if args.report:
+        args.report.write_text(json.dumps(as_json(report), indent=2))
+    return 0 if report.anything_loaded else 1

@@ -61,6 +61,6 @@ def bootstrap(driver: Driver, database: str | None = None) -> int:
     statements = schema_statements()
     with driver.session(database=database) as session:
         for statement in statements:
-            session.run(statement).consume()  # type: ignore[arg-type]  # schema DDL takes no parameters
+            session.run(statement).consume()
         session.run("CALL db.awaitIndexes(300)").consume()
     return len(statements)

@@ -117,8 +117,8 @@ def install(settings: LocalServerSettings, *, quiet: bool = True) -> Path:
 
 def _java_version(java: str) -> int | None:
     result = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
-    for token in result.stderr.split():
-        token = token.strip('"')
+    for raw in result.stderr.split():
+        token = raw.strip('"')
         if token[:1].isdigit():
             major = token.split(".")[0]
             return int(major) if major.isdigit() else None
@@ -179,6 +179,15 @@ def _bolt_answers(host: str, port: int) -> bool:
     return len(reply) == 4 and reply != b"\x00\x00\x00\x00"
 
 
+def _http_answers(settings: LocalServerSettings) -> bool:
+    """True when the HTTP connector accepts a connection."""
+    try:
+        with socket.create_connection((settings.bolt_host, settings.http_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
 def _log_tail(settings: LocalServerSettings, lines: int = 40) -> str:
     chunks = []
     for name in ("console.log", "neo4j.log"):
@@ -200,6 +209,10 @@ def _write_config(settings: LocalServerSettings) -> Path:
         f"server.default_advertised_address={host}",
         f"server.bolt.listen_address={host}:{settings.bolt_port}",
         f"server.http.listen_address={host}:{settings.http_port}",
+        # Without the ports, the routing table and the discovery document advertise the default
+        # 7687/7474, and a neo4j:// driver would send its queries to whatever server owns those.
+        f"server.bolt.advertised_address={host}:{settings.bolt_port}",
+        f"server.http.advertised_address={host}:{settings.http_port}",
         "server.https.enabled=false",
         f"server.directories.data={settings.home / 'data'}",
         f"server.directories.logs={settings.home / 'logs'}",
@@ -210,6 +223,9 @@ def _write_config(settings: LocalServerSettings) -> Path:
         f"server.memory.heap.max_size={settings.heap}",
         f"server.memory.pagecache.size={settings.pagecache}",
         "dbms.usage_report.enabled=false",
+        # Netty waits a 5 s quiet period twice while Bolt shuts down; a development server has
+        # nothing to drain, and Neo4j's own test harness sets it to 0 as well.
+        "internal.dbms.bolt.netty_server_shutdown_quiet_period=0",
     ]
     path = conf_dir / "neo4j.conf"
     path.write_text("\n".join(lines) + "\n")
@@ -217,20 +233,43 @@ def _write_config(settings: LocalServerSettings) -> Path:
 
 
 def _set_initial_password(settings: LocalServerSettings) -> None:
-    """Replace the default password of a fresh auth-enabled store by COVGRAPH_NEO4J_PASSWORD."""
-    from neo4j import GraphDatabase
-    from neo4j.exceptions import AuthError, ClientError
+    """Make COVGRAPH_NEO4J_PASSWORD the password of user neo4j; raises ServerError if it cannot.
 
-    assert settings.password is not None
+    A fresh auth-enabled store has neo4j/neo4j with a forced change; a store started before
+    with the same password needs nothing. Any other outcome would leave a server that refuses
+    the configured password, so it is reported instead of ignored.
+    """
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import AuthError, Neo4jError
+
+    password = settings.password
+    if password is None:
+        return
+    with GraphDatabase.driver(settings.bolt_uri, auth=("neo4j", password)) as driver:
+        try:
+            driver.execute_query("RETURN 1", database_="system")
+        except AuthError:
+            pass  # not set yet: change it from the initial one below
+        except Neo4jError as exc:
+            if exc.code != "Neo.ClientError.Security.CredentialsExpired":
+                raise ServerError(f"Neo4j refused a first query: {exc.message}") from None
+        else:
+            return
     with GraphDatabase.driver(settings.bolt_uri, auth=("neo4j", "neo4j")) as driver:
         try:
             driver.execute_query(
                 "ALTER CURRENT USER SET PASSWORD FROM 'neo4j' TO $password",
-                password=settings.password,
+                password=password,
                 database_="system",
             )
-        except (AuthError, ClientError):
-            return  # the password was set before
+        except AuthError:
+            raise ServerError(
+                f"the store in {settings.home / 'data'} has another password for user neo4j, set "
+                "on an earlier start: set COVGRAPH_NEO4J_PASSWORD to that one, or unset it to run "
+                f"without auth (removing {settings.home / 'data' / 'dbms'} resets the users)"
+            ) from None
+        except Neo4jError as exc:
+            raise ServerError(f"Neo4j refused COVGRAPH_NEO4J_PASSWORD: {exc.message}") from None
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -312,9 +351,15 @@ def start(settings: LocalServerSettings, *, echo: bool = True) -> tuple[bool, Se
                 f"Neo4j exited with code {process.returncode} while starting\n"
                 + _log_tail(settings)
             )
-        if _bolt_answers(settings.bolt_host, settings.bolt_port):
-            if settings.password:
+        # Bolt comes up a moment before HTTP; wait for both so that Browser works on return.
+        if _bolt_answers(settings.bolt_host, settings.bolt_port) and _http_answers(settings):
+            try:
                 _set_initial_password(settings)
+            except ServerError:
+                # A server that refuses the configured password is a failed start: leave none.
+                _terminate(process.pid, grace=30)
+                settings.pid_file.unlink(missing_ok=True)
+                raise
             return True, status(settings)
         time.sleep(0.5)
     _terminate(process.pid, grace=10)

@@ -1,0 +1,128 @@
+"""The final load report, printed with rich and available as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from covgraph.pipeline import LoadReport, SourceReport
+
+TOP = 15
+
+
+def render(report: LoadReport, console: Console, *, problems: int = 20) -> None:
+    """Print rules per vendor and collection, coverage per language, problems, unmapped fields."""
+    title = "covgraph load (dry run: nothing written)" if report.dry_run else "covgraph load"
+    table = Table(title=title)
+    for column in (
+        "source",
+        "files",
+        "rules",
+        "deprecated",
+        "predicates",
+        "problems",
+        "parse s",
+        "write s",
+        "status",
+    ):
+        table.add_column(column, justify="right" if column not in ("source", "status") else "left")
+    for s in report.sources:
+        table.add_row(
+            s.name,
+            str(s.files_seen or ""),
+            str(s.rules or s.nodes),
+            str(s.deprecated or ""),
+            str(s.predicates or ""),
+            str(len(s.problems)),
+            f"{s.parse_seconds:.1f}",
+            f"{s.write_seconds:.1f}" if not report.dry_run else "-",
+            "failed: " + s.failed if s.failed else "ok",
+        )
+    console.print(table)
+    for s in report.sources:
+        if s.rules:
+            _render_rule_source(s, console, problems)
+
+
+def _render_rule_source(s: SourceReport, console: Console, problems: int) -> None:
+    coverage = Table(title=f"{s.name}: rules per collection and parse coverage per language")
+    coverage.add_column("collection")
+    coverage.add_column("rules", justify="right")
+    for collection, count in sorted(s.by_collection.items()):
+        coverage.add_row(collection, str(count))
+    console.print(coverage)
+    languages = Table()
+    for column in ("language", "with query", "with predicates", "%"):
+        languages.add_column(column, justify="left" if column == "language" else "right")
+    for language, c in sorted(s.coverage.items()):
+        languages.add_row(language, str(c.with_query), str(c.with_predicates), f"{c.percent:.1f}")
+    console.print(languages)
+    if s.unmapped_fields:
+        console.print(
+            f"[bold]{s.name}: top unmapped fields[/bold] "
+            + ", ".join(f"{name} ({n})" for name, n in s.unmapped_fields.most_common(TOP))
+        )
+    if s.unknown_techniques:
+        console.print(
+            f"[bold]{s.name}: technique ids not in ATT&CK[/bold] ({len(s.unknown_techniques)}): "
+            + ", ".join(s.unknown_techniques[:TOP])
+        )
+    kinds: dict[str, int] = {}
+    for p in s.problems:
+        kinds[p.kind] = kinds.get(p.kind, 0) + 1
+    if kinds:
+        console.print(
+            f"[bold]{s.name}: problems by kind[/bold] "
+            + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+        )
+    shown = [p for p in s.problems if p.severity == "error"][:problems]
+    for p in shown:
+        console.print(f"  [red]{p.kind}[/red] {p}", highlight=False, markup=False)
+    if len(s.problems) > len(shown):
+        console.print(
+            f"  ... {len(s.problems) - len(shown)} more (covgraph load --report FILE writes all)"
+        )
+
+
+def as_json(report: LoadReport) -> dict[str, Any]:
+    """The whole report, every problem included, as plain data."""
+    return {
+        "dry_run": report.dry_run,
+        "sources": [
+            {
+                "name": s.name,
+                "failed": s.failed,
+                "files_seen": s.files_seen,
+                "rules": s.rules,
+                "deprecated": s.deprecated,
+                "predicates": s.predicates,
+                "nodes": s.nodes,
+                "parse_seconds": round(s.parse_seconds, 3),
+                "write_seconds": round(s.write_seconds, 3),
+                "by_collection": dict(s.by_collection),
+                "coverage": {
+                    language: {
+                        "with_query": c.with_query,
+                        "with_predicates": c.with_predicates,
+                        "percent": round(c.percent, 2),
+                    }
+                    for language, c in s.coverage.items()
+                },
+                "unmapped_fields": dict(s.unmapped_fields.most_common()),
+                "unknown_techniques": list(s.unknown_techniques),
+                "problems": [
+                    {
+                        "kind": p.kind,
+                        "severity": p.severity,
+                        "location": str(p.location),
+                        "reason": p.reason,
+                        "rule": p.rule_uid,
+                    }
+                    for p in s.problems
+                ],
+            }
+            for s in report.sources
+        ],
+    }

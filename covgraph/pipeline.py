@@ -1,0 +1,198 @@
+"""The load pipeline: each source parsed by its loader, then written by the one writer.
+
+Sources load one at a time (ATT&CK first, so that rules find their techniques), each parsed
+completely before its single write transaction, and dropped before the next starts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from loaders.records import AttackCatalog, Problem, RuleLoad, SourceInfo, Vendor
+
+if TYPE_CHECKING:
+    from graph.writer import GraphWriter
+
+SOURCE_ORDER = ("attack", "sigma", "elastic", "splunk")
+RULE_SOURCES: tuple[Vendor, ...] = ("sigma", "elastic", "splunk")
+
+
+@dataclass(slots=True)
+class LoadPlan:
+    """Where each source is read from; None means the source is not loaded."""
+
+    corpus: Path | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+    folders: dict[str, list[str]] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        return [name for name in SOURCE_ORDER if name in self.paths]
+
+
+def plan_from_corpus(corpus: Path, only: set[str] | None = None) -> LoadPlan:
+    """The plan for a corpus laid out like ../shared/corpus (sigma/, elastic/, splunk/, attack/)."""
+    candidates = {
+        "attack": corpus / "attack" / "enterprise-attack.json",
+        "sigma": corpus / "sigma",
+        "elastic": corpus / "elastic",
+        "splunk": corpus / "splunk",
+    }
+    paths = {
+        name: path
+        for name, path in candidates.items()
+        if path.exists() and (only is None or name in only)
+    }
+    return LoadPlan(corpus=corpus, paths=paths)
+
+
+@dataclass(slots=True)
+class LanguageCoverage:
+    """How many rules of one language carry a query, and how many yielded a predicate."""
+
+    with_query: int = 0
+    with_predicates: int = 0
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.with_predicates / self.with_query if self.with_query else 100.0
+
+
+@dataclass(slots=True)
+class SourceReport:
+    """What loading one source did: counts, time, problems."""
+
+    name: str
+    source: SourceInfo | None = None
+    parse_seconds: float = 0.0
+    write_seconds: float = 0.0
+    files_seen: int = 0
+    rules: int = 0
+    deprecated: int = 0
+    predicates: int = 0
+    nodes: int = 0
+    by_collection: Counter[str] = field(default_factory=Counter)
+    coverage: dict[str, LanguageCoverage] = field(default_factory=dict)
+    no_predicates: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unmapped_fields: Counter[str] = field(default_factory=Counter)
+    unknown_techniques: tuple[str, ...] = ()
+    failed: str | None = None  # the source could not be loaded at all
+
+    @property
+    def loaded(self) -> bool:
+        return self.failed is None and (self.rules > 0 or self.nodes > 0)
+
+
+@dataclass(slots=True)
+class LoadReport:
+    sources: list[SourceReport] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def anything_loaded(self) -> bool:
+        return any(s.loaded for s in self.sources)
+
+
+Progress = Callable[[str, str], None]  # (source name, phase text)
+
+
+def _parse(name: str, path: Path, plan: LoadPlan) -> AttackCatalog | RuleLoad:
+    from loaders.provenance import source_info
+
+    root = plan.corpus or path.parent
+    info = source_info(root, name) if plan.corpus else SourceInfo(name=name, root=str(path))
+    folders = plan.folders.get(name)
+    if name == "attack":
+        from loaders.attack import load_attack
+
+        return load_attack(path, info)
+    if name == "sigma":
+        from loaders.sigma import load_sigma
+
+        return load_sigma(path, info, folders)
+    if name == "elastic":
+        from loaders.elastic import load_elastic
+
+        return load_elastic(path, info, folders)
+    if name == "splunk":
+        from loaders.splunk import load_splunk
+
+        return load_splunk(path, info, folders)
+    raise ValueError(f"unknown source {name!r}")
+
+
+def summarise(name: str, parsed: AttackCatalog | RuleLoad) -> SourceReport:
+    """The report of a parsed source, before anything is written."""
+    report = SourceReport(name=name, source=parsed.source)
+    report.problems = list(parsed.problems)
+    if isinstance(parsed, AttackCatalog):
+        report.nodes = (
+            len(parsed.tactics)
+            + len(parsed.techniques)
+            + len(parsed.data_sources)
+            + len(parsed.data_components)
+            + len(parsed.detection_strategies)
+            + len(parsed.analytics)
+        )
+        return report
+    report.files_seen = parsed.files_seen
+    report.rules = len(parsed.rules)
+    report.unmapped_fields = Counter(parsed.unmapped_fields)
+    for rule in parsed.rules:
+        report.deprecated += rule.deprecated
+        report.predicates += len(rule.predicates)
+        report.by_collection[rule.collection] += 1
+        if rule.parse_status == "no_query" or not (rule.query or "").strip():
+            continue
+        language = rule.language or "unknown"
+        coverage = report.coverage.setdefault(language, LanguageCoverage())
+        coverage.with_query += 1
+        if rule.predicates:
+            coverage.with_predicates += 1
+    report.no_predicates = [p for p in parsed.problems if p.kind == "no-predicates"]
+    return report
+
+
+def run(
+    plan: LoadPlan,
+    writer: GraphWriter | None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Parse and (unless writer is None: dry run) write every source of the plan, in order."""
+    report = LoadReport(dry_run=writer is None)
+    for name in plan.names():
+        say = progress or (lambda _source, _phase: None)
+        say(name, "parsing")
+        started = time.perf_counter()
+        try:
+            parsed = _parse(name, plan.paths[name], plan)
+        except Exception as exc:  # noqa: BLE001  # one broken source never stops the others
+            report.sources.append(SourceReport(name=name, failed=f"{type(exc).__name__}: {exc}"))
+            say(name, "failed")
+            continue
+        source_report = summarise(name, parsed)
+        source_report.parse_seconds = time.perf_counter() - started
+        report.sources.append(source_report)
+        if writer is None:
+            say(name, "parsed")
+            continue
+        say(name, "writing")
+        started = time.perf_counter()
+        try:
+            if isinstance(parsed, AttackCatalog):
+                stats = writer.write_attack(parsed)
+            else:
+                stats = writer.write_rules(parsed)
+                source_report.unknown_techniques = stats.unknown_techniques
+            source_report.nodes = max(source_report.nodes, stats.nodes)
+        except Exception as exc:  # noqa: BLE001  # the transaction rolled back; say why, go on
+            source_report.failed = f"write failed, previous graph kept: {exc}"
+        source_report.write_seconds = time.perf_counter() - started
+        say(name, "done" if source_report.failed is None else "failed")
+        del parsed
+    return report
