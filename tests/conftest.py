@@ -72,3 +72,26 @@ def clean_graph(neo4j_driver: object) -> object:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Tests that wipe the graph run first, so that the corpus is loaded once afterwards.
     items.sort(key=lambda item: 0 if "clean_graph" in getattr(item, "fixturenames", ()) else 1)
+
+
+@pytest.fixture(scope="session")
+def corpus_graph(neo4j_driver: object, corpus_dir: Path) -> object:
+    """The whole corpus loaded once per session (after the tests that wipe the graph).
+
+    With COVGRAPH_TEST_REUSE_GRAPH=1 an already loaded graph (all four Source nodes present) is
+    kept as it is, which makes iterating on API tests fast; CI always loads.
+    """
+    from covgraph.pipeline import plan_from_corpus, run
+    from graph.writer import GraphWriter
+
+    if os.environ.get("COVGRAPH_TEST_REUSE_GRAPH") == "1":
+        records, _, _ = neo4j_driver.execute_query(  # type: ignore[attr-defined]
+            "MATCH (s:Source) RETURN collect(s.name) AS names"
+        )
+        if {"attack", "sigma", "elastic", "splunk"} <= set(records[0]["names"]):
+            return neo4j_driver
+    wipe(neo4j_driver)
+    report = run(plan_from_corpus(corpus_dir), GraphWriter(neo4j_driver))  # type: ignore[arg-type]
+    failed = [f"{s.name}: {s.failed}" for s in report.sources if s.failed]
+    assert not failed, failed
+    return neo4j_driver
