@@ -1,0 +1,45 @@
+"""`make run`: start Neo4j (unless NEO4J_URI is set), get the catalog, load it, serve the API.
+
+Each step is the CLI command a user would type, so `make run` does nothing the README does not
+show.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from covgraph.cli import main as cli
+
+
+def _step(title: str, argv: list[str]) -> None:
+    print(f"\n==> {title}: covgraph {' '.join(argv)}", flush=True)
+    code = cli(argv)
+    if code != 0:
+        sys.exit(f"make run: `covgraph {' '.join(argv)}` failed with exit code {code}")
+
+
+def main() -> None:
+    """Run the whole chain; stops at the first step that fails."""
+    if os.environ.get("NEO4J_URI"):
+        print(f"==> NEO4J_URI is set: using {os.environ['NEO4J_URI']}", flush=True)
+    else:
+        _step("local Neo4j", ["neo4j", "start"])
+    corpus = os.environ.get("COVGRAPH_CORPUS")
+    if corpus:
+        print(f"\n==> catalog: COVGRAPH_CORPUS={corpus}", flush=True)
+        load = ["load", "--corpus", corpus]
+    else:
+        _step("catalog", ["sync"])
+        load = ["load"]
+    if os.environ.get("COVGRAPH_SKIP_LOAD") == "1":
+        print("\n==> COVGRAPH_SKIP_LOAD=1: keeping the graph as it is", flush=True)
+    else:
+        _step("graph", load)
+    host = os.environ.get("COVGRAPH_HOST", "127.0.0.1")
+    port = os.environ.get("COVGRAPH_PORT", "8000")
+    _step("API", ["serve", "--host", host, "--port", port])
+
+
+if __name__ == "__main__":
+    main()
