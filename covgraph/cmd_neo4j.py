@@ -75,10 +75,14 @@ def _stop(args: argparse.Namespace) -> int:
     if uri:
         print(f"NEO4J_URI is set: the server at {uri} is not managed by covgraph; nothing to stop")
         return 0
-    from graph.launcher import stop
+    from graph.launcher import status, stop
 
     settings = _settings(args)
-    print("stopped Neo4j" if stop(settings) else f"Neo4j was not running (home {settings.home})")
+    pid = status(settings).pid
+    if stop(settings):
+        print(f"stopped Neo4j (pid {pid}, home {settings.home})")
+    else:
+        print(f"Neo4j was not running (home {settings.home})")
     return 0
 
 

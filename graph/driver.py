@@ -8,10 +8,20 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 from covgraph.errors import CatalogUnavailable, ConfigError
 from graph.settings import Neo4jSettings, neo4j_settings
 
+#: Bolt schemes, direct and routing. The driver also takes http(s):// (a preview of the Query
+#: API that needs aiohttp and does not support everything covgraph runs), so that is refused here.
+BOLT_SCHEMES = frozenset({"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"})
+
 
 def make_driver(settings: Neo4jSettings | None = None) -> Driver:
     """A driver for the configured server; nothing is contacted until it is used."""
     settings = settings or neo4j_settings()
+    scheme = settings.uri.partition("://")[0].lower() if "://" in settings.uri else ""
+    if scheme not in BOLT_SCHEMES:
+        raise ConfigError(
+            f"NEO4J_URI {settings.uri!r} is not a Neo4j URI: use bolt://HOST:PORT or "
+            "neo4j://HOST:PORT (or their +s / +ssc forms)"
+        )
     try:
         return GraphDatabase.driver(
             settings.uri,

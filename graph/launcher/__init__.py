@@ -188,14 +188,30 @@ def _http_answers(settings: LocalServerSettings) -> bool:
         return False
 
 
-def _log_tail(settings: LocalServerSettings, lines: int = 40) -> str:
-    chunks = []
-    for name in ("console.log", "neo4j.log"):
+LOG_NAMES = ("console.log", "neo4j.log")
+
+
+def _log_sizes(settings: LocalServerSettings) -> dict[str, int]:
+    """How long each server log is now, so that a failure shows only this start's lines."""
+    sizes = {}
+    for name in LOG_NAMES:
         path = settings.home / "logs" / name
-        if path.exists():
-            text = path.read_text(errors="replace").splitlines()[-lines:]
+        sizes[name] = path.stat().st_size if path.exists() else 0
+    return sizes
+
+
+def _log_tail(settings: LocalServerSettings, since: dict[str, int], lines: int = 40) -> str:
+    chunks = []
+    for name in LOG_NAMES:
+        path = settings.home / "logs" / name
+        if not path.exists():
+            continue
+        with path.open("rb") as handle:
+            handle.seek(since.get(name, 0))
+            text = handle.read().decode(errors="replace").splitlines()[-lines:]
+        if text:
             chunks.append(f"--- {path} (last {len(text)} lines)\n" + "\n".join(text))
-    return "\n".join(chunks) or "(no server log written)"
+    return "\n".join(chunks) or "(the server wrote nothing to its logs)"
 
 
 def _write_config(settings: LocalServerSettings) -> Path:
@@ -247,7 +263,7 @@ def _set_initial_password(settings: LocalServerSettings) -> None:
         return
     with GraphDatabase.driver(settings.bolt_uri, auth=("neo4j", password)) as driver:
         try:
-            driver.execute_query("RETURN 1", database_="system")
+            driver.execute_query("RETURN 1")
         except AuthError:
             pass  # not set yet: change it from the initial one below
         except Neo4jError as exc:
@@ -331,6 +347,7 @@ def start(settings: LocalServerSettings, *, echo: bool = True) -> tuple[bool, Se
         f"--home-dir={settings.home}",
         f"--config-dir={conf_dir}",
     ]
+    log_sizes = _log_sizes(settings)
     console = (settings.home / "logs" / "console.log").open("ab")
     with console:
         process = subprocess.Popen(
@@ -349,7 +366,7 @@ def start(settings: LocalServerSettings, *, echo: bool = True) -> tuple[bool, Se
             settings.pid_file.unlink(missing_ok=True)
             raise ServerError(
                 f"Neo4j exited with code {process.returncode} while starting\n"
-                + _log_tail(settings)
+                + _log_tail(settings, since=log_sizes)
             )
         # Bolt comes up a moment before HTTP; wait for both so that Browser works on return.
         if _bolt_answers(settings.bolt_host, settings.bolt_port) and _http_answers(settings):
@@ -366,7 +383,7 @@ def start(settings: LocalServerSettings, *, echo: bool = True) -> tuple[bool, Se
     settings.pid_file.unlink(missing_ok=True)
     raise ServerError(
         f"Neo4j did not answer on Bolt {settings.bolt_uri} within "
-        f"{settings.start_timeout:.0f}s\n" + _log_tail(settings)
+        f"{settings.start_timeout:.0f}s\n" + _log_tail(settings, since=log_sizes)
     )
 
 
