@@ -177,6 +177,8 @@ class Tactic:
     url: str | None = None
     stix_id: str | None = None
     order: int = 0
+    deprecated: bool = False
+    revoked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,8 @@ class Technique:
     stix_id: str | None = None
     data_sources: tuple[str, ...] = ()
     detection: str | None = None
+    #: For a revoked technique, the id of the technique that replaced it (``revoked-by``).
+    revoked_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +219,8 @@ class LogSourceRef:
 
     name: str
     channel: str
+    #: The data component the entry belongs to, on an analytic's log source references.
+    data_component_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
