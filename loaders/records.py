@@ -149,6 +149,8 @@ class SourceInfo:
     version: str | None = None
     root: str | None = None
     fetched_at: str | None = None
+    #: Date of the commit the files come from (ISO 8601), when known.
+    commit_date: str | None = None
 
 
 @dataclass(slots=True)
