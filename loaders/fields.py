@@ -57,6 +57,17 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     ("windows", "registry_set", None): {"Details": "registry.data.strings"},
     ("windows", "registry_event", None): {"Details": "registry.data.strings"},
     ("windows", "registry_add", None): {"Details": "registry.data.strings"},
+    # Cloud audit logs: Elastic's integrations put the API call in event.action and the
+    # calling service in event.provider (212 of Elastic's CloudTrail rules check event.action).
+    ("aws", None, "cloudtrail"): {"eventName": "event.action", "eventSource": "event.provider"},
+    ("okta", None, "okta"): {"eventType": "event.action"},
+    ("azure", None, "activitylogs"): {"operationName": "azure.activitylogs.operation_name"},
+    # IIS-style web server logs: ECS url.query and user_agent.original; the Zeek pipeline maps
+    # only the c-uri-query / c-useragent spellings.
+    (None, "webserver", None): {
+        "cs-uri-query": "url.query",
+        "cs-user-agent": "user_agent.original",
+    },
 }
 
 # pySigma's ecs_windows prefixes every field it did not map with "winlog.event_data." unless

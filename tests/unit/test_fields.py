@@ -40,8 +40,12 @@ from loaders.fields import FieldName, sigma_field, sigma_to_ecs
         ("c-useragent", (None, "webserver", None), "user_agent.original"),
         ("cs-host", (None, "proxy", None), "url.domain"),
         ("dst_ip", ("zeek", None, "conn"), "destination.ip"),
-        # hand table: no pipeline maps Sysmon registry Details
+        # hand table: fields no pipeline maps
         ("Details", ("windows", "registry_set", None), "registry.data.strings"),
+        ("eventName", ("aws", None, "cloudtrail"), "event.action"),
+        ("eventSource", ("aws", None, "cloudtrail"), "event.provider"),
+        ("eventType", ("okta", None, "okta"), "event.action"),
+        ("cs-uri-query", (None, "webserver", None), "url.query"),
     ],
 )
 def test_sigma_to_ecs_maps_through_the_pipelines(
@@ -55,7 +59,7 @@ def test_sigma_to_ecs_maps_through_the_pipelines(
     [
         ("username", ("okta", None, "okta")),  # the Kubernetes mapping is not for Okta
         ("Image", ("linux", None, "auditd")),  # auditd is no Sysmon event
-        ("eventName", ("aws", None, "cloudtrail")),
+        ("userIdentity.arn", ("aws", None, "cloudtrail")),
         ("Provider", ("windows", None, "wmi")),
         ("user", ("zeek", None, "http")),  # zeek maps it onto the pattern zeek.*user*
     ],
@@ -89,7 +93,9 @@ def test_unmapped_windows_fields_follow_pysigma_event_data_prefix() -> None:
 
 
 def test_unmapped_fields_of_other_log_sources_keep_their_sigma_name() -> None:
-    assert sigma_field("eventName", "aws", None, "cloudtrail") == FieldName("eventName", False)
+    assert sigma_field("userIdentity.arn", "aws", None, "cloudtrail") == FieldName(
+        "userIdentity.arn", mapped=False
+    )
     assert sigma_field("Image", "windows", "process_creation") == FieldName(
         "process.executable", mapped=True
     )
