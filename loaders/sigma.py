@@ -1,0 +1,331 @@
+"""The Sigma loader: SigmaHQ rule files to typed Rule records.
+
+Three layers, as pySigma's own collection is built: `rule_from_sigma` turns one parsed
+SigmaRule (and where it came from) into a Rule; `read_sigma_file` reads one YAML file, placing
+every problem on a line; `load_sigma` walks the rule folders of a SigmaHQ checkout.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.collection import deep_dict_update
+from sigma.exceptions import (
+    SigmaConditionError,
+    SigmaDetectionError,
+    SigmaError,
+    SigmaModifierError,
+    SigmaRegularExpressionError,
+    SigmaRuleLocation,
+    SigmaValueError,
+)
+from sigma.rule import SigmaRule
+from sigma.rule.detection import EmptySigmaDetections
+
+from covgraph.errors import Location
+from loaders.records import Event, Problem, Rule, RuleLoad, SourceInfo
+from loaders.sigma_detection import Issue, read_detection
+from loaders.sigma_events import sigma_events
+from loaders.sigma_yaml import (
+    LineFinder,
+    detection_text,
+    document_texts,
+    error_line,
+    load_documents,
+)
+
+#: The top folders of a SigmaHQ checkout that hold rules, in the order they are read.
+SIGMA_FOLDERS: tuple[str, ...] = (
+    "rules",
+    "rules-threat-hunting",
+    "rules-emerging-threats",
+    "rules-compliance",
+    "rules-dfir",
+    "rules-placeholder",
+    "deprecated",
+    "unsupported",
+)
+
+_TECHNIQUE_TAG = re.compile(r"^t\d{4}(\.\d{3})?$", re.IGNORECASE)
+
+# Errors pySigma raises while reading a detection section; the detection is then read again,
+# one detection at a time, so these are reported from there instead.
+_DETECTION_ERRORS = (
+    SigmaConditionError,
+    SigmaDetectionError,
+    SigmaModifierError,
+    SigmaRegularExpressionError,
+    SigmaValueError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a Sigma rule came from: its file relative to the Sigma root, and its folder."""
+
+    path: str
+    collection: str
+    #: The ``detection:`` block as written, kept as the rule's query.
+    query: str | None = None
+    #: The rule's YAML document as parsed, for detections pySigma could not read whole.
+    raw: Mapping[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class SigmaRead:
+    """One rule read from Sigma, or why not: its record, events and placed-by-key issues."""
+
+    rule: Rule | None
+    events: list[Event] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    unmapped_fields: set[str] = field(default_factory=set)
+
+
+def rule_from_sigma(rule: SigmaRule, origin: Origin) -> SigmaRead:
+    """The Rule record of one parsed Sigma rule."""
+    if rule.id is None:
+        return SigmaRead(None, issues=[Issue("the rule has no id", "skipped-file", ("id",))])
+    logsource = (
+        _text(getattr(rule.logsource, "product", None)),
+        _text(getattr(rule.logsource, "category", None)),
+        _text(getattr(rule.logsource, "service", None)),
+    )
+    parsed = None if isinstance(rule.detection, EmptySigmaDetections) else rule.detection
+    raw = origin.raw.get("detection") if origin.raw is not None else None
+    read = read_detection(parsed, raw, logsource)
+    issues = list(read.issues)
+    status = "ok"
+    if read.incomplete:
+        status = "partial" if read.predicates else "failed"
+    if not read.predicates:
+        errors = [issue.reason for issue in read.issues if issue.severity == "error"]
+        reason = (
+            f"no predicate could be read ({errors[0]})"
+            if errors
+            else "the condition uses no detection item"
+        )
+        issues.append(Issue(reason, "no-predicates", ("detection",), severity="warning"))
+    events = sigma_events(*logsource, read.predicates)
+    tags = tuple(str(tag) for tag in rule.tags)
+    level = rule.level.name.lower() if rule.level else None
+    status_name = rule.status.name.lower() if rule.status else None
+    record = Rule(
+        uid=f"sigma:{rule.id}",
+        vendor="sigma",
+        native_id=str(rule.id),
+        title=rule.title or str(rule.id),
+        path=origin.path,
+        collection=origin.collection,
+        description=rule.description or None,
+        level=level,
+        status=status_name,
+        deprecated=origin.collection == "deprecated" or status_name == "deprecated",
+        author=rule.author or None,
+        date=rule.date.isoformat() if rule.date else None,
+        modified=rule.modified.isoformat() if rule.modified else None,
+        references=tuple(str(ref) for ref in rule.references),
+        falsepositives=tuple(str(fp) for fp in rule.falsepositives),
+        tags=tags,
+        rule_type="sigma",
+        language="sigma",
+        query=origin.query,
+        techniques=techniques_of(tags),
+        events=tuple(event.id for event in events),
+        predicates=tuple(read.predicates),
+        extra={
+            "logsource_product": logsource[0],
+            "logsource_category": logsource[1],
+            "logsource_service": logsource[2],
+        },
+        parse_status=status,
+    )
+    return SigmaRead(record, events, issues, read.unmapped_fields)
+
+
+def techniques_of(tags: Sequence[str]) -> tuple[str, ...]:
+    """ATT&CK technique ids of ``attack.tNNNN[.NNN]`` tags, upper-cased, in tag order."""
+    found: dict[str, None] = {}
+    for tag in tags:
+        namespace, _, name = tag.partition(".")
+        if namespace.lower() == "attack" and _TECHNIQUE_TAG.match(name):
+            found[name.upper()] = None
+    return tuple(found)
+
+
+@dataclass(slots=True)
+class FileRead:
+    """Everything one Sigma file yields."""
+
+    rules: list[Rule] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    unmapped_fields: Counter[str] = field(default_factory=Counter)
+
+
+def read_sigma_file(path: Path, root: Path) -> FileRead:
+    """The rules of one Sigma YAML file; problems carry the file and line."""
+    relative = path.relative_to(root).as_posix()
+    collection = relative.split("/", 1)[0]
+    result = FileRead()
+    try:
+        text = path.read_text(encoding="utf-8")
+        documents = load_documents(text)
+    except (OSError, UnicodeDecodeError) as error:
+        result.problems.append(_skipped(relative, f"cannot read the file: {error}"))
+        return result
+    except yaml.YAMLError as error:
+        line, column = error_line(error)
+        reason = f"malformed YAML: {getattr(error, 'problem', None) or error}"
+        result.problems.append(_skipped(relative, reason, line, column))
+        return result
+    lines = LineFinder(text)
+    texts = [part for _, part in document_texts(text)]
+    for index, document, template in _rule_documents(documents, relative, result, lines):
+        if not isinstance(document, dict):
+            where = Location(relative, lines.document_line(index))
+            result.problems.append(
+                Problem(where, "the document is not a Sigma rule", "skipped-file")
+            )
+            continue
+        query = _query(texts, index, template)
+        _read_document(
+            document, index, Origin(relative, collection, query, document), lines, result
+        )
+    if not result.rules and not any(p.kind == "skipped-file" for p in result.problems):
+        result.problems.append(_skipped(relative, "the file holds no readable rule"))
+    return result
+
+
+def _read_document(
+    document: dict[str, Any], index: int, origin: Origin, lines: LineFinder, result: FileRead
+) -> None:
+    try:
+        rule = SigmaRule.from_dict(
+            document, collect_errors=True, source=SigmaRuleLocation(Path(origin.path))
+        )
+    except (SigmaError, TypeError, ValueError, AttributeError) as error:
+        where = Location(origin.path, lines.document_line(index))
+        result.problems.append(Problem(where, f"not a Sigma rule: {error}", "skipped-file"))
+        return
+    read = rule_from_sigma(rule, origin)
+    uid = read.rule.uid if read.rule else None
+    for failure in rule.errors:
+        if not isinstance(failure, _DETECTION_ERRORS):
+            key = _metadata_key(failure)
+            where = Location(origin.path, lines.key_line(index, (key,) if key else ()))
+            reason = str(failure.args[0]) if failure.args else str(failure)
+            result.problems.append(Problem(where, reason, "invalid-metadata", "warning", uid))
+    for issue in read.issues:
+        line = _issue_line(issue, index, lines)
+        result.problems.append(
+            Problem(Location(origin.path, line), issue.reason, issue.kind, issue.severity, uid)
+        )
+    if read.rule is not None:
+        result.rules.append(read.rule)
+        result.events.extend(read.events)
+        result.unmapped_fields.update(read.unmapped_fields)
+
+
+def _issue_line(issue: Issue, index: int, lines: LineFinder) -> int | None:
+    marker = issue.key_contains
+    found = lines.find_key(index, issue.path, lambda key: marker in key) if marker else None
+    return found or lines.key_line(index, issue.path)
+
+
+def _rule_documents(
+    documents: list[Any], path: str, result: FileRead, lines: LineFinder
+) -> list[tuple[int, Any, int | None]]:
+    """(document index, rule document, index of its template) after pySigma's collection actions.
+
+    Old multi-document rules share a ``action: global`` template merged into each following
+    document (``reset`` drops it, ``repeat`` re-reads the previous one with changes); this
+    follows `SigmaCollection.from_dicts`.
+    """
+    found: list[tuple[int, Any, int | None]] = []
+    template: dict[str, Any] = {}
+    template_index: int | None = None
+    previous: dict[str, Any] = {}
+    for index, document in enumerate(documents):
+        action = document.get("action") if isinstance(document, dict) else None
+        if action is None:
+            merged = document
+            if isinstance(document, dict):
+                previous = copy.deepcopy(document)
+                merged = deep_dict_update(copy.deepcopy(document), copy.deepcopy(template))
+            found.append((index, merged, template_index))
+        elif action == "global":
+            template = {k: v for k, v in document.items() if k != "action"}
+            template_index = index
+        elif action == "reset":
+            template, template_index = {}, None
+        elif action == "repeat":
+            changes = {k: v for k, v in document.items() if k != "action"}
+            previous = deep_dict_update(copy.deepcopy(previous), changes)
+            found.append((index, copy.deepcopy(previous), template_index))
+        else:
+            where = Location(path, lines.key_line(index, ("action",)))
+            result.problems.append(Problem(where, f"unknown action {action!r}", "skipped-file"))
+    return found
+
+
+def _query(texts: list[str], index: int, template: int | None) -> str | None:
+    own = detection_text(texts[index]) if index < len(texts) else None
+    if own is None and template is not None and template < len(texts):
+        return detection_text(texts[template])
+    return own
+
+
+def _metadata_key(error: SigmaError) -> str | None:
+    """The top-level key a pySigma metadata error is about (SigmaTitleError -> title)."""
+    name = type(error).__name__.removeprefix("Sigma").removesuffix("Error").lower()
+    return {"identifier": "id", "falsepositives": "falsepositives"}.get(name, name) or None
+
+
+def _skipped(path: str, reason: str, line: int | None = None, column: int | None = None) -> Problem:
+    return Problem(Location(path, line, column), reason, "skipped-file")
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def load_sigma(
+    root: Path, source: SourceInfo | None = None, folders: Sequence[str] | None = None
+) -> RuleLoad:
+    """Every rule under the given top folders of a SigmaHQ checkout (default: all of them)."""
+    load = RuleLoad(source=source or SourceInfo(name="sigma", root=str(root)), vendor="sigma")
+    seen_rules: dict[str, str] = {}
+    seen_events: dict[str, Event] = {}
+    for folder in folders if folders is not None else SIGMA_FOLDERS:
+        base = root / folder
+        if not base.is_dir():
+            if folders is not None:
+                load.problems.append(
+                    Problem(Location(folder), "no such folder", "missing-folder", "warning")
+                )
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.suffix in {".yml", ".yaml"}):
+            load.files_seen += 1
+            read = read_sigma_file(path, root)
+            load.problems.extend(read.problems)
+            load.unmapped_fields.update(read.unmapped_fields)
+            for event in read.events:
+                seen_events.setdefault(event.id, event)
+            for rule in read.rules:
+                first = seen_rules.setdefault(rule.uid, rule.path)
+                if first != rule.path:
+                    reason = f"rule id {rule.native_id} is also used by {first}; kept that one"
+                    load.problems.append(
+                        Problem(Location(rule.path), reason, "duplicate-id", "warning", rule.uid)
+                    )
+                    continue
+                load.rules.append(rule)
+    load.events = list(seen_events.values())
+    return load

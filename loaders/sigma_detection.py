@@ -1,0 +1,395 @@
+"""Sigma detections to canonical predicates, with negation traced through the condition.
+
+pySigma parses the detection items and applies the modifiers; this module reads the resulting
+typed values into (field, operator, value) predicates through `make_predicate`, and walks the
+condition's parse tree (``parse(postprocess=False)`` keeps the identifiers) to find which
+detections sit under an odd number of NOTs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sigma.conditions import (
+    ConditionIdentifier,
+    ConditionItem,
+    ConditionNOT,
+    ConditionSelector,
+    SigmaCondition,
+)
+from sigma.exceptions import SigmaError
+from sigma.modifiers import SigmaCaseSensitiveModifier, SigmaWindowsDashModifier
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaDetections
+from sigma.types import (
+    CompareOperators,
+    Placeholder,
+    SigmaBool,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaType,
+)
+
+from loaders.fields import sigma_field
+from loaders.predicates import make_predicate
+from loaders.records import Predicate
+
+LogSource = tuple[str | None, str | None, str | None]
+
+# Keys of a detection section that are not detections. pySigma drops only "condition"; the old
+# "timeframe" key would otherwise become a keyword search for "30s" under "all of them".
+_NOT_DETECTIONS = frozenset({"condition", "timeframe"})
+
+_COMPARE_OPERATORS = {
+    CompareOperators.LT: "lt",
+    CompareOperators.LTE: "lte",
+    CompareOperators.GT: "gt",
+    CompareOperators.GTE: "gte",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A detection problem, placed by the key path it concerns (the caller finds the line).
+
+    ``key_contains`` narrows the place to the first key under ``path`` containing that text
+    (the ``field|modifier`` key holding an unknown modifier).
+    """
+
+    reason: str
+    kind: str
+    path: tuple[str, ...]
+    severity: Literal["error", "warning", "info"] = "error"
+    key_contains: str | None = None
+
+
+@dataclass(slots=True)
+class DetectionRead:
+    """What could be read from one rule's detection section."""
+
+    predicates: list[Predicate] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    unmapped_fields: set[str] = field(default_factory=set)
+    #: True when part of the section could not be read (a detection, a condition, a pipe).
+    incomplete: bool = False
+
+
+def read_detection(
+    parsed: SigmaDetections | None, raw: object, logsource: LogSource
+) -> DetectionRead:
+    """Predicates of a rule's detection section.
+
+    ``parsed`` is pySigma's parse of the whole section, or None when pySigma failed on it; then
+    each detection is parsed on its own from ``raw`` so that the readable ones still count.
+    """
+    result = DetectionRead()
+    if parsed is not None and parsed.detections:
+        detections = {
+            name: det for name, det in parsed.detections.items() if name not in _NOT_DETECTIONS
+        }
+        conditions = list(parsed.condition)
+    else:
+        detections, conditions = _parse_each(raw, result)
+    polarity = _polarities(conditions, detections, result)
+    seen: dict[tuple[str, bool, str | None, str | None], Predicate] = {}
+    for name, detection in detections.items():
+        for negated in sorted(polarity.get(name, ())):
+            for predicate in _detection_predicates(detection, negated, logsource, result):
+                key = (
+                    predicate.key,
+                    predicate.negated,
+                    predicate.vendor_field,
+                    predicate.raw_value,
+                )
+                seen.setdefault(key, predicate)
+    result.predicates = list(seen.values())
+    return result
+
+
+def _parse_each(raw: object, result: DetectionRead) -> tuple[dict[str, SigmaDetection], list[str]]:
+    """Parse every detection of a raw section on its own; record those that fail."""
+    if not isinstance(raw, Mapping):
+        reason = "the rule has no detection section" if raw is None else "detection is not a map"
+        result.issues.append(Issue(reason, "partial-rule", ("detection",)))
+        result.incomplete = True
+        return {}, []
+    detections: dict[str, SigmaDetection] = {}
+    for name, definition in raw.items():
+        if str(name) in _NOT_DETECTIONS:
+            continue
+        try:
+            detections[str(name)] = SigmaDetection.from_definition(definition)
+        except SigmaError as error:
+            result.incomplete = True
+            result.issues.append(
+                Issue(
+                    f"detection {name!r} cannot be read: {_message(error)}",
+                    "partial-rule",
+                    ("detection", str(name)),
+                    key_contains=_modifier_in(error),
+                )
+            )
+    condition = raw.get("condition")
+    if condition is None:
+        result.incomplete = True
+        result.issues.append(
+            Issue("the detection has no condition", "partial-rule", ("detection",))
+        )
+        return detections, []
+    return detections, [str(c) for c in condition] if isinstance(condition, list) else [
+        str(condition)
+    ]
+
+
+def _polarities(
+    conditions: Sequence[str], detections: Mapping[str, SigmaDetection], result: DetectionRead
+) -> dict[str, set[bool]]:
+    """Identifier -> the negations it is used with (False: as written, True: under a NOT)."""
+    polarity: dict[str, set[bool]] = {}
+    where = ("detection", "condition")
+    pending = list(conditions)
+    while pending:
+        condition, _, aggregation = pending.pop(0).partition("|")
+        near = re.match(r"\s*near\s+(.+)$", aggregation, re.DOTALL)
+        if near:
+            # "a | near b and not c": b and c are detections of the same rule, read like a
+            # condition of their own.
+            pending.append(near.group(1))
+        if aggregation:
+            # The old aggregation syntax ("selection | count() by x > 5") is no condition
+            # pySigma reads; the part before the pipe still says which detections match.
+            result.incomplete = True
+            result.issues.append(
+                Issue(
+                    f"aggregation '| {aggregation.strip()}' is not supported; "
+                    "read the condition before the pipe",
+                    "partial-rule",
+                    where,
+                    severity="warning",
+                )
+            )
+        try:
+            tree = SigmaCondition(condition.strip(), _NO_DETECTIONS).parse(postprocess=False)
+        except SigmaError as error:
+            result.incomplete = True
+            result.issues.append(
+                Issue(
+                    f"condition {condition.strip()!r} cannot be read: {_message(error)}",
+                    "partial-rule",
+                    where,
+                )
+            )
+            continue
+        _walk(tree, False, detections, polarity, result)
+    return polarity
+
+
+def _walk(
+    node: object,
+    negated: bool,
+    detections: Mapping[str, SigmaDetection],
+    polarity: dict[str, set[bool]],
+    result: DetectionRead,
+) -> None:
+    where = ("detection", "condition")
+    if isinstance(node, ConditionIdentifier):
+        if node.identifier in detections:
+            polarity.setdefault(node.identifier, set()).add(negated)
+        else:
+            result.incomplete = True
+            result.issues.append(
+                Issue(
+                    f"condition names {node.identifier!r}, which is not defined or cannot be read",
+                    "partial-rule",
+                    where,
+                )
+            )
+    elif isinstance(node, ConditionSelector):
+        names = _selected(node.pattern, detections)
+        if not names:
+            result.issues.append(
+                Issue(
+                    f"'{' '.join(node.args)}' selects no detection",
+                    "partial-rule",
+                    where,
+                    severity="warning",
+                )
+            )
+        for name in names:
+            polarity.setdefault(name, set()).add(negated)
+    elif isinstance(node, ConditionNOT):
+        for arg in node.args:
+            _walk(arg, not negated, detections, polarity, result)
+    elif isinstance(node, ConditionItem):  # AND, OR
+        for arg in node.args:
+            _walk(arg, negated, detections, polarity, result)
+
+
+def _selected(pattern: str, detections: Mapping[str, SigmaDetection]) -> list[str]:
+    """Detections a ``1 of x*`` / ``all of them`` pattern names.
+
+    The same rule as pySigma's ``ConditionSelector.resolve_referenced_detections``, which needs
+    a complete SigmaDetections object; a rule with one unreadable detection has none.
+    """
+    regex = re.compile(".*" if pattern == "them" else pattern.replace("*", ".*"))
+    return [
+        name
+        for name in detections
+        if regex.fullmatch(name) and (pattern.startswith("_") or not name.startswith("_"))
+    ]
+
+
+def _detection_predicates(
+    detection: SigmaDetection, negated: bool, logsource: LogSource, result: DetectionRead
+) -> Iterator[Predicate]:
+    for item in detection.detection_items:
+        if isinstance(item, SigmaDetection):
+            yield from _detection_predicates(item, negated, logsource, result)
+        else:
+            yield from _item_predicates(item, negated, logsource, result)
+
+
+def _item_predicates(
+    item: SigmaDetectionItem, negated: bool, logsource: LogSource, result: DetectionRead
+) -> Iterator[Predicate]:
+    """One predicate per value of a detection item (several for base64offset)."""
+    name: str | None = None
+    if item.field:
+        mapped = sigma_field(item.field, *logsource)
+        if not mapped.mapped:
+            result.unmapped_fields.add(item.field)
+        name = mapped.name
+    negated = negated != item.negated  # the "neq" modifier negates the item itself
+    cased = SigmaCaseSensitiveModifier in item.modifiers
+    windash = SigmaWindowsDashModifier in item.modifiers
+    originals = item.original_value or []
+    raws = (
+        [_raw(value) for value in originals]
+        if len(originals) == len(item.value)
+        else [None] * len(item.value)
+    )
+    for value, raw in zip(item.value, raws, strict=True):
+        # windash: the variants are one indicator spelled with other dashes; pySigma lists the
+        # "-" spelling first, which is the one other vendors' rules check, so only it is kept.
+        # base64offset: the three encodings are different strings an event may contain, so
+        # each is an indicator of its own.
+        values = (
+            (value.values[:1] if windash else value.values)
+            if isinstance(value, SigmaExpansion)
+            else [value]
+        )
+        context = _Context(name, item.field, raw, negated, cased, logsource)
+        for one in values:
+            yield _predicate(context, one)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every value of one detection item shares."""
+
+    name: str | None
+    vendor_field: str | None
+    raw: str | None
+    negated: bool
+    cased: bool
+    logsource: LogSource
+
+    def build(
+        self, operator: str, text: str, *, flip: bool = False, folded: bool | None = None
+    ) -> Predicate:
+        return make_predicate(
+            self.name,
+            operator,
+            text,
+            negated=self.negated != flip,
+            vendor_field=self.vendor_field,
+            raw_value=self.raw,
+            case_insensitive=not self.cased if folded is None else folded,
+        )
+
+
+def _predicate(context: _Context, value: SigmaType) -> Predicate:
+    """The predicate of one typed value, after pySigma applied the modifiers."""
+    build = context.build
+    if context.name is None:
+        # A keyword is a full-text search: any "*" written or added around it adds nothing.
+        return build("match", _text(value).strip("*"))
+    if isinstance(value, SigmaString):
+        if value.contains_special():
+            return build("wildcard", str(value))
+        return build("eq", _plain(value))
+    if isinstance(value, SigmaRegularExpression):
+        flags = "".join(sorted(value.sigma_to_re_flag[flag] for flag in value.flags))
+        pattern = value.regexp.original or value.regexp.to_plain_regex()
+        return build("regex_match", f"(?{flags}){pattern}" if flags else pattern, folded=False)
+    if isinstance(value, SigmaCIDRExpression):
+        return build("cidr", str(value))
+    if isinstance(value, SigmaExists):
+        # "|exists: false" is the exists indicator, excluded.
+        return build("exists", "true", flip=not value.exists)
+    if isinstance(value, SigmaNull):
+        # "field: null" matches events without the field: exists, excluded.
+        return build("exists", "true", flip=True)
+    if isinstance(value, SigmaCompareExpression) and value.op in _COMPARE_OPERATORS:
+        return build(_COMPARE_OPERATORS[value.op], str(value.number.number))
+    if isinstance(value, SigmaFieldReference):
+        # fieldref compares two fields of one event; the value names the other field by its
+        # canonical name ("field:process.executable"), so it reads the same across vendors.
+        other = sigma_field(value.field, *context.logsource).name
+        return build("eq", f"field:{other}", folded=False)
+    return build("eq", _text(value))
+
+
+def _plain(value: SigmaString) -> str:
+    """A string without wildcards, unescaped (pySigma's str() escapes literal ``*`` and ``?``)."""
+    return "".join(
+        part if isinstance(part, str) else f"%{part.name}%" if isinstance(part, Placeholder) else ""
+        for part in value.s
+    )
+
+
+def _text(value: SigmaType) -> str:
+    if isinstance(value, SigmaString):
+        return str(value) if value.contains_special() else _plain(value)
+    if isinstance(value, SigmaBool):
+        return "true" if value.boolean else "false"
+    if isinstance(value, SigmaNumber):
+        return str(value.number)
+    return str(value)
+
+
+def _raw(value: SigmaType) -> str | None:
+    """The value as the rule wrote it."""
+    if isinstance(value, SigmaString):
+        return value.original
+    if isinstance(value, SigmaNull):
+        return "null"
+    return _text(value)
+
+
+def _message(error: SigmaError) -> str:
+    # pySigma appends the (empty) location to str(error); the bare message reads better.
+    return str(error.args[0]) if error.args else type(error).__name__
+
+
+def _modifier_in(error: SigmaError) -> str | None:
+    found = re.search(r"Unknown modifier '([^']+)'", _message(error))
+    return f"|{found.group(1)}" if found else None
+
+
+class _NoDetections:
+    """Stands in for SigmaDetections: parse(postprocess=False) never looks at them."""
+
+    detections: dict[str, Any] = {}  # noqa: RUF012 - read-only stand-in
+
+
+_NO_DETECTIONS: Any = _NoDetections()

@@ -1,0 +1,80 @@
+"""Sigma log sources to catalog events, through pySigma's Windows and Sysmon pipelines.
+
+A Windows category names its events through the tables pySigma's pipelines are built from:
+Sysmon event ids (``sigma.pipelines.sysmon``), Windows audit events and PowerShell channels
+(``sigma.pipelines.windows``); ``process_creation`` is both ``sysmon:1`` and
+``windows-security:4688``. A Windows service names its events by the EventID values the rule
+checks (not excluded). Log sources without event ids are one catalog event each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import cast
+
+from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
+from sigma.pipelines.windows.windows import (
+    generic_logsource_to_windows_audit_event_mapping,
+    windows_generic_category_channel_mapping,
+)
+
+from loaders.events import logsource_event, service_key, windows_event
+from loaders.records import Event, Predicate
+
+#: The Sigma field that carries a Windows event id.
+EVENT_ID_FIELD = "EventID"
+
+# pySigma annotates these tables loosely (one as ast.Dict); their shapes are fixed.
+_SYSMON = cast(Mapping[str, int | list[int]], sysmon_generic_logsource_eventid_mapping)
+_AUDIT = cast(Mapping[str, Mapping[str, object]], generic_logsource_to_windows_audit_event_mapping)
+_CHANNELS = cast(Mapping[str, Mapping[str, object]], windows_generic_category_channel_mapping)
+
+
+def category_events(category: str) -> list[Event]:
+    """The Windows events pySigma's pipelines map a Sigma category onto (may be none)."""
+    events: list[Event] = []
+    sysmon = _SYSMON.get(category)
+    if sysmon is not None:
+        for number in sysmon if isinstance(sysmon, list) else [sysmon]:
+            events.append(windows_event("sysmon", number))
+    audit = _AUDIT.get(category)
+    if audit is not None:
+        events.append(windows_event("windows-security", str(audit["EventID"])))
+    channel = _CHANNELS.get(category)
+    if channel is not None:
+        events.append(windows_event(service_key(str(channel["service"])), str(channel["EventID"])))
+    return events
+
+
+def positive_event_ids(predicates: Iterable[Predicate]) -> list[int]:
+    """EventID values the rule matches on (not excluded), in order of first appearance."""
+    found: dict[int, None] = {}
+    for predicate in predicates:
+        if (
+            predicate.vendor_field == EVENT_ID_FIELD
+            and not predicate.negated
+            and predicate.operator == "eq"
+            and predicate.value.isdigit()
+        ):
+            found[int(predicate.value)] = None
+    return list(found)
+
+
+def sigma_events(
+    product: str | None,
+    category: str | None,
+    service: str | None,
+    predicates: Iterable[Predicate] = (),
+) -> list[Event]:
+    """The catalog events a Sigma rule with this log source and these predicates observes."""
+    product = product.lower() if product else None
+    events: list[Event] = []
+    if product == "windows":
+        if category:
+            events = category_events(category.lower())
+        if not events and service:
+            key = service_key(service)
+            events = [windows_event(key, number) for number in positive_event_ids(predicates)]
+    if not events and (product or category or service):
+        events = [logsource_event(product, category, service)]
+    return events

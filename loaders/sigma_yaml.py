@@ -1,0 +1,150 @@
+"""Reading Sigma YAML text: documents, the raw ``detection:`` block, and lines of keys.
+
+pySigma never records where in a file something was written, so the lines that problems report
+are found here, by composing the YAML (node marks carry lines) only when a problem needs one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import yaml
+
+# libyaml's loader is several times faster than the pure-Python one; both read the same YAML.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_DOCUMENT_START = re.compile(r"^---\s*(#.*)?$")
+_TOP_LEVEL_KEY = re.compile(r"^[^\s#]")
+_DETECTION_KEY = re.compile(r"^detection\s*:")
+
+
+def load_documents(text: str) -> list[Any]:
+    """Every non-empty YAML document of a file; raises yaml.YAMLError on malformed YAML."""
+    return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+
+
+def error_line(error: yaml.YAMLError) -> tuple[int | None, int | None]:
+    """1-based line and column a YAML error points at, when it says."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    if mark is None:
+        return None, None
+    return mark.line + 1, mark.column + 1
+
+
+def document_texts(text: str) -> list[tuple[int, str]]:
+    """The text of each YAML document with its 1-based first line, split on ``---`` lines."""
+    parts: list[tuple[int, str]] = []
+    start, lines = 1, list[str]()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _DOCUMENT_START.match(line):
+            if _has_content(lines):
+                parts.append((start, "\n".join(lines)))
+            start, lines = number + 1, []
+        else:
+            lines.append(line)
+    if _has_content(lines):
+        parts.append((start, "\n".join(lines)))
+    return parts
+
+
+def _has_content(lines: list[str]) -> bool:
+    return any(line.strip() and not line.lstrip().startswith("#") for line in lines)
+
+
+def detection_text(document: str) -> str | None:
+    """The ``detection:`` block of one document, as written (comments and all)."""
+    lines = document.splitlines()
+    for index, line in enumerate(lines):
+        if _DETECTION_KEY.match(line):
+            block = [line]
+            for following in lines[index + 1 :]:
+                if _TOP_LEVEL_KEY.match(following):
+                    break
+                block.append(following)
+            while block and not block[-1].strip():
+                block.pop()
+            return "\n".join(block)
+    return None
+
+
+class LineFinder:
+    """Finds the line of a key in one file's YAML; composes the file on first use only."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._nodes: list[yaml.Node] | None = None
+
+    def _documents(self) -> list[yaml.Node]:
+        if self._nodes is None:
+            try:
+                self._nodes = [
+                    node
+                    for node in yaml.compose_all(self._text, Loader=_Loader)
+                    if node is not None
+                ]
+            except yaml.YAMLError:
+                self._nodes = []
+        return self._nodes
+
+    def document_line(self, document: int) -> int | None:
+        """First line of the given document (0-based index among non-empty documents)."""
+        nodes = self._documents()
+        if document >= len(nodes):
+            return None
+        return int(nodes[document].start_mark.line) + 1
+
+    def key_line(self, document: int, path: Sequence[str]) -> int | None:
+        """Line of the key at ``path`` (e.g. ``("detection", "condition")``), or its parent's."""
+        nodes = self._documents()
+        if document >= len(nodes):
+            return None
+        node: yaml.Node = nodes[document]
+        line: int | None = int(node.start_mark.line) + 1
+        for key in path:
+            found = _child(node, key)
+            if found is None:
+                return line
+            key_node, node = found
+            line = int(key_node.start_mark.line) + 1
+        return line
+
+    def find_key(
+        self, document: int, path: Sequence[str], wanted: Callable[[str], bool]
+    ) -> int | None:
+        """Line of the first key under ``path`` for which ``wanted(key)`` holds, at any depth."""
+        nodes = self._documents()
+        if document >= len(nodes):
+            return None
+        node: yaml.Node = nodes[document]
+        for key in path:
+            found = _child(node, key)
+            if found is None:
+                return None
+            node = found[1]
+        return _search(node, wanted)
+
+
+def _child(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return key_node, value_node
+    return None
+
+
+def _search(node: yaml.Node, wanted: Callable[[str], bool]) -> int | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and wanted(str(key_node.value)):
+                return int(key_node.start_mark.line) + 1
+            found = _search(value_node, wanted)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _search(item, wanted)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,329 @@
+"""Sigma detections to predicates: every modifier, value kind and condition form."""
+
+from __future__ import annotations
+
+from textwrap import dedent, indent
+
+from sigma.rule import SigmaRule
+
+from loaders.records import Predicate
+from loaders.sigma import Origin, SigmaRead, rule_from_sigma
+
+HEADER = """\
+title: Test rule
+id: 5f0b4b5e-0c4e-4c8e-9d3a-1b2c3d4e5f60
+logsource:
+    product: {product}
+    category: {category}
+detection:
+"""
+
+
+def read(detection: str, product: str = "windows", category: str = "process_creation") -> SigmaRead:
+    text = HEADER.format(product=product, category=category) + indent(dedent(detection), "    ")
+    rule = SigmaRule.from_yaml(text, collect_errors=True)
+    return rule_from_sigma(rule, Origin("rules/test.yml", "rules"))
+
+
+def predicates(detection: str, **logsource: str) -> list[Predicate]:
+    result = read(detection, **logsource)
+    assert result.rule is not None
+    return list(result.rule.predicates)
+
+
+def triples(found: list[Predicate]) -> set[tuple[str, str, str, bool]]:
+    return {(p.field, p.operator, p.value, p.negated) for p in found}
+
+
+def test_endswith_on_a_path_field_becomes_the_name_field() -> None:
+    found = predicates(
+        """
+            selection:
+                Image|endswith: '\\WMIC.exe'
+            condition: selection
+        """
+    )
+    assert found == [
+        Predicate("process.name", "eq", "wmic.exe", False, "Image", "\\WMIC.exe"),
+    ]
+
+
+def test_contains_startswith_endswith_give_wildcards() -> None:
+    found = predicates(
+        """
+            selection:
+                CommandLine|contains: 'Create'
+                ParentCommandLine|startswith: 'C:\\Tools'
+                CurrentDirectory|endswith: 'Temp'
+            condition: selection
+        """
+    )
+    assert triples(found) == {
+        ("process.command_line", "wildcard", "*create*", False),
+        ("process.parent.command_line", "wildcard", "c:\\tools*", False),
+        ("process.working_directory", "wildcard", "*temp", False),
+    }
+
+
+def test_plain_values_are_eq_and_sigma_wildcards_make_wildcards() -> None:
+    found = predicates(
+        """
+            selection:
+                CommandLine:
+                    - 'whoami /all'
+                    - 'net* user ?'
+                    - 'literal \\* star'
+            condition: selection
+        """
+    )
+    assert triples(found) == {
+        ("process.command_line", "eq", "whoami /all", False),
+        ("process.command_line", "wildcard", "net* user ?", False),
+        ("process.command_line", "eq", "literal * star", False),
+    }
+
+
+def test_all_modifier_gives_one_predicate_per_value() -> None:
+    found = predicates(
+        """
+            selection:
+                CommandLine|contains|all:
+                    - 'a'
+                    - 'b'
+            condition: selection
+        """
+    )
+    assert [p.value for p in found] == ["*a*", "*b*"]
+    assert [p.raw_value for p in found] == ["a", "b"]
+
+
+def test_cased_keeps_the_case() -> None:
+    (found,) = predicates(
+        """
+            selection:
+                CommandLine|cased|contains: 'MiXeD'
+            condition: selection
+        """
+    )
+    assert (found.operator, found.value) == ("wildcard", "*MiXeD*")
+
+
+def test_regular_expressions_keep_case_and_flags() -> None:
+    found = predicates(
+        """
+            selection:
+                CommandLine|re: '\\s+-[eE]nc\\s'
+                ParentCommandLine|re|i: 'AbC.*'
+            condition: selection
+        """
+    )
+    assert triples(found) == {
+        ("process.command_line", "regex_match", "\\s+-[eE]nc\\s", False),
+        ("process.parent.command_line", "regex_match", "(?i)AbC.*", False),
+    }
+
+
+def test_cidr_exists_null_and_comparisons() -> None:
+    found = predicates(
+        """
+            selection:
+                DestinationIp|cidr: '10.0.0.0/8'
+                DestinationPort|gte: 1024
+                SourcePort|lt: 10
+                Initiated|exists: true
+            filter:
+                DestinationHostname|exists: false
+            filter_null:
+                SourceHostname: null
+            condition: selection and not filter and filter_null
+        """,
+        category="network_connection",
+    )
+    assert triples(found) == {
+        ("destination.ip", "cidr", "10.0.0.0/8", False),
+        ("destination.port", "gte", "1024", False),
+        ("source.port", "lt", "10", False),
+        ("network.direction", "exists", "true", False),
+        # exists: false under a NOT: exists, not excluded (two negations)
+        ("destination.domain", "exists", "true", False),
+        # null: the field is absent, i.e. exists excluded
+        ("source.domain", "exists", "true", True),
+    }
+
+
+def test_base64_records_the_encoded_values() -> None:
+    found = predicates(
+        """
+            selection:
+                CommandLine|base64: 'abc'
+                ParentCommandLine|base64offset|contains: 'abc'
+            condition: selection
+        """
+    )
+    assert triples(found) == {
+        ("process.command_line", "eq", "ywjj", False),
+        ("process.parent.command_line", "wildcard", "*ywjj*", False),
+        ("process.parent.command_line", "wildcard", "*fiy*", False),
+        ("process.parent.command_line", "wildcard", "*hym*", False),
+    }
+    assert {p.raw_value for p in found} == {"abc"}
+
+
+def test_windash_keeps_the_dash_spelling_only() -> None:
+    found = predicates(
+        """
+            selection:
+                CommandLine|windash|contains: ' -s '
+            condition: selection
+        """
+    )
+    assert triples(found) == {("process.command_line", "wildcard", "* -s *", False)}
+
+
+def test_fieldref_names_the_other_field_canonically() -> None:
+    (found,) = predicates(
+        """
+            selection:
+                ParentImage|fieldref: Image
+            condition: selection
+        """
+    )
+    assert (found.field, found.operator, found.value) == (
+        "process.parent.executable",
+        "eq",
+        "field:process.executable",
+    )
+    assert found.raw_value == "Image"
+
+
+def test_keywords_are_match_on_any_field() -> None:
+    found = predicates(
+        """
+            keywords:
+                - 'CommandLineEventConsumer'
+                - '*evil*'
+            condition: keywords
+        """
+    )
+    assert triples(found) == {
+        ("*", "match", "commandlineeventconsumer", False),
+        ("*", "match", "evil", False),
+    }
+    assert all(p.vendor_field is None for p in found)
+
+
+def test_lists_of_maps_give_every_item() -> None:
+    found = predicates(
+        """
+            selection:
+                - Image|endswith: '\\a.exe'
+                - OriginalFileName: 'a.exe'
+                  CommandLine|contains: 'x'
+            condition: selection
+        """
+    )
+    assert triples(found) == {
+        ("process.name", "eq", "a.exe", False),
+        ("process.pe.original_file_name", "eq", "a.exe", False),
+        ("process.command_line", "wildcard", "*x*", False),
+    }
+
+
+def test_negation_follows_the_condition_tree() -> None:
+    found = predicates(
+        """
+            selection_a:
+                CommandLine|contains: 'a'
+            selection_b:
+                CommandLine|contains: 'b'
+            filter_one:
+                User: 'one'
+            filter_two:
+                User: 'two'
+            other:
+                User: 'three'
+            unused:
+                User: 'four'
+            condition: all of selection_* and not 1 of filter_* and not (not other)
+        """
+    )
+    assert triples(found) == {
+        ("process.command_line", "wildcard", "*a*", False),
+        ("process.command_line", "wildcard", "*b*", False),
+        ("user.name", "eq", "one", True),
+        ("user.name", "eq", "two", True),
+        ("user.name", "eq", "three", False),  # two NOTs
+    }
+
+
+def test_an_identifier_used_both_ways_yields_both() -> None:
+    found = predicates(
+        """
+            a:
+                CommandLine: 'x'
+            b:
+                User: 'y'
+            condition: (a and not b) or (b and not a)
+        """
+    )
+    assert triples(found) == {
+        ("process.command_line", "eq", "x", False),
+        ("process.command_line", "eq", "x", True),
+        ("user.name", "eq", "y", False),
+        ("user.name", "eq", "y", True),
+    }
+
+
+def test_all_of_them_reads_every_detection() -> None:
+    found = predicates(
+        """
+            a:
+                CommandLine: 'x'
+            b:
+                User: 'y'
+            condition: all of them
+        """
+    )
+    assert {p.value for p in found} == {"x", "y"}
+
+
+def test_neq_negates_the_item() -> None:
+    (found,) = predicates(
+        """
+            selection:
+                User|neq: 'SYSTEM'
+            condition: selection
+        """
+    )
+    assert (found.field, found.value, found.negated) == ("user.name", "system", True)
+
+
+def test_unmapped_fields_keep_pysigma_names_and_are_counted() -> None:
+    result = read(
+        """
+            selection:
+                IntegrityLevel: 'High'
+            condition: selection
+        """
+    )
+    assert result.rule is not None
+    assert result.rule.predicates[0].field == "winlog.event_data.IntegrityLevel"
+    assert result.unmapped_fields == {"IntegrityLevel"}
+
+
+def test_several_conditions_are_all_read() -> None:
+    found = predicates(
+        """
+            a:
+                CommandLine: 'x'
+            b:
+                User: 'y'
+            condition:
+                - a
+                - not b
+        """
+    )
+    assert triples(found) == {
+        ("process.command_line", "eq", "x", False),
+        ("user.name", "eq", "y", True),
+    }

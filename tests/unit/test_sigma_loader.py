@@ -1,0 +1,307 @@
+"""The Sigma loader on small hand-written files: records, events, bad input and its lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
+from loaders.records import Problem
+from loaders.sigma import FileRead, load_sigma, read_sigma_file, techniques_of
+from loaders.sigma_events import sigma_events
+
+FULL_RULE = """\
+title: WMI consumer
+id: 11111111-2222-3333-4444-555555555555
+status: deprecated
+description: Detects a consumer.
+references:
+    - https://example.org/a
+author: Someone, Someone Else
+date: 2020-01-02
+modified: 2021-03-04
+tags:
+    - attack.persistence
+    - attack.t1546.003
+    - attack.T1047
+    - car.2016-04-005
+logsource:
+    product: windows
+    service: wmi
+detection:
+    selection:
+        EventID: 5861
+    # a comment kept in the query
+    filter:
+        EventID: 5859
+    condition: selection and not filter
+falsepositives:
+    - Admins
+level: medium
+"""
+
+
+def write(root: Path, relative: str, text: str) -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dedent(text), encoding="utf-8")
+    return path
+
+
+def read(tmp_path: Path, text: str, relative: str = "rules/windows/test.yml") -> FileRead:
+    return read_sigma_file(write(tmp_path, relative, text), tmp_path)
+
+
+def only(problems: list[Problem], kind: str) -> Problem:
+    found = [p for p in problems if p.kind == kind]
+    assert len(found) == 1, problems
+    return found[0]
+
+
+def test_metadata_is_read_into_the_rule(tmp_path: Path) -> None:
+    result = read(tmp_path, FULL_RULE, "deprecated/windows/wmi.yml")
+    (rule,) = result.rules
+    assert rule.uid == "sigma:11111111-2222-3333-4444-555555555555"
+    assert (rule.vendor, rule.native_id) == ("sigma", "11111111-2222-3333-4444-555555555555")
+    assert (rule.title, rule.description) == ("WMI consumer", "Detects a consumer.")
+    assert (rule.level, rule.status, rule.deprecated) == ("medium", "deprecated", True)
+    assert (rule.collection, rule.path) == ("deprecated", "deprecated/windows/wmi.yml")
+    assert rule.author == "Someone, Someone Else"
+    assert (rule.date, rule.modified) == ("2020-01-02", "2021-03-04")
+    assert rule.references == ("https://example.org/a",)
+    assert rule.falsepositives == ("Admins",)
+    assert rule.tags[1] == "attack.t1546.003"
+    assert rule.techniques == ("T1546.003", "T1047")
+    assert (rule.rule_type, rule.language, rule.parse_status) == ("sigma", "sigma", "ok")
+    assert rule.extra == {
+        "logsource_product": "windows",
+        "logsource_category": None,
+        "logsource_service": "wmi",
+    }
+    assert rule.query is not None
+    assert rule.query.startswith("detection:\n    selection:")
+    assert "# a comment kept in the query" in rule.query
+    assert rule.query.endswith("condition: selection and not filter")
+    # only the EventID the rule matches on names an event; the excluded one does not
+    assert rule.events == ("wmi-activity:5861",)
+    assert [e.id for e in result.events] == ["wmi-activity:5861"]
+    assert result.problems == []
+
+
+def test_status_alone_does_not_deprecate_and_folder_alone_does(tmp_path: Path) -> None:
+    text = FULL_RULE.replace("status: deprecated", "status: test")
+    (rule,) = read(tmp_path, text).rules
+    assert rule.deprecated is False
+    (rule,) = read(tmp_path, text, "deprecated/x.yml").rules
+    assert rule.deprecated is True
+
+
+def test_techniques_come_from_attack_technique_tags_only() -> None:
+    tags = ["attack.t1059.001", "attack.execution", "attack.g0016", "car.t1000", "attack.t1059.001"]
+    assert techniques_of(tags) == ("T1059.001",)
+
+
+@pytest.mark.parametrize(
+    ("logsource", "expected"),
+    [
+        (("windows", "process_creation", None), ["sysmon:1", "windows-security:4688"]),
+        (("windows", "ps_script", None), ["powershell:4104"]),
+        (("windows", "ps_classic_start", None), ["powershell-classic:400"]),
+        (("windows", "registry_set", None), ["sysmon:13", "windows-security:4657"]),
+        (("windows", "pipe_created", None), ["sysmon:17", "sysmon:18"]),
+        (("windows", "file_access", None), ["windows-file-access"]),
+        (("windows", None, "security"), ["windows-security"]),  # no EventID in the rule
+        (("linux", None, "auditd"), ["linux-auditd"]),
+        (("linux", "process_creation", None), ["linux-process-creation"]),
+        ((None, "proxy", None), ["proxy"]),
+        (("aws", None, "cloudtrail"), ["aws-cloudtrail"]),
+    ],
+)
+def test_log_sources_name_their_events(
+    logsource: tuple[str | None, str | None, str | None], expected: list[str]
+) -> None:
+    assert [event.id for event in sigma_events(*logsource)] == expected
+
+
+def test_service_event_ids_come_from_positive_event_id_items(tmp_path: Path) -> None:
+    text = FULL_RULE.replace("service: wmi", "service: security").replace(
+        "EventID: 5861", "EventID:\n            - 4688\n            - 4689"
+    )
+    (rule,) = read(tmp_path, text).rules
+    assert rule.events == ("windows-security:4688", "windows-security:4689")
+
+
+def test_sysmon_service_with_event_id(tmp_path: Path) -> None:
+    text = FULL_RULE.replace("service: wmi", "service: sysmon").replace("5861", "1")
+    (rule,) = read(tmp_path, text).rules
+    assert rule.events == ("sysmon:1",)
+
+
+def test_malformed_yaml_skips_the_file_with_its_line(tmp_path: Path) -> None:
+    result = read(tmp_path, "title: x\nid: [unclosed\ndetection:\n  a: b\n")
+    assert result.rules == []
+    problem = only(result.problems, "skipped-file")
+    assert problem.location.path == "rules/windows/test.yml"
+    assert problem.location.line is not None
+    assert problem.location.line >= 2
+    assert "malformed YAML" in problem.reason
+
+
+def test_a_rule_without_id_is_skipped_at_its_line(tmp_path: Path) -> None:
+    text = "\n".join(line for line in FULL_RULE.splitlines() if not line.startswith("id:"))
+    result = read(tmp_path, text)
+    assert result.rules == []
+    problem = only(result.problems, "skipped-file")
+    assert problem.reason == "the rule has no id"
+    assert problem.location.line == 1
+
+
+def test_a_document_that_is_not_a_map_is_skipped(tmp_path: Path) -> None:
+    result = read(tmp_path, "- just\n- a list\n")
+    assert result.rules == []
+    assert only(result.problems, "skipped-file").location.line == 1
+
+
+def test_an_unknown_modifier_keeps_the_rest_and_names_the_line(tmp_path: Path) -> None:
+    text = """\
+        title: Bad modifier
+        id: 22222222-2222-3333-4444-555555555555
+        tags: [attack.t1059]
+        logsource:
+            product: windows
+            category: process_creation
+        detection:
+            selection:
+                CommandLine|contains: 'good'
+            broken:
+                Image|nosuchthing: 'x.exe'
+            condition: selection or broken
+    """
+    result = read(tmp_path, text)
+    (rule,) = result.rules
+    assert rule.parse_status == "partial"
+    assert rule.techniques == ("T1059",)
+    assert rule.events == ("sysmon:1", "windows-security:4688")
+    assert [(p.field, p.value) for p in rule.predicates] == [("process.command_line", "*good*")]
+    problems = [p for p in result.problems if p.kind == "partial-rule"]
+    lines = sorted(p.location.line or 0 for p in problems)
+    # the unknown modifier's key, and the condition naming the unreadable detection
+    assert lines == [11, 12]
+    assert any("nosuchthing" in p.reason for p in problems)
+    assert all(p.rule_uid == rule.uid for p in problems)
+
+
+def test_a_condition_naming_a_missing_identifier(tmp_path: Path) -> None:
+    text = FULL_RULE.replace("selection and not filter", "selection and not missing_one")
+    result = read(tmp_path, text)
+    (rule,) = result.rules
+    assert rule.parse_status == "partial"
+    assert [p.value for p in rule.predicates] == ["5861"]
+    problem = only(result.problems, "partial-rule")
+    assert "missing_one" in problem.reason
+    assert problem.location.line == 24  # the condition line
+
+
+def test_pipe_aggregation_keeps_the_part_before_the_pipe(tmp_path: Path) -> None:
+    text = FULL_RULE.replace(
+        "selection and not filter", "selection and not filter | count() by Computer > 5"
+    )
+    result = read(tmp_path, text)
+    (rule,) = result.rules
+    assert rule.parse_status == "partial"
+    assert {(p.value, p.negated) for p in rule.predicates} == {("5861", False), ("5859", True)}
+    problem = only(result.problems, "partial-rule")
+    assert problem.severity == "warning"
+    assert "count() by Computer > 5" in problem.reason
+
+
+def test_near_aggregation_reads_its_identifiers(tmp_path: Path) -> None:
+    text = FULL_RULE.replace("selection and not filter", "selection | near not filter")
+    (rule,) = read(tmp_path, text).rules
+    assert {(p.value, p.negated) for p in rule.predicates} == {("5861", False), ("5859", True)}
+
+
+def test_an_unreadable_condition_fails_the_rule_but_keeps_it(tmp_path: Path) -> None:
+    text = FULL_RULE.replace("selection and not filter", "selection and (")
+    result = read(tmp_path, text)
+    (rule,) = result.rules
+    assert (rule.parse_status, rule.predicates) == ("failed", ())
+    assert rule.techniques == ("T1546.003", "T1047")
+    assert only(result.problems, "partial-rule").location.line == 24
+    assert "condition" in only(result.problems, "no-predicates").reason
+
+
+def test_a_rule_without_detection_is_kept_with_its_metadata(tmp_path: Path) -> None:
+    text = FULL_RULE.split("detection:", maxsplit=1)[0] + "level: low\n"
+    result = read(tmp_path, text)
+    (rule,) = result.rules
+    assert (rule.parse_status, rule.query) == ("failed", None)
+    assert rule.events == ("windows-wmi",)
+    assert {p.kind for p in result.problems} == {"partial-rule", "no-predicates"}
+
+
+def test_global_action_documents_are_merged(tmp_path: Path) -> None:
+    text = """\
+        action: global
+        title: Shared
+        id: 33333333-2222-3333-4444-555555555555
+        tags: [attack.t1003]
+        detection:
+            condition: selection
+        ---
+        logsource:
+            product: windows
+            category: process_creation
+        detection:
+            selection:
+                Image|endswith: '\\a.exe'
+        ---
+        logsource:
+            product: windows
+            service: security
+        detection:
+            selection:
+                EventID: 4688
+    """
+    result = read(tmp_path, text)
+    # both documents carry the same id: the walker keeps one, the file layer reads both
+    assert [r.title for r in result.rules] == ["Shared", "Shared"]
+    assert [r.events for r in result.rules] == [
+        ("sysmon:1", "windows-security:4688"),
+        ("windows-security:4688",),
+    ]
+    assert all(r.techniques == ("T1003",) for r in result.rules)
+    assert result.rules[1].query is not None
+    assert "EventID: 4688" in result.rules[1].query
+
+
+def test_load_sigma_walks_folders_and_reports_without_stopping(tmp_path: Path) -> None:
+    write(tmp_path, "rules/a.yml", FULL_RULE)
+    write(tmp_path, "rules/b.yml", "title: [broken\n")
+    write(
+        tmp_path,
+        "deprecated/c.yml",
+        FULL_RULE.replace("11111111-2222", "99999999-2222"),
+    )
+    write(tmp_path, "unsupported/d.yml", FULL_RULE)  # same id as rules/a.yml
+    load = load_sigma(tmp_path)
+    assert load.files_seen == 4
+    assert [r.path for r in load.rules] == ["rules/a.yml", "deprecated/c.yml"]
+    assert {p.kind for p in load.problems} == {"skipped-file", "duplicate-id"}
+    assert [e.id for e in load.events] == ["wmi-activity:5861"]
+    assert load.source.name == "sigma"
+
+    only_deprecated = load_sigma(tmp_path, folders=["deprecated", "missing"])
+    assert [r.collection for r in only_deprecated.rules] == ["deprecated"]
+    assert only(only_deprecated.problems, "missing-folder").location.path == "missing"
+
+
+def test_unmapped_fields_are_counted_once_per_rule(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "rules/a.yml",
+        FULL_RULE.replace("EventID: 5859", "PossibleCause: 'x'\n        Provider: 'y'"),
+    )
+    load = load_sigma(tmp_path)
+    assert load.unmapped_fields == {"PossibleCause": 1, "Provider": 1}
