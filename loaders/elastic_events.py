@@ -1,0 +1,238 @@
+"""The catalog events an Elastic rule observes, on the ids the Sigma loader gives log sources.
+
+Three sources of evidence, read from the positive (non-negated) predicates of the query and from
+the rule's index patterns and OS tags:
+
+* Windows event codes (``event.code``) with their channel, taken from ``winlog.channel``,
+  ``event.provider``, the data set, or the index patterns; the code itself decides between the
+  channels a generic Windows index may hold.
+* Data sets (``event.dataset``, ``data_stream.dataset``, ``logs-<dataset>-*`` indices) of log
+  sources without event ids: ``aws.cloudtrail`` -> ``aws-cloudtrail``.
+* ECS categories of endpoint data (Elastic Defend and the EDRs it shares rules with):
+  ``process`` + ``start`` is Sigma's ``process_creation``, which is ``sysmon:1`` and
+  ``windows-security:4688`` on Windows and ``linux-process-creation`` on Linux, as pySigma's
+  Sysmon and Windows audit pipelines map it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import cast
+
+from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
+from sigma.pipelines.windows.windows import generic_logsource_to_windows_audit_event_mapping
+
+from loaders.events import channel_key, logsource_event, windows_event
+from loaders.records import Event, Predicate
+
+_DATASET_FIELDS = frozenset({"event.dataset", "data_stream.dataset"})
+_OS_FIELDS = frozenset({"host.os.type", "host.os.family", "host.os.platform"})
+_PROVIDER_FIELDS = frozenset({"event.provider", "winlog.provider_name"})
+_OS_TAGS = {"os: windows": "windows", "os: linux": "linux", "os: macos": "macos"}
+_OS_NAMES = {"windows": "windows", "linux": "linux", "macos": "macos", "darwin": "macos"}
+
+# Windows data sets (Elastic integrations) and the channel each one reads.
+_WINDOWS_DATASETS = {
+    "windows.sysmon_operational": "sysmon",
+    "system.security": "windows-security",
+    "system.system": "windows-system",
+    "system.application": "windows-application",
+    "windows.powershell_operational": "powershell",
+    "windows.powershell": "powershell-classic",
+}
+# Data sets that hold events of any Windows channel.
+_GENERIC_WINDOWS_DATASETS = frozenset({"windows.forwarded", "winlogbeat"})
+
+_PROVIDERS = {
+    "microsoft-windows-sysmon": "sysmon",
+    "microsoft-windows-security-auditing": "windows-security",
+    "microsoft-windows-powershell": "powershell",
+    "powershell": "powershell-classic",
+    "service control manager": "windows-system",
+}
+
+# Data sets of log sources without event ids -> (Sigma product, Sigma service).
+_LOG_SOURCES = {
+    "aws.cloudtrail": ("aws", "cloudtrail"),
+    "azure.activitylogs": ("azure", "activitylogs"),
+    "azure.signinlogs": ("azure", "signinlogs"),
+    "azure.auditlogs": ("azure", "auditlogs"),
+    "gcp.audit": ("gcp", "gcp.audit"),
+    "okta.system": ("okta", "okta"),
+    "o365.audit": ("m365", "audit"),
+    "github.audit": ("github", "audit"),
+    "kubernetes.audit_logs": ("kubernetes", "audit"),
+    "auditd_manager.auditd": ("linux", "auditd"),
+    "auditd.log": ("linux", "auditd"),
+    "system.auth": ("linux", "auth"),
+    "system.syslog": ("linux", "syslog"),
+}
+_LOG_SOURCE_PREFIXES = {"google_workspace.": "google_workspace", "zeek.": "zeek"}
+# Data sets that are read through categories or event codes, not as log sources.
+_NOT_LOG_SOURCES = re.compile(r"^(endpoint|windows|system\.(security|system|application))\b")
+
+# pySigma's tables, typed for what they hold (the audit table is annotated with a wrong type).
+_SYSMON_IDS = cast("dict[str, int | list[int]]", sysmon_generic_logsource_eventid_mapping)
+_AUDIT_EVENTS = cast(
+    "dict[str, dict[str, object]]", generic_logsource_to_windows_audit_event_mapping
+)
+
+_INDEX_DATASET = re.compile(r"^logs-([a-z0-9_]+\.[a-z0-9_]+)[-*]")
+
+# Event codes whose channel is known from the code alone, for generic Windows indices.
+_CODE_CHANNELS = {
+    **dict.fromkeys((4103, 4104, 4105, 4106), "powershell"),
+    **dict.fromkeys((400, 403, 600, 800), "powershell-classic"),
+    **dict.fromkeys((7034, 7036, 7040, 7045, 104), "windows-system"),
+}
+
+
+def rule_events(
+    predicates: Iterable[Predicate], indices: Sequence[str], tags: Sequence[str]
+) -> list[Event]:
+    """The catalog events the rule's query requires positively, deduplicated."""
+    values: dict[str, set[str]] = {}
+    fields: set[str] = set()
+    for predicate in predicates:
+        if predicate.negated:
+            continue
+        fields.add(predicate.field)
+        if predicate.operator == "eq":
+            values.setdefault(predicate.field, set()).add(predicate.value.lower())
+    datasets = {v for f in _DATASET_FIELDS for v in values.get(f, ())}
+    index_datasets = {m.group(1) for i in indices if (m := _INDEX_DATASET.match(i.lower()))}
+
+    events: dict[str, Event] = {}
+    windows = _windows_events(values, fields, datasets, index_datasets, indices)
+    events.update((e.id, e) for e in windows)
+    for dataset in sorted(datasets | (index_datasets & _LOG_SOURCES.keys())):
+        event = _log_source(dataset)
+        if event is not None:
+            events.setdefault(event.id, event)
+    for platform in sorted(_platforms(values, tags, index_datasets)):
+        if platform == "windows" and windows:
+            continue  # event codes name the Windows events more precisely than categories
+        for event in _category_events(platform, values, fields):
+            events.setdefault(event.id, event)
+    if not events:
+        # Nothing more precise: the data sets the index patterns name.
+        for dataset in sorted(index_datasets):
+            event = _log_source(dataset)
+            if event is not None:
+                events.setdefault(event.id, event)
+    return list(events.values())
+
+
+def _platforms(values: dict[str, set[str]], tags: Sequence[str], datasets: set[str]) -> set[str]:
+    stated = {_OS_NAMES[v] for f in _OS_FIELDS for v in values.get(f, ()) if v in _OS_NAMES}
+    if stated:
+        return stated
+    tagged = {_OS_TAGS[t.lower()] for t in tags if t.lower() in _OS_TAGS}
+    if tagged:
+        return tagged
+    if datasets & _WINDOWS_DATASETS.keys():
+        return {"windows"}
+    return set()
+
+
+def _windows_events(
+    values: dict[str, set[str]],
+    fields: set[str],
+    datasets: set[str],
+    index_datasets: set[str],
+    indices: Sequence[str],
+) -> list[Event]:
+    keys = {k for c in values.get("winlog.channel", ()) if (k := channel_key(c))}
+    keys |= {_PROVIDERS[p] for f in _PROVIDER_FIELDS for p in values.get(f, ()) if p in _PROVIDERS}
+    keys |= {_WINDOWS_DATASETS[d] for d in datasets if d in _WINDOWS_DATASETS}
+    generic = bool(datasets & _GENERIC_WINDOWS_DATASETS)
+    if not keys:
+        keys = {_WINDOWS_DATASETS[d] for d in index_datasets if d in _WINDOWS_DATASETS}
+        generic = generic or any(
+            i.lower().startswith(("winlogbeat-", "logs-windows.forwarded", "logs-windows.*"))
+            for i in indices
+        )
+    events: list[Event] = []
+    for code in sorted(values.get("event.code", ())):
+        if not code.isdigit():
+            continue
+        key = _channel_for(int(code), keys, generic)
+        if key is not None:
+            events.append(windows_event(key, code))
+    if not events and "powershell.file.script_block_text" in fields and (keys or generic):
+        events.append(windows_event("powershell", 4104))
+    return events
+
+
+def _channel_for(code: int, keys: set[str], generic: bool) -> str | None:
+    """The channel of an event code: the only candidate, or the one the code belongs to."""
+    guess = _CODE_CHANNELS.get(code)
+    if guess is None:
+        guess = "sysmon" if code <= 29 or code == 255 else "windows-security"
+    if guess in keys or generic:
+        return guess
+    if len(keys) == 1:
+        return next(iter(keys))
+    return None
+
+
+def _log_source(dataset: str) -> Event | None:
+    if "*" in dataset or "?" in dataset or _NOT_LOG_SOURCES.match(dataset):
+        return None
+    if dataset in _LOG_SOURCES:
+        product, service = _LOG_SOURCES[dataset]
+        return logsource_event(product, service=service)
+    for prefix, product in _LOG_SOURCE_PREFIXES.items():
+        if dataset.startswith(prefix):
+            return logsource_event(product, service=dataset.removeprefix(prefix))
+    product, _, service = dataset.partition(".")
+    return logsource_event(product, service=service or None)
+
+
+def _category_events(platform: str, values: dict[str, set[str]], fields: set[str]) -> list[Event]:
+    events: list[Event] = []
+    for category in sorted(_sigma_categories(values, fields)):
+        if platform != "windows":
+            events.append(logsource_event(platform, category=category))
+            continue
+        sysmon_ids = _SYSMON_IDS.get(category, [])
+        for number in sysmon_ids if isinstance(sysmon_ids, list) else [sysmon_ids]:
+            events.append(windows_event("sysmon", number))
+        audit = _AUDIT_EVENTS.get(category, {}).get("EventID")
+        if isinstance(audit, int):
+            events.append(windows_event("windows-security", audit))
+    return events
+
+
+def _sigma_categories(values: dict[str, set[str]], fields: set[str]) -> set[str]:
+    """Sigma log source categories of the ECS categories and types the query asks for."""
+    categories = values.get("event.category", set())
+    types = values.get("event.type", set()) | values.get("event.action", set())
+    found: set[str] = set()
+    if "process" in categories:
+        if types & {"start", "process_started", "exec", "fork"} or not types & {"end"}:
+            found.add("process_creation")
+        if "end" in types:
+            found.add("process_termination")
+    if "network" in categories:
+        dns = any(f.startswith("dns.") for f in fields) or any("lookup" in t for t in types)
+        found.add("dns_query" if dns else "network_connection")
+    if "file" in categories:
+        found.add(
+            "file_delete" if types & {"deletion"} and not types - {"deletion"} else "file_event"
+        )
+    if "registry" in categories:
+        if types & {"change"}:
+            found.add("registry_set")
+        elif types & {"creation"}:
+            found.add("registry_add")
+        elif types & {"deletion"}:
+            found.add("registry_delete")
+        else:
+            found.add("registry_event")
+    if "library" in categories:
+        found.add("image_load")
+    if "driver" in categories:
+        found.add("driver_load")
+    return found

@@ -1,0 +1,239 @@
+"""EQL queries to predicates, through the `eql` package in its Elasticsearch syntax mode.
+
+The `eql` AST drops what separates Elastic's case-sensitive and case-insensitive operators
+(``like`` / ``like~``, ``in`` / ``in~``, ``regex`` / ``regex~``, ``startsWith~``): all come back
+as the same node. A small subclass of its tree walker marks the insensitive nodes as it builds
+them, and the optimiser is not run so that the marked nodes reach our walk unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import eql
+from eql import ast
+from eql.errors import EqlParseError
+from eql.parser import LarkToEQL, lark_parser
+from lark.exceptions import LarkError, UnexpectedInput
+
+from loaders.elastic_query import ParsedQuery, pattern_operator, query_error
+
+_COMPARATORS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+# Functions that test a string field against fixed strings, and the pattern each one means.
+_STRING_FUNCTIONS = {
+    "startswith": "{}*",
+    "endswith": "*{}",
+    "stringcontains": "*{}*",
+}
+
+
+class _FoldedCall(ast.FunctionCall):  # type: ignore[misc]
+    """A function call written case-insensitively (``:``, ``like~``, ``regex~``, ``f~()``)."""
+
+    __slots__ = ()
+
+
+class _FoldedInSet(ast.InSet):  # type: ignore[misc]
+    """An ``in~`` set."""
+
+    __slots__ = ()
+
+
+class _CaseMarkingWalker(LarkToEQL):  # type: ignore[misc]
+    """`eql`'s tree walker, marking the nodes whose comparison ignores case."""
+
+    def string_predicate(self, node: Any) -> Any:
+        info = super().string_predicate(node)
+        if node["STRING_PREDICATE"] in (":", "like~", "regex~"):
+            info.node.__class__ = _FoldedCall
+        return info
+
+    def in_set(self, node: Any) -> Any:
+        info = super().in_set(node)
+        if node.get("IN") == "in~" and type(info.node) is ast.InSet:
+            info.node.__class__ = _FoldedInSet
+        return info
+
+    def function_call(self, node: Any, prev_node: Any = None, prev_arg: Any = None) -> Any:
+        info = super().function_call(node, prev_node, prev_arg)
+        text = self.text[node.meta.start_pos : node.meta.end_pos]
+        head = text.split("(", 1)[0].rstrip()
+        if head.endswith("~") and type(info.node) is ast.FunctionCall:
+            info.node.__class__ = _FoldedCall
+        return info
+
+
+def parse_eql(query: str) -> ParsedQuery:
+    """The predicates of an EQL query; raises ParseError with the line and column on failure."""
+    tree = _parse(query)
+    result = ParsedQuery()
+    _walk(tree, False, result)
+    return result
+
+
+def _parse(query: str) -> ast.EqlNode:
+    text = query if query.endswith("\n") else query + "\n"
+    config = eql.ParserConfig(
+        elasticsearch_syntax=True,
+        check_functions=False,
+        allow_sample=True,
+        allow_runs=True,
+        allow_negation=True,
+    )
+    with config, eql.parser.ignore_missing_functions:
+        walker = _CaseMarkingWalker(text)
+        try:
+            lark_tree = lark_parser.parse(text, start="piped_query")
+        except UnexpectedInput as exc:
+            raise query_error(
+                f"EQL syntax error: {_first_line(exc)}", exc.line, exc.column
+            ) from None
+        except LarkError as exc:
+            raise query_error(f"EQL syntax error: {_first_line(exc)}", None, None) from None
+        try:
+            info = walker.visit(lark_tree)
+        except EqlParseError as exc:
+            raise query_error(f"EQL: {exc.error_msg}", exc.line + 1, exc.column + 1) from None
+    node = getattr(info, "node", info)
+    if not isinstance(node, ast.EqlNode):
+        raise query_error("EQL: the query is not an event query", None, None)
+    return node
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _walk(node: object, negated: bool, out: ParsedQuery) -> None:
+    """Collect predicates; ``negated`` is the parity of the NOTs above the node."""
+    if isinstance(node, ast.PipedQuery):
+        _walk(node.first, negated, out)
+        if node.pipes:
+            out.skip("pipes")
+    elif isinstance(node, ast.EventQuery):
+        if node.event_type != "any":
+            out.add("event.category", "eq", node.event_type, negated=negated, case_insensitive=True)
+        _walk(node.query, negated, out)
+    elif isinstance(node, ast.Sequence | ast.Sample | ast.Join):
+        # Sequences and samples: every sub-query; ``by`` keys and ``maxspan`` are not checks.
+        for sub in node.queries:
+            _walk(sub.query, negated, out)
+        close = getattr(node, "close", None)
+        if close is not None:
+            # An ``until`` sub-query ends the sequence: the rule excludes what it matches.
+            _walk(close.query, not negated, out)
+    elif isinstance(node, ast.And | ast.Or):
+        for term in node.terms:
+            _walk(term, negated, out)
+    elif isinstance(node, ast.Not):
+        _walk(node.term, not negated, out)
+    elif isinstance(node, ast.Comparison):
+        _comparison(node, negated, out)
+    elif isinstance(node, ast.InSet):
+        _in_set(node, negated, out)
+    elif isinstance(node, ast.IsNull | ast.IsNotNull):
+        name = _field_name(node.expr)
+        if name is None:
+            out.skip("null check on an expression")
+        else:
+            absent = isinstance(node, ast.IsNull)
+            out.add(name, "exists", True, negated=negated ^ absent, case_insensitive=True)
+    elif isinstance(node, ast.FunctionCall):
+        _function(node, negated, out)
+    elif isinstance(node, ast.Boolean):
+        return
+    elif isinstance(node, ast.Field):
+        out.skip("bare boolean field")
+    else:
+        out.skip(type(node).__name__)
+
+
+def _field_name(node: object) -> str | None:
+    if isinstance(node, ast.Field):
+        return ".".join(str(part) for part in [node.base, *node.path])
+    return None
+
+
+def _literal(node: object) -> object | None:
+    if isinstance(node, ast.String | ast.Number | ast.Boolean):
+        value: object = node.value
+        return value
+    return None
+
+
+def _comparison(node: ast.Comparison, negated: bool, out: ParsedQuery) -> None:
+    left, op, right = node.left, node.comparator, node.right
+    if _field_name(left) is None and _field_name(right) is not None:
+        left, op, right = right, _FLIPPED[op], left
+    name = _field_name(left)
+    if name is None:
+        out.skip(f"comparison of {type(left).__name__.lower()}")
+        return
+    if isinstance(right, ast.Null):
+        if op in ("==", "!="):
+            out.add(name, "exists", True, negated=negated ^ (op == "=="), case_insensitive=True)
+        return
+    value = _literal(right)
+    if value is None:
+        out.skip("field compared with field")
+        return
+    if op in ("==", "!="):
+        # ``==`` compares exactly: case kept, and ``*`` is a plain character.
+        out.add(name, "eq", value, negated=negated ^ (op == "!="), case_insensitive=False)
+    else:
+        out.add(name, _COMPARATORS[op], value, negated=negated, case_insensitive=False)
+
+
+def _in_set(node: ast.InSet, negated: bool, out: ParsedQuery) -> None:
+    name = _field_name(node.expression)
+    if name is None:
+        out.skip("in on an expression")
+        return
+    folded = isinstance(node, _FoldedInSet)
+    for item in node.container:
+        value = _literal(item)
+        if value is None:
+            out.skip("in with a non-literal member")
+            continue
+        out.add(name, "eq", value, negated=negated, case_insensitive=folded)
+
+
+def _function(node: ast.FunctionCall, negated: bool, out: ParsedQuery) -> None:
+    name = node.name.lower()
+    args = node.arguments
+    field_name = _field_name(args[0]) if args else None
+    if field_name is None:
+        out.skip(f"{node.name}() on an expression")
+        return
+    folded = isinstance(node, _FoldedCall)
+    values = [_literal(arg) for arg in args[1:]]
+    strings = [str(v) for v in values if v is not None]
+    if len(strings) != len(values) or not strings:
+        out.skip(f"{node.name}() with non-literal arguments")
+        return
+    if name == "wildcard":
+        for text in strings:
+            out.add(
+                field_name, pattern_operator(text), text, negated=negated, case_insensitive=folded
+            )
+    elif name in ("match", "matchlite"):
+        for text in strings:
+            out.add(field_name, "regex_match", text, negated=negated, case_insensitive=folded)
+    elif name == "cidrmatch":
+        for text in strings:
+            out.add(field_name, "cidr", text, negated=negated, case_insensitive=True)
+    elif name in _STRING_FUNCTIONS:
+        for text in strings:
+            pattern = _STRING_FUNCTIONS[name].format(text)
+            out.add(
+                field_name,
+                "wildcard",
+                pattern,
+                negated=negated,
+                case_insensitive=folded,
+                raw_value=text,
+            )
+    else:
+        out.skip(f"{node.name}()")
