@@ -114,8 +114,8 @@ def rule_from_sigma(rule: SigmaRule, origin: Origin) -> SigmaRead:
         issues.append(Issue(reason, "no-predicates", ("detection",), severity="warning"))
     events = sigma_events(*logsource, read.predicates)
     tags = tuple(str(tag) for tag in rule.tags)
-    level = rule.level.name.lower() if rule.level else None
-    status_name = rule.status.name.lower() if rule.status else None
+    level = _enum_text(rule.level)
+    status_name = _enum_text(rule.status)
     record = Rule(
         uid=f"sigma:{rule.id}",
         vendor="sigma",
@@ -176,15 +176,18 @@ def read_sigma_file(path: Path, root: Path) -> FileRead:
     result = FileRead()
     try:
         text = path.read_text(encoding="utf-8")
-        documents = load_documents(text)
+        documents, duplicates = load_documents(text)
     except (OSError, UnicodeDecodeError) as error:
         result.problems.append(_skipped(relative, f"cannot read the file: {error}"))
         return result
-    except yaml.YAMLError as error:
-        line, column = error_line(error)
+    except (yaml.YAMLError, ValueError, TypeError) as error:
+        line, column = error_line(error) if isinstance(error, yaml.YAMLError) else (None, None)
         reason = f"malformed YAML: {getattr(error, 'problem', None) or error}"
         result.problems.append(_skipped(relative, reason, line, column))
         return result
+    for key, line in duplicates:
+        reason = f"key {key!r} is written twice in one map; the last one is read"
+        result.problems.append(Problem(Location(relative, line), reason, "duplicate-key"))
     lines = LineFinder(text)
     texts = [part for _, part in document_texts(text)]
     for index, document, template in _rule_documents(documents, relative, result, lines):
@@ -257,8 +260,9 @@ def _rule_documents(
         if action is None:
             merged = document
             if isinstance(document, dict):
-                previous = copy.deepcopy(document)
-                merged = deep_dict_update(copy.deepcopy(document), copy.deepcopy(template))
+                previous = document
+                if template:  # copies only for the few old multi-document rules
+                    merged = deep_dict_update(copy.deepcopy(document), copy.deepcopy(template))
             found.append((index, merged, template_index))
         elif action == "global":
             template = {k: v for k, v in document.items() if k != "action"}
@@ -285,11 +289,18 @@ def _query(texts: list[str], index: int, template: int | None) -> str | None:
 def _metadata_key(error: SigmaError) -> str | None:
     """The top-level key a pySigma metadata error is about (SigmaTitleError -> title)."""
     name = type(error).__name__.removeprefix("Sigma").removesuffix("Error").lower()
-    return {"identifier": "id", "falsepositives": "falsepositives"}.get(name, name) or None
+    return {"identifier": "id", "tag": "tags"}.get(name, name) or None
 
 
 def _skipped(path: str, reason: str, line: int | None = None, column: int | None = None) -> Problem:
     return Problem(Location(path, line, column), reason, "skipped-file")
+
+
+def _enum_text(value: object) -> str | None:
+    """A level or status name; pySigma keeps an invalid one as the text written (and reports it)."""
+    if value is None or value == "":
+        return None
+    return str(getattr(value, "name", value)).lower()
 
 
 def _text(value: object) -> str | None:

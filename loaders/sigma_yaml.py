@@ -13,16 +13,59 @@ from typing import Any
 import yaml
 
 # libyaml's loader is several times faster than the pure-Python one; both read the same YAML.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """A safe loader that leaves dates as text.
+
+    YAML's date resolver raises a bare ValueError on ``date: 2020-13-45`` and stops the whole
+    file; pySigma reads date strings itself and reports a bad one as a rule error instead.
+    """
+
+    yaml_implicit_resolvers: dict[str, list[tuple[str, Any]]] = {  # noqa: RUF012
+        first: [(tag, regex) for tag, regex in resolvers if tag != _TIMESTAMP]
+        for first, resolvers in _Base.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        #: (key, 1-based line) of every key written twice in one map; the last one wins.
+        self.duplicates: list[tuple[str, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # A repeated key silently replaces the first (a second "selection:" drops the first
+        # one); pySigma's loader refuses such files, here they load and are reported.
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) and key in seen:
+                self.duplicates.append((str(key), int(key_node.start_mark.line) + 1))
+            seen.add(key if isinstance(key, str | int | float | bool) else id(key_node))
+        return dict(super().construct_mapping(node, deep=deep))
+
 
 _DOCUMENT_START = re.compile(r"^---\s*(#.*)?$")
 _TOP_LEVEL_KEY = re.compile(r"^[^\s#]")
 _DETECTION_KEY = re.compile(r"^detection\s*:")
 
 
-def load_documents(text: str) -> list[Any]:
-    """Every non-empty YAML document of a file; raises yaml.YAMLError on malformed YAML."""
-    return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+def load_documents(text: str) -> tuple[list[Any], list[tuple[str, int]]]:
+    """Every non-empty YAML document of a file, and the keys written twice (with their lines).
+
+    Raises yaml.YAMLError on malformed YAML.
+    """
+    loader = _Loader(text)
+    try:
+        documents = []
+        while loader.check_data():
+            document = loader.get_data()
+            if document is not None:
+                documents.append(document)
+        return documents, loader.duplicates
+    finally:
+        loader.dispose()
 
 
 def error_line(error: yaml.YAMLError) -> tuple[int | None, int | None]:

@@ -305,3 +305,38 @@ def test_unmapped_fields_are_counted_once_per_rule(tmp_path: Path) -> None:
     )
     load = load_sigma(tmp_path)
     assert load.unmapped_fields == {"PossibleCause": 1, "Provider": 1}
+
+
+def test_invalid_metadata_is_a_warning_on_its_line_and_the_rule_loads(tmp_path: Path) -> None:
+    text = FULL_RULE.replace("date: 2020-01-02", "date: 2020-13-45").replace(
+        "level: medium", "level: enormous"
+    )
+    result = read(tmp_path, text)
+    (rule,) = result.rules
+    # pySigma keeps an invalid level as written and reports it; the date it drops
+    assert (rule.date, rule.level, rule.parse_status) == (None, "enormous", "ok")
+    warnings = {
+        (p.location.line, p.severity) for p in result.problems if p.kind == "invalid-metadata"
+    }
+    assert warnings == {(8, "warning"), (27, "warning")}
+
+
+def test_a_non_uuid_id_is_kept_with_a_warning(tmp_path: Path) -> None:
+    text = FULL_RULE.replace("11111111-2222-3333-4444-555555555555", "not-a-uuid")
+    result = read(tmp_path, text)
+    assert [r.uid for r in result.rules] == ["sigma:not-a-uuid"]
+    problem = only(result.problems, "invalid-metadata")
+    assert (problem.location.line, problem.severity) == (2, "warning")
+
+
+def test_a_key_written_twice_is_reported_and_the_last_one_read(tmp_path: Path) -> None:
+    text = FULL_RULE.replace(
+        "    filter:\n        EventID: 5859", "    selection:\n        EventID: 5859"
+    )
+    text = text.replace("selection and not filter", "selection")
+    result = read(tmp_path, text)
+    (rule,) = result.rules
+    assert [p.value for p in rule.predicates] == ["5859"]
+    problem = only(result.problems, "duplicate-key")
+    assert problem.location.line == 22
+    assert "'selection'" in problem.reason
