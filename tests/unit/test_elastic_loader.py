@@ -1,0 +1,258 @@
+"""Elastic TOML rules to Rule records: metadata, techniques, events, predicates, problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loaders.elastic import coverage, load_elastic, query_position, rule_from_toml
+from loaders.elastic_events import rule_events
+from loaders.elastic_filters import parse_filters
+from loaders.predicates import make_predicate
+from loaders.records import Predicate
+
+RULE = """[metadata]
+creation_date = "2023/08/23"
+integration = ["endpoint", "system"]
+maturity = "production"
+updated_date = "2026/07/28"
+
+[rule]
+author = ["Elastic", "Someone"]
+description = "Finds mofcomp."
+false_positives = ["Admins"]
+index = ["logs-endpoint.events.process-*", "logs-system.security*"]
+language = "eql"
+name = "Mofcomp Activity"
+references = ["https://example.org"]
+risk_score = 21
+rule_id = "210d4430-b371-470e-b879-80b7182aa75e"
+severity = "low"
+tags = ["OS: Windows", "Tactic: Execution"]
+type = "eql"
+
+query = \'\'\'
+process where host.os.type == "windows" and event.type == "start" and
+  process.name : "mofcomp.exe" and not user.id : "S-1-5-18"
+\'\'\'
+
+[[rule.threat]]
+framework = "MITRE ATT&CK"
+[[rule.threat.technique]]
+id = "T1047"
+name = "Windows Management Instrumentation"
+reference = "https://attack.mitre.org/techniques/T1047/"
+
+[[rule.threat.technique]]
+id = "T1546"
+name = "Event Triggered Execution"
+reference = "https://attack.mitre.org/techniques/T1546/"
+[[rule.threat.technique.subtechnique]]
+id = "T1546.003"
+name = "WMI Event Subscription"
+reference = "https://attack.mitre.org/techniques/T1546/003/"
+
+[rule.threat.tactic]
+id = "TA0002"
+name = "Execution"
+reference = "https://attack.mitre.org/tactics/TA0002/"
+"""
+
+
+def test_rule_metadata_techniques_events_and_predicates() -> None:
+    result = rule_from_toml(RULE, "rules/windows/execution_mofcomp.toml")
+    rule = result.rule
+    assert rule is not None
+    assert result.problems == []
+    assert rule.uid == "elastic:210d4430-b371-470e-b879-80b7182aa75e"
+    assert rule.native_id == "210d4430-b371-470e-b879-80b7182aa75e"
+    assert (rule.title, rule.level, rule.status) == ("Mofcomp Activity", "low", "production")
+    assert (rule.collection, rule.extra["folder"]) == ("rules", "windows")
+    assert (rule.date, rule.modified) == ("2023-08-23", "2026-07-28")
+    assert rule.author == "Elastic, Someone"
+    assert rule.falsepositives == ("Admins",)
+    assert rule.techniques == ("T1047", "T1546", "T1546.003")
+    assert set(rule.events) == {"sysmon:1", "windows-security:4688"}
+    assert rule.extra["risk_score"] == 21
+    assert rule.extra["building_block"] is False
+    assert rule.parse_status == "ok"
+    keys = {(p.key, p.negated) for p in rule.predicates}
+    assert ("process.name|eq|mofcomp.exe", False) in keys
+    assert ("user.id|eq|s-1-5-18", True) in keys
+
+
+def test_machine_learning_rule_has_techniques_and_no_query() -> None:
+    text = RULE.replace('language = "eql"\n', "").replace(
+        'type = "eql"', 'type = "machine_learning"'
+    )
+    text = text[: text.index("query =")] + text[text.index("[[rule.threat]]") :]
+    text = text.replace("[rule]\n", '[rule]\nmachine_learning_job_id = "rare_process"\n')
+    result = rule_from_toml(text, "rules/ml/ml_rare.toml")
+    assert result.rule is not None
+    assert result.rule.parse_status == "no_query"
+    assert result.rule.techniques == ("T1047", "T1546", "T1546.003")
+    assert result.rule.extra["machine_learning_job_id"] == ("rare_process",)
+    assert result.problems == []
+
+
+def test_threshold_and_new_terms_fields_are_kept() -> None:
+    threshold = (
+        RULE.replace('type = "eql"', 'type = "threshold"')
+        + '\n[rule.threshold]\nfield = ["host.id"]\nvalue = 5\n'
+    )
+    rule = rule_from_toml(threshold, "rules/x.toml").rule
+    assert rule is not None
+    assert rule.extra["threshold_fields"] == ("host.id",)
+    assert rule.extra["threshold_value"] == 5
+    assert rule.predicates
+    new_terms = (
+        RULE.replace('type = "eql"', 'type = "new_terms"')
+        + '\n[rule.new_terms]\nfield = "new_terms_fields"\nvalue = ["host.id", "user.name"]\n'
+    )
+    rule = rule_from_toml(new_terms, "rules/x.toml").rule
+    assert rule is not None
+    assert rule.extra["new_terms_fields"] == ("host.id", "user.name")
+
+
+def test_deprecated_folder_and_building_block() -> None:
+    text = RULE.replace("[rule]\n", '[rule]\nbuilding_block_type = "default"\n')
+    rule = rule_from_toml(text, "rules/_deprecated/old.toml").rule
+    assert rule is not None
+    assert rule.deprecated
+    assert rule.extra["building_block"] is True
+
+
+def test_bad_toml_is_a_problem_with_line_and_column() -> None:
+    result = rule_from_toml('[rule]\nname = "x\nrule_id = "y"\n', "rules/bad.toml")
+    assert result.rule is None
+    (problem,) = result.problems
+    assert problem.kind == "skipped-file"
+    assert problem.location.path == "rules/bad.toml"
+    assert problem.location.line == 2
+    assert problem.location.column is not None
+
+
+def test_query_that_does_not_parse_keeps_the_rule_and_places_the_error() -> None:
+    text = RULE.replace('not user.id : "S-1-5-18"', "not user.id : ")
+    result = rule_from_toml(text, "rules/windows/broken.toml")
+    assert result.rule is not None
+    assert result.rule.parse_status == "failed"
+    assert result.rule.techniques == ("T1047", "T1546", "T1546.003")
+    (problem,) = result.problems
+    assert problem.kind == "parse-error"
+    query_line = RULE.splitlines().index("query = '''") + 1
+    assert problem.location.line is not None
+    assert query_line < problem.location.line <= query_line + 3
+    assert "query line" in problem.reason
+
+
+def test_query_without_predicates_is_reported() -> None:
+    text = RULE.replace(
+        RULE[RULE.index("query = '''") : RULE.index("[[rule.threat]]")],
+        "query = '''\nfrom logs-* | stats c = count(*) by host.id | where c > 5\n'''\n\n",
+    ).replace('language = "eql"', 'language = "esql"')
+    result = rule_from_toml(text, "rules/x.toml")
+    assert result.rule is not None
+    assert result.rule.predicates == ()
+    (problem,) = result.problems
+    assert problem.kind == "no-predicates"
+    assert "comparison of computed values" in problem.reason
+
+
+def test_rule_without_rule_id_is_skipped() -> None:
+    result = rule_from_toml('[metadata]\n[rule]\nname = "x"\n', "rules/x.toml")
+    assert result.rule is None
+    assert result.problems[0].kind == "skipped-file"
+
+
+def test_query_position_of_multi_line_and_inline_strings() -> None:
+    assert query_position("a = 1\nquery = '''\nx\n'''\n") == (3, 1)
+    assert query_position('a = 1\nquery = "x : y"\n') == (2, 10)
+
+
+def test_filters_add_predicates_and_negation() -> None:
+    parsed = parse_filters(
+        [
+            {
+                "meta": {"negate": True},
+                "query": {
+                    "wildcard": {
+                        "file.path": {"case_insensitive": True, "value": "?:\\\\Program Files\\\\*"}
+                    }
+                },
+            },
+            {"meta": {"negate": False}, "query": {"match_phrase": {"event.category": "File"}}},
+            {"exists": {"field": "user_agent.original"}, "meta": {"negate": True}},
+            {"meta": {"disabled": True}, "query": {"term": {"x": "y"}}},
+        ]
+    )
+    found = {(p.field, p.operator, p.value, p.negated) for p in parsed.predicates}
+    assert found == {
+        ("file.path", "wildcard", "?:\\program files\\*", True),
+        ("event.category", "eq", "file", False),
+        ("user_agent.original", "exists", "true", True),
+    }
+
+
+def eq(field: str, value: str, negated: bool = False) -> Predicate:
+    return make_predicate(field, "eq", value, negated=negated)
+
+
+def test_events_from_event_code_and_channel() -> None:
+    events = rule_events(
+        [eq("event.code", "21"), eq("winlog.channel", "Microsoft-Windows-Sysmon/Operational")],
+        [],
+        [],
+    )
+    assert [e.id for e in events] == ["sysmon:21"]
+    events = rule_events([eq("event.code", "4688"), eq("event.dataset", "system.security")], [], [])
+    assert [e.id for e in events] == ["windows-security:4688"]
+    events = rule_events(
+        [eq("event.code", "21"), eq("data_stream.dataset", "windows.sysmon_operational")], [], []
+    )
+    assert [e.id for e in events] == ["sysmon:21"]
+
+
+def test_event_code_channel_from_index_patterns() -> None:
+    events = rule_events([eq("event.code", "5137")], ["logs-system.security*", "winlogbeat-*"], [])
+    assert [e.id for e in events] == ["windows-security:5137"]
+    events = rule_events([eq("event.code", "4104")], ["winlogbeat-*"], [])
+    assert [e.id for e in events] == ["powershell:4104"]
+    # A numeric code of a non-Windows source names no Windows event.
+    assert rule_events([eq("event.code", "33205")], ["logs-mssql.*"], []) == []
+
+
+def test_events_from_data_sets() -> None:
+    events = rule_events([eq("event.dataset", "aws.cloudtrail")], [], [])
+    assert [e.id for e in events] == ["aws-cloudtrail"]
+    events = rule_events([], ["logs-okta.system*"], [])
+    assert [e.id for e in events] == ["okta"]
+
+
+def test_events_from_categories_per_platform() -> None:
+    process = [eq("event.category", "process"), eq("event.type", "start")]
+    windows = rule_events(process, [], ["OS: Windows"])
+    assert {e.id for e in windows} == {"sysmon:1", "windows-security:4688"}
+    linux = rule_events([*process, eq("host.os.type", "linux")], [], ["OS: Windows"])
+    assert {e.id for e in linux} == {"linux-process-creation"}
+    registry = rule_events(
+        [eq("event.category", "registry"), eq("event.type", "change")], [], ["OS: Windows"]
+    )
+    assert {e.id for e in registry} == {"sysmon:13", "windows-security:4657"}
+
+
+def test_negated_checks_name_no_event() -> None:
+    events = rule_events([eq("event.category", "process", negated=True)], [], ["OS: Windows"])
+    assert events == []
+
+
+def test_walker_counts_files_and_keeps_going(tmp_path: Path) -> None:
+    (tmp_path / "rules" / "windows").mkdir(parents=True)
+    (tmp_path / "rules" / "windows" / "good.toml").write_text(RULE, encoding="utf-8")
+    (tmp_path / "rules" / "bad.toml").write_text("[rule\n", encoding="utf-8")
+    load = load_elastic(tmp_path)
+    assert load.files_seen == 2
+    assert [r.path for r in load.rules] == ["rules/windows/good.toml"]
+    kinds = sorted(p.kind for p in load.problems)
+    assert kinds == ["missing-folder", "skipped-file"]
+    assert {e.id for e in load.events} == {"sysmon:1", "windows-security:4688"}
+    assert coverage(load) == {"eql": (1, 1)}
