@@ -169,7 +169,8 @@ def _comparison(node: ast.Comparison, negated: bool, out: ParsedQuery) -> None:
         left, op, right = right, _FLIPPED[op], left
     name = _field_name(left)
     if name is None:
-        out.skip(f"comparison of {type(left).__name__.lower()}")
+        what = f"{left.name}()" if isinstance(left, ast.FunctionCall) else type(left).__name__
+        out.skip(f"comparison of {what}")
         return
     if isinstance(right, ast.Null):
         if op in ("==", "!="):

@@ -144,7 +144,7 @@ def test_sample_reads_every_subquery() -> None:
 
 def test_unsupported_constructs_are_named() -> None:
     parsed = parse_eql('process where length(process.args) > 3 and process.name == "a"')
-    assert parsed.unsupported == ["comparison of functioncall"]
+    assert parsed.unsupported == ["comparison of length()"]
     assert len(parsed.predicates) == 2
 
 
