@@ -41,7 +41,7 @@ def corpus() -> Path:
 def wipe(driver: object) -> None:
     with driver.session() as session:  # type: ignore[attr-defined]
         session.run(
-            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
     bootstrap(driver)  # type: ignore[arg-type]
 

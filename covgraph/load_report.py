@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from covgraph.pipeline import LoadReport, SourceReport
 
@@ -79,7 +80,7 @@ def _render_rule_source(s: SourceReport, console: Console, problems: int) -> Non
         )
     shown = [p for p in s.problems if p.severity == "error"][:problems]
     for p in shown:
-        console.print(f"  [red]{p.kind}[/red] {p}", highlight=False, markup=False)
+        console.print(Text.assemble("  ", (p.kind, "red"), " ", str(p)), highlight=False)
     if len(s.problems) > len(shown):
         console.print(
             f"  ... {len(s.problems) - len(shown)} more (covgraph load --report FILE writes all)"

@@ -114,36 +114,31 @@ WITH r, row
 MATCH (src:Source {name: $source})
 CREATE (r)-[:FROM]->(src)
 WITH r, row
-CALL {
-  WITH r, row
+CALL (r, row) {
   UNWIND row.techniques AS tid
   MATCH (t:Technique {id: tid})
   CREATE (r)-[:DETECTS]->(t)
   RETURN count(*) AS detects
 }
-CALL {
-  WITH r, row
+CALL (r, row) {
   UNWIND row.events AS eid
   MATCH (e:Event {id: eid})
   CREATE (r)-[:OBSERVES]->(e)
   RETURN count(*) AS observes
 }
-CALL {
-  WITH r, row
+CALL (r, row) {
   UNWIND row.stories AS sid
   MATCH (s:Story {id: sid})
   CREATE (r)-[:IN_STORY]->(s)
   RETURN count(*) AS stories
 }
-CALL {
-  WITH r, row
+CALL (r, row) {
   UNWIND row.fields AS f
   MATCH (fld:Field {name: f.name})
   CREATE (r)-[:FILTERS_ON {operators: f.operators}]->(fld)
   RETURN count(*) AS fields
 }
-CALL {
-  WITH r, row
+CALL (r, row) {
   UNWIND row.checks AS c
   MATCH (v:Value {key: c.key})
   CREATE (r)-[:CHECKS {negated: c.negated, vendor_field: c.vendor_field,

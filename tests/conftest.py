@@ -57,7 +57,7 @@ def wipe(driver: object) -> None:
     with driver.session() as session:  # type: ignore[attr-defined]
         # CALL ... IN TRANSACTIONS needs an auto-commit transaction: session.run, not execute_query.
         session.run(
-            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
     bootstrap(driver)  # type: ignore[arg-type]
 
