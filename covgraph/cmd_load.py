@@ -113,7 +113,10 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if driver is not None:
             driver.close()
-    render(report, Console(), problems=args.problems)
+    out = Console()
+    if not out.is_terminal:
+        out = Console(width=120)  # a log file reads better wide than wrapped at 80
+    render(report, out, problems=args.problems)
     if args.report:
         args.report.write_text(json.dumps(as_json(report), indent=2))
     return 0 if report.anything_loaded else 1

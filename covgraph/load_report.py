@@ -78,7 +78,10 @@ def _render_rule_source(s: SourceReport, console: Console, problems: int) -> Non
             f"[bold]{s.name}: problems by kind[/bold] "
             + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         )
-    shown = [p for p in s.problems if p.severity == "error"][:problems]
+    rank = {"error": 0, "warning": 1}
+    shown = sorted(
+        (p for p in s.problems if p.severity in rank), key=lambda p: rank[p.severity]
+    )[:problems]
     for p in shown:
         console.print(Text.assemble("  ", (p.kind, "red"), " ", str(p)), highlight=False)
     if len(s.problems) > len(shown):
