@@ -1,0 +1,299 @@
+"""The SPL reader on hand-written searches: one test per construct."""
+
+from __future__ import annotations
+
+import pytest
+
+from loaders.spl import SplParse, parse_spl, unescape
+from loaders.spl_eval import like_to_wildcard
+
+Check = tuple[str | None, str, str, bool]
+
+
+def checks(search: str) -> list[Check]:
+    """(field, operator, value, negated) of every comparison, in order."""
+    return [(c.field, c.operator, c.value, c.negated) for c in parse_spl(search).comparisons]
+
+
+def parsed(search: str) -> SplParse:
+    result = parse_spl(search)
+    assert not result.errors, result.errors
+    return result
+
+
+# --- search language ---------------------------------------------------------------------
+
+
+def test_field_equals_value_and_implicit_and() -> None:
+    assert checks("EventCode=4688 NewProcessName=*\\\\cmd.exe") == [
+        ("EventCode", "eq", "4688", False),
+        ("NewProcessName", "wildcard", "*\\cmd.exe", False),
+    ]
+
+
+def test_not_equal_and_not_keep_the_parity_of_negations() -> None:
+    assert checks("a!=1 NOT b=2 NOT c!=3 NOT (NOT d=4)") == [
+        ("a", "eq", "1", True),
+        ("b", "eq", "2", True),
+        ("c", "eq", "3", False),
+        ("d", "eq", "4", False),
+    ]
+
+
+def test_in_list_gives_one_check_per_value() -> None:
+    assert checks('process_name IN ("cmd.exe", powershell.exe,"pwsh.exe")') == [
+        ("process_name", "eq", "cmd.exe", False),
+        ("process_name", "eq", "powershell.exe", False),
+        ("process_name", "eq", "pwsh.exe", False),
+    ]
+
+
+def test_in_list_tolerates_stray_commas_and_empty_strings() -> None:
+    assert checks('x IN (,"*a *",, "*b *",) y IN ("", "c")') == [
+        ("x", "wildcard", "*a *", False),
+        ("x", "wildcard", "*b *", False),
+        ("y", "eq", "c", False),
+    ]
+
+
+def test_or_binds_tighter_than_implicit_and_as_in_splunk() -> None:
+    result = parsed("a=1 OR b=2 c=3")
+    assert [c.field for c in result.comparisons] == ["a", "b", "c"]
+    assert all(not c.negated for c in result.comparisons)
+
+
+def test_parentheses_group_and_negate_together() -> None:
+    assert checks("x=1 NOT (y=2 OR z=*abc*)") == [
+        ("x", "eq", "1", False),
+        ("y", "eq", "2", True),
+        ("z", "wildcard", "*abc*", True),
+    ]
+
+
+def test_star_alone_is_an_existence_check() -> None:
+    assert checks("dest_ip=* NOT user=*") == [
+        ("dest_ip", "exists", "true", False),
+        ("user", "exists", "true", True),
+    ]
+
+
+def test_numeric_comparisons() -> None:
+    assert checks("count>5 a<=2 b>=3 c<1") == [
+        ("count", "gt", "5", False),
+        ("a", "lte", "2", False),
+        ("b", "gte", "3", False),
+        ("c", "lt", "1", False),
+    ]
+
+
+def test_keyword_terms_match_any_field() -> None:
+    assert checks('"A shell was spawned" segfault TERM(sudoedit) NOT benign') == [
+        (None, "match", "A shell was spawned", False),
+        (None, "match", "segfault", False),
+        (None, "match", "sudoedit", False),
+        (None, "match", "benign", True),
+    ]
+
+
+def test_bare_values_may_hold_equals_signs_and_parentheses() -> None:
+    assert checks("process=*--token=* p=*GetCurrent()*") == [
+        ("process", "wildcard", "*--token=*", False),
+        ("p", "wildcard", "*GetCurrent()*", False),
+    ]
+
+
+def test_quoted_field_names_and_escaped_quotes() -> None:
+    assert checks('"additionalEventData.MFAUsed"=No cmd="*\\"privileged\\":true*"') == [
+        ("additionalEventData.MFAUsed", "eq", "No", False),
+        ("cmd", "wildcard", '*"privileged":true*', False),
+    ]
+
+
+def test_selection_fields_are_no_indicators_but_are_kept_as_selections() -> None:
+    result = parsed("index=main sourcetype=aws:cloudtrail eventName=ConsoleLogin")
+    assert [(c.field, c.value) for c in result.comparisons] == [("eventName", "ConsoleLogin")]
+    assert result.selections == [("index", "main"), ("sourcetype", "aws:cloudtrail")]
+
+
+def test_unescape_reads_spl_backslashes() -> None:
+    assert unescape('"*\\\\AppData\\\\*"') == "*\\AppData\\*"
+    assert unescape("a\\\\b\\d") == "a\\b\\d"
+
+
+# --- pipeline, tstats, renames -------------------------------------------------------------
+
+
+def test_tstats_where_clause_carries_its_data_model() -> None:
+    result = parsed(
+        "| tstats summariesonly=true count min(_time) as firstTime from "
+        "datamodel=Endpoint.Processes where Processes.process_name=wmic.exe "
+        "Processes.process=*shadowcopy* by Processes.dest Processes.user"
+    )
+    assert result.datamodels == ["Endpoint.Processes"]
+    assert [(c.field, c.value, c.datamodel, c.command) for c in result.comparisons] == [
+        ("Processes.process_name", "wmic.exe", "Endpoint.Processes", "tstats"),
+        ("Processes.process", "*shadowcopy*", "Endpoint.Processes", "tstats"),
+    ]
+
+
+def test_tstats_by_clause_and_nodename_are_not_checks() -> None:
+    result = parsed(
+        '| tstats count FROM datamodel=Network_Resolution where nodename=DNS "DNS.query"="*.x" '
+        'by "DNS.src"'
+    )
+    assert [(c.field, c.value) for c in result.comparisons] == [("DNS.query", "*.x")]
+
+
+def test_drop_dm_object_name_rename_restores_the_data_model_field() -> None:
+    result = parsed(
+        "| tstats count from datamodel=Endpoint.Registry by Registry.registry_value_data "
+        "| rename Registry.* AS * | where isnotnull(registry_value_data)"
+    )
+    assert [(c.field, c.operator, c.datamodel) for c in result.comparisons] == [
+        ("Registry.registry_value_data", "exists", "Endpoint.Registry")
+    ]
+
+
+def test_simple_rename_before_search() -> None:
+    result = parsed(
+        "`x` a=1 | rename Identity AS dest_user, src as source_ip | search dest_user=bob"
+    )
+    assert result.comparisons[-1].field == "Identity"
+
+
+def test_fields_the_search_creates_are_no_indicators() -> None:
+    result = parsed(
+        "x=1 | stats count values(process) as procs dc(user) as users by host "
+        "| eval ratio=count/users | where count > 5 AND ratio > 2 | search procs=cmd.exe"
+    )
+    assert [(c.field, c.value) for c in result.comparisons] == [
+        ("x", "1"),
+        ("process", "cmd.exe"),  # values(process) AS procs keeps process's values
+    ]
+    assert "check on a field the search creates (count)" in result.skipped
+
+
+def test_rex_extractions_stay_log_fields() -> None:
+    result = parsed('x=1 | rex field=url "(?<dest_ip>\\d+\\.\\d+)" | search dest_ip=*')
+    assert [(c.field, c.operator) for c in result.comparisons][-1] == ("dest_ip", "exists")
+
+
+def test_eval_alias_keeps_the_events_name() -> None:
+    result = parsed('x=1 | eval dest = SChannelName, p=lower(process) | where dest=="DC01"')
+    assert result.comparisons[-1].field == "SChannelName"
+
+
+def test_eval_if_condition_is_read_where_the_flag_is_checked() -> None:
+    result = parsed(
+        'x=1 | eval puny=if(like(domain, "%xn--%"), 1, 0) | where puny=1 | search puny!=1'
+    )
+    assert [(c.field, c.operator, c.value, c.negated) for c in result.comparisons][1:] == [
+        ("domain", "wildcard", "*xn--*", False),
+        ("domain", "wildcard", "*xn--*", True),
+    ]
+
+
+def test_regex_command() -> None:
+    assert checks('x=1 | regex process="(?i)\\\\temp\\\\" | regex user!="^svc_"')[1:] == [
+        ("process", "regex_match", "(?i)\\temp\\", False),
+        ("user", "regex_match", "^svc_", True),
+    ]
+
+
+def test_join_subsearch_is_read_with_its_own_data_model() -> None:
+    result = parsed(
+        "| tstats count from datamodel=Endpoint.Processes where Processes.process_name=a.exe "
+        "by Processes.process_id | join process_id [| tstats count from "
+        "datamodel=Endpoint.Filesystem where Filesystem.file_name=*.lnk by Filesystem.dest]"
+    )
+    assert [(c.field, c.datamodel) for c in result.comparisons] == [
+        ("Processes.process_name", "Endpoint.Processes"),
+        ("Filesystem.file_name", "Endpoint.Filesystem"),
+    ]
+
+
+def test_not_subsearch_leaves_the_rest_readable() -> None:
+    result = parsed("a=1 | search NOT [| inputlookup allow | fields user] | search b=2")
+    assert [c.field for c in result.comparisons] == ["a", "b"]
+
+
+def test_pipes_inside_quotes_do_not_split_commands() -> None:
+    assert checks('x="a|b" | search y=1') == [("x", "eq", "a|b", False), ("y", "eq", "1", False)]
+
+
+# --- where ---------------------------------------------------------------------------------
+
+
+def test_where_equality_is_case_sensitive() -> None:
+    result = parsed('x=1 | where user=="Admin" AND status!="ok"')
+    assert [(c.field, c.value, c.negated, c.case_insensitive) for c in result.comparisons[1:]] == [
+        ("user", "Admin", False, False),
+        ("status", "ok", True, False),
+    ]
+
+
+def test_where_lower_is_case_insensitive_and_literal_first_is_flipped() -> None:
+    result = parsed('x=1 | where lower(user)="admin" AND 5 < count_field')
+    assert [(c.field, c.operator, c.case_insensitive) for c in result.comparisons[1:]] == [
+        ("user", "eq", True),
+        ("count_field", "gt", False),
+    ]
+
+
+def test_where_like_match_and_null_checks() -> None:
+    result = parsed(
+        'x=1 | where like(process, "%\\\\Temp\\\\_%") OR match(cmd, "(?i)-enc\\s") '
+        "AND isnull(parent) AND NOT isnotnull(hash)"
+    )
+    assert [(c.field, c.operator, c.value, c.negated) for c in result.comparisons[1:]] == [
+        ("process", "wildcard", "*\\Temp_*", False),
+        ("cmd", "regex_match", "(?i)-enc\\s", False),
+        ("parent", "exists", "true", True),
+        ("hash", "exists", "true", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "wildcard"),
+    [("%a_b%", "*a?b*"), ("100\\%", "100%"), ("a\\_b", "a_b"), ("C:\\Temp", "C:\\Temp")],
+)
+def test_like_patterns_become_wildcards(pattern: str, wildcard: str) -> None:
+    assert like_to_wildcard(pattern) == wildcard
+
+
+def test_where_in_and_cidrmatch() -> None:
+    result = parsed('x=1 | where app IN ("ssh", "rdp") AND NOT cidrmatch("10.0.0.0/8", src)')
+    assert [(c.field, c.operator, c.value, c.negated) for c in result.comparisons[1:]] == [
+        ("app", "eq", "ssh", False),
+        ("app", "eq", "rdp", False),
+        ("src", "cidr", "10.0.0.0/8", True),
+    ]
+
+
+def test_where_comparison_of_two_fields_is_skipped_and_named() -> None:
+    result = parsed("x=1 | where src != dest")
+    assert len(result.comparisons) == 1
+    assert "where: a comparison of two fields or expressions" in result.skipped
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def test_a_command_that_does_not_parse_is_an_error_with_its_position() -> None:
+    search = "a=1 | where (b == 2 | search c=3"
+    result = parse_spl(search)
+    assert [c.field for c in result.comparisons] == ["a", "c"]
+    (error,) = result.errors
+    assert error.message.startswith("where: ")
+    assert error.position >= search.index("where")
+
+
+def test_an_unterminated_quote_fails_the_whole_search_with_a_position() -> None:
+    result = parse_spl('a=1 | search b="open')
+    assert result.comparisons == []
+    assert [e.position for e in result.errors] == [len("a=1 | search b=")]
+
+
+@pytest.mark.parametrize("search", ["", "   ", "| makeresults | eval a=1"])
+def test_searches_without_checks_yield_nothing(search: str) -> None:
+    assert parse_spl(search).comparisons == []
