@@ -1,0 +1,285 @@
+"""Splunk field names (CIM data model fields and raw event fields) to canonical ECS names.
+
+A CIM field is mapped in three steps, first answer wins:
+
+1. pySigma's Splunk pipelines (``sigma.pipelines.splunk``): ``splunk_cim_data_model`` maps Sigma
+   fields to CIM fields per log source; read from its items and inverted, then composed with
+   Sigma -> ECS (``loaders.fields.sigma_to_ecs``) for the same log source.
+2. The ``field_mappings`` of Splunk's data sources (``splunk/data_sources/*.yml``), Sigma -> CIM
+   per data set, composed the same way. ``Image|endswith: Processes.process_name`` says the CIM
+   field holds the last component of the path field: the ECS name field (process.name).
+3. A small hand table for heavily used CIM fields neither source maps.
+
+Fields are keyed by data set object and attribute (``Processes``, ``process_name``), so the
+data model is never lost: ``Processes.process_name`` and ``process_name`` under ``from
+datamodel=Endpoint.Processes`` are the same field.
+
+Raw event fields (searches over a sourcetype, no data model) are Sigma's names for the Windows
+channels Splunk reads (``EventCode`` is Sigma's ``EventID``), so they map through Sigma -> ECS
+for the rule's log sources; failing that, as attributes of the CIM data sets its data sources
+fill (the Splunk add-ons alias ``process_name`` and friends onto raw events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from sigma.pipelines.splunk.splunk import splunk_cim_data_model, splunk_windows_pipeline
+from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.processing.transformations import FieldMappingTransformation
+
+from loaders.fields import FieldName, LogSource, sigma_field, sigma_to_ecs
+from loaders.predicates import PATH_TO_NAME
+
+#: Root data set object of each CIM data model, for a ``from datamodel=X`` that names the model
+#: alone (``Network_Traffic``) and fields written without their object (``| from datamodel``).
+#: Fixed by Splunk's CIM; no library carries it.
+ROOT_OBJECTS = {
+    "Alerts": "Alerts",
+    "Authentication": "Authentication",
+    "Certificates": "All_Certificates",
+    "Change": "All_Changes",
+    "Change_Analysis": "All_Changes",
+    "Data_Access": "Data_Access",
+    "Email": "All_Email",
+    "Identity_Management": "All_Identities",
+    "Intrusion_Detection": "IDS_Attacks",
+    "Malware": "Malware_Attacks",
+    "Network_Resolution": "DNS",
+    "Network_Sessions": "All_Sessions",
+    "Network_Traffic": "All_Traffic",
+    "Risk": "All_Risk",
+    "UEBA": "All_UEBA_Events",
+    "Updates": "Updates",
+    "Vulnerabilities": "Vulnerabilities",
+    "Web": "Web",
+}
+
+#: CIM fields used in many detections that neither pySigma nor the data sources map, with the
+#: ECS field that holds the same data. Keyed by (object, attribute).
+HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
+    # Registry: the data sources map TargetObject to registry_path, pySigma to registry_key_name;
+    # the value name has no Sigma field at all (Sigma keeps it inside TargetObject).
+    ("Registry", "registry_value_name"): "registry.value",
+    ("Registry", "registry_hive"): "registry.hive",
+    ("Registry", "process_name"): "process.name",
+    # Filesystem: Sigma has only TargetFilename (a path); CIM splits out the name.
+    ("Filesystem", "file_name"): "file.name",
+    ("Filesystem", "process_name"): "process.name",
+    ("Filesystem", "user"): "user.name",
+    # Processes: fields Sigma's process_creation taxonomy has no name for.
+    ("Processes", "dest"): "host.name",
+    ("Processes", "parent_process_id"): "process.parent.pid",
+    # Network traffic and DNS, where pySigma maps only DNS fields from ECS-style names.
+    ("All_Traffic", "dest_port"): "destination.port",
+    ("All_Traffic", "src_port"): "source.port",
+    ("All_Traffic", "dest_ip"): "destination.ip",
+    ("All_Traffic", "src_ip"): "source.ip",
+    ("All_Traffic", "dest"): "destination.address",
+    ("All_Traffic", "src"): "source.address",
+    ("All_Traffic", "transport"): "network.transport",
+    ("All_Traffic", "app"): "network.protocol",
+    ("All_Traffic", "action"): "event.action",
+    ("DNS", "reply_code"): "dns.response_code",
+    ("DNS", "message_type"): "dns.type",
+    # Web
+    ("Web", "status"): "http.response.status_code",
+    ("Web", "http_content_type"): "http.response.mime_type",
+    ("Web", "user"): "user.name",
+    # Authentication and change (account and cloud API activity)
+    ("Authentication", "action"): "event.outcome",
+    ("Authentication", "user"): "user.name",
+    ("Authentication", "src"): "source.address",
+    ("Authentication", "dest"): "destination.address",
+    ("All_Changes", "action"): "event.action",
+    ("All_Changes", "command"): "event.action",
+    ("All_Changes", "user"): "user.name",
+    ("All_Changes", "status"): "event.outcome",
+    # Vulnerabilities and IDS alerts
+    ("Vulnerabilities", "cve"): "vulnerability.id",
+    ("IDS_Attacks", "signature"): "rule.name",
+    ("IDS_Attacks", "src"): "source.address",
+    ("IDS_Attacks", "dest"): "destination.address",
+    ("IDS_Attacks", "severity"): "event.severity",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DataSourceMapping:
+    """One ``field_mappings`` entry of a Splunk data source, with the data source's log source."""
+
+    data_set: str
+    mapping: Mapping[str, str]
+    logsource: LogSource
+    source: str
+
+
+def split_cim(field: str, datamodel: str | None = None) -> tuple[str, str] | None:
+    """(object, attribute) of a CIM field: ``Processes.process_name`` -> (Processes, process_name).
+
+    A field written without its object takes the object of the data model in force.
+    """
+    objects = _known_objects()
+    head, dot, rest = field.partition(".")
+    if dot and head in objects:
+        return head, rest
+    if datamodel:
+        return _object_of(datamodel), field
+    return None
+
+
+def _object_of(datamodel: str) -> str:
+    model, dot, data_set = datamodel.partition(".")
+    if dot:
+        return data_set.rsplit(".", 1)[-1]
+    return ROOT_OBJECTS.get(model, model)
+
+
+@cache
+def _known_objects() -> frozenset[str]:
+    objects = set(ROOT_OBJECTS.values())
+    objects.update({"Processes", "Registry", "Filesystem", "Services", "Ports"})
+    objects.update(key[0] for key in _pipeline_table())
+    objects.update(key[0] for key in HAND_MAPPINGS)
+    objects.update({"Account_Management", "Instance_Changes", "Endpoint_Changes", "SSL"})
+    return frozenset(objects)
+
+
+@cache
+def _pipeline_table() -> dict[tuple[str, str], FieldName]:
+    """(object, attribute) -> ECS from pySigma's CIM data model pipeline, inverted."""
+    table: dict[tuple[str, str], FieldName] = {}
+    pipeline: ProcessingPipeline = splunk_cim_data_model()  # type: ignore[no-untyped-call]
+    for item in pipeline.items:
+        transformation = item.transformation
+        if not isinstance(transformation, FieldMappingTransformation):
+            continue
+        conditions = [c for c in item.rule_conditions if isinstance(c, LogsourceCondition)]
+        if not conditions:
+            continue
+        # Items condition on several log sources linked by "any"; the first is the Windows one
+        # the Sigma names come from (Linux process creation reads the same Sysmon names).
+        cond = conditions[0]
+        logsource: LogSource = (cond.product, cond.category, cond.service)
+        for sigma, targets in transformation.mapping.items():
+            if sigma is None:
+                continue
+            for target in [targets] if isinstance(targets, str) else targets:
+                key = _split_any(target)
+                if key is None or key in table:
+                    continue
+                if sigma == sigma.lower() and "." in sigma and not sigma_to_ecs(sigma, *logsource):
+                    # The DNS item is written from ECS names (dns.question.name) already.
+                    table[key] = FieldName(sigma, True)
+                else:
+                    # Unmapped Sigma fields keep the name the Sigma loader gives them, so the
+                    # same data lands on the same Field (winlog.event_data.IntegrityLevel).
+                    table[key] = sigma_field(sigma, *logsource)
+    return table
+
+
+def _split_any(field: str) -> tuple[str, str] | None:
+    head, dot, rest = field.partition(".")
+    return (head, rest) if dot else None
+
+
+@cache
+def _windows_renames() -> dict[str, str]:
+    """Splunk's Windows field -> Sigma's, inverted from splunk_windows_pipeline (EventCode)."""
+    renames: dict[str, str] = {}
+    pipeline: ProcessingPipeline = splunk_windows_pipeline()  # type: ignore[no-untyped-call]
+    for item in pipeline.items:
+        transformation = item.transformation
+        if isinstance(transformation, FieldMappingTransformation):
+            for sigma, target in transformation.mapping.items():
+                if isinstance(target, str) and sigma is not None:
+                    renames[target] = sigma
+    return renames
+
+
+class CimMapper:
+    """Maps Splunk fields to ECS with pySigma's tables, the data sources' and the hand table."""
+
+    def __init__(self, data_sources: Iterable[DataSourceMapping] = ()) -> None:
+        self.table: dict[tuple[str, str], FieldName] = dict(_pipeline_table())
+        for entry in _ordered(data_sources):
+            self._add_data_source(entry)
+        for key, ecs in HAND_MAPPINGS.items():
+            if key not in self.table or not self.table[key].mapped:
+                self.table[key] = FieldName(ecs, True)
+
+    def _add_data_source(self, entry: DataSourceMapping) -> None:
+        for sigma, cim in entry.mapping.items():
+            key = split_cim(cim, entry.data_set)
+            name, _, modifier = sigma.partition("|")
+            ecs = sigma_to_ecs(name, *entry.logsource)
+            if key is None or ecs is None or (key in self.table and self.table[key].mapped):
+                continue
+            # "Image|endswith" and CIM "*_name" fields hold the last path component: the ECS
+            # name field paired with the path field.
+            if ecs in PATH_TO_NAME and (modifier == "endswith" or key[1].endswith("_name")):
+                ecs = PATH_TO_NAME[ecs]
+            self.table[key] = FieldName(ecs, True)
+
+    def cim_to_ecs(self, field: str, datamodel: str | None = None) -> str | None:
+        """The ECS name of a CIM field (``Processes.process_name``), or None."""
+        found = self.lookup(field, datamodel)
+        return found.name if found is not None and found.mapped else None
+
+    def lookup(self, field: str, datamodel: str | None = None) -> FieldName | None:
+        """The table's entry for a CIM field, mapped or kept under the Sigma loader's name."""
+        key = split_cim(field, datamodel)
+        return self.table.get(key) if key else None
+
+    def map_field(
+        self,
+        field: str,
+        datamodel: str | None,
+        logsources: Sequence[LogSource] = (),
+        data_sets: Sequence[str] = (),
+    ) -> FieldName:
+        """The canonical name of a field a Splunk search checks, and whether a mapping gave it.
+
+        ``datamodel`` is the data model in force at the check; ``logsources`` and ``data_sets``
+        are those of the rule's data sources, for raw event fields.
+        """
+        if field == "_raw":
+            # The whole event as received: ECS keeps it in event.original.
+            return FieldName("event.original", True)
+        if datamodel or split_cim(field) is not None:
+            entry = self.lookup(field, datamodel)
+            if entry is not None:
+                return entry
+            if datamodel:
+                return FieldName(_qualified(field, datamodel), False)
+        renamed = _windows_renames().get(field, field)
+        for logsource in logsources:
+            found = sigma_to_ecs(renamed, *logsource)
+            if found:
+                return FieldName(found, True)
+        endpoint = any(ls[0] in {"windows", "linux"} for ls in logsources)
+        # Splunk's Windows and Sysmon add-ons give every event the CIM process fields
+        # (process_name, process_path...), whatever data set the event fills.
+        for data_set in [*data_sets, *(["Endpoint.Processes"] if endpoint else [])]:
+            found = self.cim_to_ecs(field, data_set)
+            if found:
+                return FieldName(found, True)
+        windows = next((ls for ls in logsources if ls[0] == "windows"), None)
+        if windows is not None:
+            return sigma_field(renamed, *windows)
+        return FieldName(field, False)
+
+
+def _qualified(field: str, datamodel: str) -> str:
+    """An unmapped CIM field under its object: ``Processes.process_hash``."""
+    key = split_cim(field, datamodel)
+    return f"{key[0]}.{key[1]}" if key else field
+
+
+def _ordered(entries: Iterable[DataSourceMapping]) -> list[DataSourceMapping]:
+    # Sysmon's data sources carry Sigma's own field names; read them before the others, whose
+    # mappings are looser (PowerShell maps ScriptBlockText onto Processes.process).
+    return sorted(entries, key=lambda e: (not e.source.lower().startswith("sysmon"), e.source))

@@ -1,0 +1,291 @@
+"""Splunk data sources (``splunk/data_sources/*.yml``) as catalog events and Sigma log sources.
+
+A detection names its data sources (``Sysmon EventID 1``, ``Windows Event Log Security 4688``,
+``AWS CloudTrail``). Windows ones become the catalog's Windows events (``sysmon:1``,
+``windows-security:4688``), keyed by the channel in the data source's ``source`` and the event id
+in its name. Others become the Event of the Sigma log source they match (``aws-cloudtrail``,
+``linux-auditd``), else an Event of their own named by a slug of the data source name.
+
+Names not in the catalog are read by pattern: ``Sysmon EventID 1 AND Sysmon EventID 11`` is two
+data sources, ``Windows Event Log Defender 1126`` takes the channel of the catalog's other
+``Windows Event Log Defender`` entries, ``NTLM Operational 8004,8005,8006`` is three events.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.pipelines.common import windows_logsource_mapping
+from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
+
+from covgraph.errors import Location, ParseError
+from loaders.cim import DataSourceMapping
+from loaders.events import channel_key, logsource_event, service_key, windows_event
+from loaders.fields import LogSource
+from loaders.records import Event
+
+# Data source names that Sigma reads under a log source of its own, by name prefix (the longest
+# matching prefix wins). Each is the (product, category, service) of Sigma's rules for the same
+# logs, so both vendors' rules observe the same Event.
+SIGMA_LOGSOURCES: Mapping[str, LogSource] = {
+    "AWS CloudTrail": ("aws", None, "cloudtrail"),
+    "Linux Auditd": ("linux", None, "auditd"),
+    "Linux Secure": ("linux", None, "auth"),
+    "Azure Active Directory": ("azure", None, "auditlogs"),
+    "Azure Active Directory Sign-in": ("azure", None, "signinlogs"),
+    "Azure Audit": ("azure", None, "activitylogs"),
+    "O365": ("m365", None, "audit"),
+    "Office 365": ("m365", None, "audit"),
+    "Okta": ("okta", None, "okta"),
+    "GitHub": ("github", None, "audit"),
+    "Kubernetes Audit": ("kubernetes", "application", "audit"),
+    "Nginx Access": (None, "webserver", None),
+    "Palo Alto Network Traffic": (None, "firewall", None),
+    "Bro": ("zeek", None, "http"),
+}
+
+# Windows data source name prefixes the catalog does not hold in this spelling, with the channel
+# they read: detections write "Windows Security 5136" for "Windows Event Log Security 5136".
+WINDOWS_PREFIXES: Mapping[str, str] = {
+    "Windows Security": "Security",
+    "Windows Event Log Security": "Security",
+    "Windows Event Log System": "System",
+    "Windows Event Log Application": "Application",
+    "NTLM Operational": "Microsoft-Windows-NTLM/Operational",
+    "Powershell Script Block Logging": "Microsoft-Windows-PowerShell/Operational",
+}
+
+_WINDOWS_SOURCE = re.compile(r"^(?:Xml)?WinEventLog:(.+)$", re.IGNORECASE)
+_TRAILING_IDS = re.compile(r"^(.*?)\s+(\d+(?:\s*,\s*\d+)*)$")
+_SYSMON_LINUX = "Sysmon for Linux EventID"
+_MAX_SELECTED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SplunkDataSource:
+    """A data source read from the catalog or from its name: its events and Sigma log sources."""
+
+    name: str
+    events: tuple[Event, ...] = ()
+    logsources: tuple[LogSource, ...] = ()
+    mappings: tuple[DataSourceMapping, ...] = ()
+    path: str | None = None
+    source: str | None = None
+    sourcetype: str | None = None
+
+    @property
+    def data_sets(self) -> tuple[str, ...]:
+        """The CIM data sets its field mappings fill (Endpoint.Processes)."""
+        return tuple(dict.fromkeys(m.data_set for m in self.mappings))
+
+
+@dataclass(slots=True)
+class DataSourceCatalog:
+    """Data sources by name, and the files that could not be read."""
+
+    by_name: dict[str, SplunkDataSource] = field(default_factory=dict)
+    channels: dict[str, str] = field(default_factory=dict)  # name prefix -> Windows channel
+    errors: list[ParseError] = field(default_factory=list)
+
+    def resolve(self, name: str) -> list[SplunkDataSource]:
+        """The data sources a detection's ``data_source`` entry names (several for ``A AND B``)."""
+        found: list[SplunkDataSource] = []
+        for part in re.split(r"\s+AND\s+", name.strip()):
+            if part:
+                found.append(self.by_name.get(part) or self._by_pattern(part))
+        return found
+
+    def logsources_for(self, selections: Sequence[tuple[str, str]]) -> list[LogSource]:
+        """Sigma log sources of the events a search selects by ``source`` / ``sourcetype``.
+
+        For detections that name no data source. A Windows channel source
+        (``XmlWinEventLog:Security``) gives its channel's log source; other values the log
+        sources of the catalog's data sources with that source or source type. A value that
+        matches many unrelated log sources (``sourcetype=xmlwineventlog``) tells nothing.
+        """
+        found: list[LogSource] = []
+        for name, value in selections:
+            if name not in {"source", "sourcetype"}:
+                continue
+            windows = _WINDOWS_SOURCE.match(value)
+            key = _channel_pattern_key(windows.group(1)) if windows else None
+            if key is not None:
+                found.append(("windows", None, _services().get(key)))
+                continue
+            matches = {
+                ls
+                for source in self.by_name.values()
+                if value.lower()
+                in {(source.source or "").lower(), (source.sourcetype or "").lower()}
+                for ls in source.logsources
+            }
+            if 0 < len(matches) <= _MAX_SELECTED:
+                found.extend(sorted(matches, key=str))
+        return list(dict.fromkeys(found))
+
+    def mappings(self) -> list[DataSourceMapping]:
+        """Every CIM field mapping of the catalog."""
+        return [m for source in self.by_name.values() for m in source.mappings]
+
+    def _by_pattern(self, name: str) -> SplunkDataSource:
+        found = _TRAILING_IDS.match(name)
+        if found:
+            prefix, numbers = found.group(1), found.group(2)
+            channel = self.channels.get(prefix) or WINDOWS_PREFIXES.get(prefix)
+            if channel:
+                ids = [int(n) for n in re.findall(r"\d+", numbers)]
+                return _windows_source(name, channel, ids)
+            if prefix in {"Sysmon EventID", _SYSMON_LINUX}:
+                return _sysmon_source(name, prefix, int(numbers.split(",")[0]))
+        return _named_source(name, None)
+
+
+def data_source_from_dict(data: Mapping[str, Any], path: str | None = None) -> SplunkDataSource:
+    """A SplunkDataSource from a parsed data_sources/*.yml mapping."""
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ParseError("data source has no name", Location(path or "<data source>"))
+    name = name.strip()
+    source = str(data.get("source") or "")
+    windows = _WINDOWS_SOURCE.match(source)
+    numbers = _TRAILING_IDS.match(name)
+    if name.startswith((f"{_SYSMON_LINUX} ", "Sysmon EventID ")) and numbers:
+        base = _sysmon_source(name, numbers.group(1), int(numbers.group(2).split(",")[0]))
+    elif windows and numbers:
+        ids = [int(n) for n in re.findall(r"\d+", numbers.group(2))]
+        base = _windows_source(name, windows.group(1), ids)
+    elif numbers and numbers.group(1) in WINDOWS_PREFIXES:
+        channel = WINDOWS_PREFIXES[numbers.group(1)]
+        ids = [int(n) for n in re.findall(r"\d+", numbers.group(2))]
+        base = _windows_source(name, channel, ids)
+    else:
+        base = _named_source(name, path)
+    logsource = base.logsources[0] if base.logsources else (None, None, None)
+    mappings = tuple(_cim_mappings(data.get("field_mappings"), logsource, name))
+    sourcetype = str(data.get("sourcetype") or "") or None
+    return SplunkDataSource(
+        name, base.events, base.logsources, mappings, path, source or None, sourcetype
+    )
+
+
+def load_data_sources(folder: Path, relative_to: Path | None = None) -> DataSourceCatalog:
+    """Every data source in a folder of YAML files; unreadable files are kept as errors."""
+    catalog = DataSourceCatalog()
+    for path in sorted(folder.glob("*.yml")):
+        shown = str(path.relative_to(relative_to)) if relative_to else str(path)
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+            if not isinstance(data, Mapping):
+                raise ParseError("data source file is not a mapping", Location(shown, 1))
+            source = data_source_from_dict(data, shown)
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 1 if exc.problem_mark else None
+            catalog.errors.append(ParseError(f"invalid YAML: {exc.problem}", Location(shown, line)))
+            continue
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            catalog.errors.append(ParseError(f"unreadable data source: {exc}", Location(shown)))
+            continue
+        except ParseError as exc:
+            catalog.errors.append(exc)
+            continue
+        catalog.by_name[source.name] = source
+        windows = _WINDOWS_SOURCE.match(str(data.get("source") or ""))
+        numbers = _TRAILING_IDS.match(source.name)
+        if windows and numbers:
+            catalog.channels.setdefault(numbers.group(1), windows.group(1))
+    return catalog
+
+
+def _windows_source(name: str, channel: str, ids: list[int]) -> SplunkDataSource:
+    key = channel_key(channel) or _channel_slug(channel)
+    service = _services().get(key)
+    logsource: LogSource = ("windows", None, service)
+    return SplunkDataSource(name, tuple(windows_event(key, i) for i in ids), (logsource,))
+
+
+def _sysmon_source(name: str, prefix: str, event_id: int) -> SplunkDataSource:
+    category = _sysmon_categories().get(event_id)
+    if prefix == _SYSMON_LINUX:
+        # Sigma reads Sysmon for Linux as the linux product's categories, without a service.
+        logsource: LogSource = ("linux", category, None)
+        if category is None:
+            return _named_source(name, None)
+        return SplunkDataSource(name, (logsource_event("linux", category),), (logsource,))
+    return SplunkDataSource(
+        name, (windows_event("sysmon", event_id),), (("windows", category, "sysmon"),)
+    )
+
+
+def _named_source(name: str, path: str | None) -> SplunkDataSource:
+    prefix = max((p for p in SIGMA_LOGSOURCES if _has_prefix(name, p)), key=len, default=None)
+    if prefix is not None:
+        logsource = SIGMA_LOGSOURCES[prefix]
+        return SplunkDataSource(name, (logsource_event(*logsource),), (logsource,), path=path)
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return SplunkDataSource(name, (Event(id=slug, name=name),), (), path=path)
+
+
+def _channel_pattern_key(channel: str) -> str | None:
+    """Key of a channel, or of the first Sigma channel a wildcard pattern matches (AppLocker/*)."""
+    if "*" not in channel:
+        return channel_key(channel)
+    for service, names in windows_logsource_mapping.items():
+        for name in [names] if isinstance(names, str) else names:
+            if fnmatch.fnmatchcase(name.lower(), channel.lower()):
+                return service_key(service)
+    return None
+
+
+def _has_prefix(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + " ")
+
+
+def _channel_slug(channel: str) -> str:
+    """A key for a channel Sigma has no service for, in the style of Sigma's service names."""
+    text = re.sub(r"^Microsoft-Windows-", "", channel, flags=re.IGNORECASE)
+    text = re.sub(r"/Operational$", "", text, flags=re.IGNORECASE)
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _cim_mappings(entries: object, logsource: LogSource, name: str) -> list[DataSourceMapping]:
+    found: list[DataSourceMapping] = []
+    if not isinstance(entries, list):
+        return found
+    for entry in entries:
+        if not isinstance(entry, Mapping) or entry.get("data_model") != "cim":
+            continue
+        data_set, mapping = entry.get("data_set"), entry.get("mapping")
+        if isinstance(data_set, str) and isinstance(mapping, Mapping):
+            table = {str(k): str(v) for k, v in mapping.items() if k and v}
+            found.append(DataSourceMapping(data_set, table, logsource, name))
+    return found
+
+
+@cache
+def _services() -> dict[str, str]:
+    """Channel key -> Sigma Windows service name (windows-security -> security)."""
+    return {service_key(service): service for service in windows_logsource_mapping}
+
+
+@cache
+def _sysmon_categories() -> dict[int, str]:
+    """Sysmon event id -> Sigma category, from pySigma's Sysmon pipeline (first one listed)."""
+    table: dict[int, str] = {}
+    mapping: dict[str, object] = dict(sysmon_generic_logsource_eventid_mapping)
+    # Categories owning one id first (registry_set: 13), then those spanning several
+    # (registry_event: 12, 13, 14), so an id gets its most specific category.
+    for category, ids in mapping.items():
+        if isinstance(ids, int):
+            table.setdefault(ids, category)
+    for category, ids in mapping.items():
+        for event_id in ids if isinstance(ids, list) else []:
+            if isinstance(event_id, int):
+                table.setdefault(event_id, category)
+    return table

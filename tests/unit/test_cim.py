@@ -1,0 +1,129 @@
+"""CIM and raw Splunk field names to ECS: pySigma's tables, data source mappings, hand table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loaders.cim import CimMapper, DataSourceMapping, split_cim
+from loaders.splunk_events import load_data_sources
+
+# The Sysmon EventID 1 data source's CIM mapping, as splunk/data_sources/sysmon_eventid_1.yml
+# writes it (abridged).
+SYSMON_1 = DataSourceMapping(
+    data_set="Endpoint.Processes",
+    mapping={
+        "Image": "Processes.process_path",
+        "Image|endswith": "Processes.process_name",
+        "CommandLine": "Processes.process",
+        "ParentImage": "Processes.parent_process_name",
+        "OriginalFileName": "Processes.original_file_name",
+    },
+    logsource=("windows", "process_creation", "sysmon"),
+    source="Sysmon EventID 1",
+)
+
+REQUIRED = [
+    ("Processes.process_name", "process.name"),
+    ("Processes.parent_process_name", "process.parent.name"),
+    ("Processes.process", "process.command_line"),
+    ("Processes.original_file_name", "process.pe.original_file_name"),
+    ("Processes.process_path", "process.executable"),
+]
+
+
+@pytest.mark.parametrize(("cim", "ecs"), REQUIRED)
+def test_required_process_fields(cim: str, ecs: str) -> None:
+    assert CimMapper([SYSMON_1]).cim_to_ecs(cim) == ecs
+
+
+@pytest.mark.parametrize(
+    ("cim", "ecs"),
+    [
+        # pySigma's splunk_cim_data_model, inverted and composed with Sigma -> ECS
+        ("Processes.parent_process", "process.parent.command_line"),
+        ("Processes.parent_process_path", "process.parent.executable"),
+        ("Registry.registry_key_name", "registry.path"),
+        ("Filesystem.file_path", "file.path"),
+        ("Web.url", "url.original"),
+        ("Web.http_user_agent", "user_agent.original"),
+        ("DNS.query", "dns.question.name"),  # the DNS item maps from ECS names
+    ],
+)
+def test_pysigma_pipeline_mappings(cim: str, ecs: str) -> None:
+    assert CimMapper().cim_to_ecs(cim) == ecs
+
+
+def test_pipeline_alone_does_not_know_process_name() -> None:
+    # The name fields come from the data sources' "|endswith" mappings, not from pySigma.
+    assert CimMapper().cim_to_ecs("Processes.process_name") is None
+
+
+def test_hand_table_fills_gaps_only() -> None:
+    mapper = CimMapper()
+    assert mapper.cim_to_ecs("Registry.registry_value_name") == "registry.value"
+    assert mapper.cim_to_ecs("All_Traffic.dest_port") == "destination.port"
+    assert mapper.cim_to_ecs("Processes.dest") == "host.name"
+
+
+def test_the_data_model_decides_for_fields_without_their_object() -> None:
+    mapper = CimMapper([SYSMON_1])
+    assert mapper.cim_to_ecs("process_name", "Endpoint.Processes") == "process.name"
+    assert mapper.cim_to_ecs("url", "Web") == "url.original"
+    assert mapper.cim_to_ecs("dest_port", "Network_Traffic") == "destination.port"
+    assert mapper.cim_to_ecs("process_name") is None
+
+
+def test_split_cim_knows_data_set_objects() -> None:
+    assert split_cim("Processes.process_name") == ("Processes", "process_name")
+    assert split_cim("All_Certificates.SSL.ssl_issuer", "Certificates") == (
+        "All_Certificates",
+        "SSL.ssl_issuer",
+    )
+    assert split_cim("userIdentity.arn") is None
+
+
+def test_unmapped_cim_fields_keep_their_object_and_are_flagged() -> None:
+    found = CimMapper().map_field("process_hash", "Endpoint.Processes")
+    assert (found.name, found.mapped) == ("Processes.process_hash", False)
+
+
+def test_unmapped_sigma_fields_keep_the_sigma_loaders_name() -> None:
+    found = CimMapper().map_field("Processes.process_integrity_level", "Endpoint.Processes")
+    assert (found.name, found.mapped) == ("winlog.event_data.IntegrityLevel", False)
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource", "expected"),
+    [
+        ("EventCode", ("windows", None, "security"), "event.code"),  # Splunk's name for EventID
+        ("NewProcessName", ("windows", None, "security"), "process.executable"),
+        ("ScriptBlockText", ("windows", None, "powershell"), "powershell.file.script_block_text"),
+        ("QueryName", ("windows", "dns_query", "sysmon"), "dns.question.name"),
+    ],
+)
+def test_raw_fields_map_through_sigma_for_the_rules_log_source(
+    field: str, logsource: tuple[str | None, str | None, str | None], expected: str
+) -> None:
+    found = CimMapper().map_field(field, None, [logsource])
+    assert (found.name, found.mapped) == (expected, True)
+
+
+def test_raw_cim_aliases_on_windows_events_map_through_the_process_data_set() -> None:
+    found = CimMapper([SYSMON_1]).map_field("process_name", None, [("windows", None, "sysmon")])
+    assert (found.name, found.mapped) == ("process.name", True)
+
+
+def test_raw_fields_of_unknown_logs_keep_their_name() -> None:
+    found = CimMapper().map_field("Username", None, [])
+    assert (found.name, found.mapped) == ("Username", False)
+    windows = CimMapper().map_field("TargetImage", None, [("windows", None, "sysmon")])
+    assert (windows.name, windows.mapped) == ("winlog.event_data.TargetImage", False)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("cim", "ecs"), REQUIRED)
+def test_required_fields_with_the_corpus_data_sources(corpus_dir: Path, cim: str, ecs: str) -> None:
+    catalog = load_data_sources(corpus_dir / "splunk" / "data_sources")
+    assert CimMapper(catalog.mappings()).cim_to_ecs(cim) == ecs

@@ -1,0 +1,112 @@
+"""Splunk data source names to catalog events and Sigma log sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from covgraph.errors import ParseError
+from loaders.splunk_events import (
+    DataSourceCatalog,
+    data_source_from_dict,
+    load_data_sources,
+)
+
+
+def small_catalog() -> DataSourceCatalog:
+    """A catalog of three data sources written as splunk/data_sources writes them."""
+    entries = [
+        {
+            "name": "Sysmon EventID 1",
+            "source": "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational",
+            "sourcetype": "xmlwineventlog",
+        },
+        {
+            "name": "Windows Event Log Defender 1121",
+            "source": "WinEventLog:Microsoft-Windows-Windows Defender/Operational",
+        },
+        {"name": "AWS CloudTrail", "source": "aws_cloudtrail", "sourcetype": "aws:cloudtrail"},
+    ]
+    catalog = DataSourceCatalog()
+    for entry in entries:
+        source = data_source_from_dict(entry, "data_sources/x.yml")
+        catalog.by_name[source.name] = source
+    catalog.channels["Windows Event Log Defender"] = (
+        "Microsoft-Windows-Windows Defender/Operational"
+    )
+    return catalog
+
+
+def event_ids(catalog: DataSourceCatalog, name: str) -> list[str]:
+    return [event.id for source in catalog.resolve(name) for event in source.events]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Sysmon EventID 1", ["sysmon:1"]),
+        ("Sysmon EventID 13", ["sysmon:13"]),  # by pattern: not in the small catalog
+        ("Windows Event Log Security 4688", ["windows-security:4688"]),
+        ("Windows Security 5136", ["windows-security:5136"]),
+        ("Powershell Script Block Logging 4104", ["powershell:4104"]),
+        ("Sysmon EventID 1 AND Sysmon EventID 11", ["sysmon:1", "sysmon:11"]),
+        ("Windows Event Log Defender 1126", ["windefend:1126"]),  # the catalog's channel
+        ("NTLM Operational 8004,8005,8006", ["ntlm:8004", "ntlm:8005", "ntlm:8006"]),
+        ("AWS CloudTrail", ["aws-cloudtrail"]),
+        ("AWS CloudTrail DeleteTrail", ["aws-cloudtrail"]),
+        ("Linux Auditd Execve", ["linux-auditd"]),
+        ("Sysmon for Linux EventID 1", ["linux-process-creation"]),
+        ("Azure Active Directory Sign-in activity", ["azure-signinlogs"]),
+        ("CrowdStrike ProcessRollup2", ["crowdstrike-processrollup2"]),
+    ],
+)
+def test_data_source_names_become_catalog_events(name: str, expected: list[str]) -> None:
+    assert event_ids(small_catalog(), name) == expected
+
+
+def test_windows_events_carry_channel_provider_and_log_source() -> None:
+    (source,) = small_catalog().resolve("Sysmon EventID 1")
+    (event,) = source.events
+    assert (event.channel, event.provider, event.event_id, event.platform) == (
+        "Microsoft-Windows-Sysmon/Operational",
+        "Microsoft-Windows-Sysmon",
+        "1",
+        "windows",
+    )
+    assert source.logsources == (("windows", "process_creation", "sysmon"),)
+    (security,) = small_catalog().resolve("Windows Event Log Security 4688")
+    assert security.logsources == (("windows", None, "security"),)
+
+
+def test_logsources_for_a_search_without_data_sources() -> None:
+    catalog = small_catalog()
+    assert catalog.logsources_for([("source", "XmlWinEventLog:Security")]) == [
+        ("windows", None, "security")
+    ]
+    assert catalog.logsources_for([("sourcetype", "aws:cloudtrail")]) == [
+        ("aws", None, "cloudtrail")
+    ]
+    assert catalog.logsources_for([("source", "WinEventLog:Microsoft-Windows-AppLocker/*")]) == [
+        ("windows", None, "applocker")
+    ]
+    assert catalog.logsources_for([("index", "main"), ("sourcetype", "unknown")]) == []
+
+
+def test_a_data_source_needs_a_name() -> None:
+    with pytest.raises(ParseError, match="no name"):
+        data_source_from_dict({"source": "x"}, "data_sources/x.yml")
+
+
+@pytest.mark.corpus
+def test_corpus_catalog(corpus_dir: Path) -> None:
+    catalog = load_data_sources(corpus_dir / "splunk" / "data_sources")
+    assert catalog.errors == []
+    assert len(catalog.by_name) == 205
+    assert event_ids(catalog, "Powershell Script Block Logging 4104") == ["powershell:4104"]
+    assert event_ids(catalog, "Windows Event Log Security 4688") == ["windows-security:4688"]
+    assert event_ids(catalog, "Windows Event Log Defender 1126") == ["windefend:1126"]
+    assert event_ids(catalog, "Windows Event Log Printservice 316") == ["printservice-admin:316"]
+    assert event_ids(catalog, "Sysmon EventID 22") == ["sysmon:22"]
+    (sysmon,) = catalog.resolve("Sysmon EventID 1")
+    assert sysmon.data_sets == ("Endpoint.Processes",)
