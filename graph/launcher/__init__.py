@@ -318,7 +318,7 @@ def _server_version(settings: LocalServerSettings) -> str | None:
 
 
 def start(settings: LocalServerSettings, *, echo: bool = True) -> tuple[bool, ServerStatus]:
-    """Start the server in the background and wait until Bolt answers.
+    """Start the server in the background and wait until Bolt and HTTP answer.
 
     Returns (started, status); started is False when it was already running.
     """
