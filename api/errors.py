@@ -1,0 +1,127 @@
+"""Errors the API reports: domain errors with a code, masking of everything else, the 503 rule.
+
+Every error in a response carries `extensions.code`. Domain errors (an unknown technique id, a
+bad cursor, a bad argument) keep their message. When Neo4j cannot be reached the message is
+fixed and the code is CATALOG_UNAVAILABLE (the HTTP status is then 503). Anything else, driver
+errors included, is masked as "Unexpected error." with INTERNAL_SERVER_ERROR and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from covgraph.errors import CatalogUnavailable, CovgraphError
+
+log = logging.getLogger("covgraph.api")
+
+CATALOG_UNAVAILABLE = "CATALOG_UNAVAILABLE"
+UNKNOWN_TECHNIQUE = "UNKNOWN_TECHNIQUE"
+BAD_CURSOR = "BAD_CURSOR"
+BAD_ARGUMENT = "BAD_ARGUMENT"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+
+UNAVAILABLE_MESSAGE = "The coverage catalog (Neo4j) is unavailable; try again shortly."
+
+
+class ApiError(CovgraphError):
+    """A request the API understood but cannot answer as asked; `code` names why."""
+
+    code = BAD_ARGUMENT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownTechnique(ApiError):
+    """A technique id that is not in the loaded ATT&CK catalog."""
+
+    code = UNKNOWN_TECHNIQUE
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        listed = ", ".join(ids)
+        super().__init__(f"unknown technique id{'s' if len(ids) > 1 else ''}: {listed}")
+        self.ids = tuple(ids)
+
+
+class BadCursor(ApiError):
+    """An `after` cursor this API did not hand out."""
+
+    code = BAD_CURSOR
+
+
+class BadArgument(ApiError):
+    """An argument out of range or inconsistent with the others."""
+
+    code = BAD_ARGUMENT
+
+
+def _code_of(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, ApiError):
+        return original.code
+    if isinstance(original, CatalogUnavailable):
+        return CATALOG_UNAVAILABLE
+    if original is None:
+        return PARSE_FAILED if error.message.startswith("Syntax Error") else VALIDATION_FAILED
+    return INTERNAL
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    return _code_of(error) == INTERNAL
+
+
+class CodedErrors(MaskErrors):
+    """MaskErrors that also gives every error its `extensions.code`."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._coded(error) for error in errors]
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        code = _code_of(error)
+        message = error.message
+        if code == INTERNAL:
+            message = self.error_message
+        elif code == CATALOG_UNAVAILABLE:
+            message = UNAVAILABLE_MESSAGE
+        extensions: dict[str, Any] = dict(error.extensions or {})
+        extensions["code"] = code
+        return GraphQLError(
+            message=message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=extensions,
+        )
+
+
+def log_errors(errors: Sequence[GraphQLError]) -> None:
+    """Log what a client cannot see: unexpected errors with their trace, outages in one line."""
+    for error in errors:
+        original = error.original_error
+        if isinstance(original, CatalogUnavailable):
+            log.warning("%s", original)
+        elif _is_unexpected(error):
+            log.error("unexpected error at %s", error.path, exc_info=original)
+
+
+def is_unavailable(response: Mapping[str, Any]) -> bool:
+    """Whether a GraphQL response body reports the catalog unavailable."""
+    errors = response.get("errors") or ()
+    return any(
+        (e.get("extensions") or {}).get("code") == CATALOG_UNAVAILABLE
+        for e in errors
+        if isinstance(e, Mapping)
+    )

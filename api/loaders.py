@@ -1,0 +1,164 @@
+"""Per-request DataLoaders: every lookup the resolvers make goes through one batched query."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from graph.queries import catalog, coverage, events, fields, rules, technique
+from graph.queries.overlap import INDICATOR_SETS
+from graph.queries.runner import RequestRunner, Row
+from graph.queries.similarity import SimilarityIndex
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+#: (technique id, include sub-techniques, include deprecated rules)
+CoverageKey = tuple[str, bool, bool]
+#: (technique id, include sub-techniques, vendors or None for all)
+AuthoringKey = tuple[str, bool, tuple[str, ...] | None]
+#: (Value key, negated)
+ReachKey = tuple[str, bool]
+
+
+def _aligned(
+    keys: Sequence[K], rows: Iterable[Row], key_of: Callable[[Row], K], value_of: Callable[[Row], V]
+) -> dict[K, V]:
+    found = {key_of(row): value_of(row) for row in rows}
+    return {k: found[k] for k in keys if k in found}
+
+
+class Loaders:
+    """The DataLoaders of one request, all reading through the request's runner."""
+
+    def __init__(self, runner: RequestRunner) -> None:
+        self.runner = runner
+        self.technique = DataLoader(self._techniques)
+        self.tactic_techniques = DataLoader(self._tactic_techniques)
+        self.coverage = DataLoader(self._coverage)
+        self.authoring = DataLoader(self._authoring)
+        self.reach = DataLoader(self._reach)
+        self.rule = DataLoader(self._rules)
+        self.predicates = DataLoader(self._predicates)
+        self.event = DataLoader(self._events)
+        self.event_techniques = DataLoader(self._event_techniques)
+        self.field_exists = DataLoader(self._field_exists)
+        self.field_rule_count = DataLoader(self._field_rule_counts)
+        self.field_aliases = DataLoader(self._field_aliases)
+        self._tactics: asyncio.Task[list[Row]] | None = None
+        self._sources: asyncio.Task[list[Row]] | None = None
+
+    async def _techniques(self, ids: list[str]) -> list[Row | None]:
+        rows = await self.runner.read(technique.TECHNIQUES_BY_ID, ids=ids)
+        found = _aligned(ids, rows, lambda r: r["technique"]["id"], lambda r: r["technique"])
+        return [found.get(i) for i in ids]
+
+    async def tactics(self) -> list[Row]:
+        """Every tactic in kill-chain order (read once per request)."""
+        if self._tactics is None:
+            self._tactics = asyncio.ensure_future(self._read_tactics())
+        return await self._tactics
+
+    async def _read_tactics(self) -> list[Row]:
+        return [row["tactic"] for row in await self.runner.read(technique.TACTICS)]
+
+    async def _tactic_techniques(self, ids: list[str]) -> list[list[str]]:
+        rows = await self.runner.read(technique.TACTIC_TECHNIQUES, ids=ids)
+        found = _aligned(ids, rows, lambda r: r["id"], lambda r: list(r["techniques"]))
+        return [found.get(i, []) for i in ids]
+
+    async def _coverage(self, keys: list[CoverageKey]) -> list[Row | None]:
+        params = [{"id": i, "subs": s, "deprecated": d} for i, s, d in keys]
+        rows = await self.runner.read(coverage.COVERAGE, keys=params)
+        found = _aligned(keys, rows, lambda r: (r["id"], r["subs"], r["deprecated"]), dict)
+        return [found.get(k) for k in keys]
+
+    async def _authoring(self, keys: list[AuthoringKey]) -> list[Row | None]:
+        # One statement per vendor selection (a request seldom has more than one).
+        by_vendors: dict[tuple[str, ...] | None, list[AuthoringKey]] = {}
+        for key in keys:
+            by_vendors.setdefault(key[2], []).append(key)
+        found: dict[AuthoringKey, Row] = {}
+        for vendors, group in by_vendors.items():
+            rows = await self.runner.read(
+                coverage.AUTHORING,
+                keys=[{"id": i, "subs": s} for i, s, _ in group],
+                vendors=list(vendors) if vendors is not None else None,
+            )
+            for row in rows:
+                found[(row["id"], row["subs"], vendors)] = row
+        return [found.get(k) for k in keys]
+
+    async def _reach(self, keys: list[ReachKey]) -> list[int]:
+        rows = await self.runner.read(
+            coverage.CORPUS_REACH, checks=[{"key": k, "negated": n} for k, n in keys]
+        )
+        found = _aligned(keys, rows, lambda r: (r["key"], r["negated"]), lambda r: int(r["reach"]))
+        return [found.get(k, 0) for k in keys]
+
+    async def _rules(self, uids: list[str]) -> list[Row | None]:
+        rows = await self.runner.read(rules.RULES_BY_UID, uids=uids)
+        found = _aligned(uids, rows, lambda r: r["rule"]["uid"], dict)
+        return [found.get(u) for u in uids]
+
+    async def _predicates(self, uids: list[str]) -> list[list[Row]]:
+        rows = await self.runner.read(rules.PREDICATES_BY_RULE, uids=uids)
+        found = _aligned(uids, rows, lambda r: r["uid"], lambda r: list(r["predicates"]))
+        return [found.get(u, []) for u in uids]
+
+    async def _events(self, ids: list[str]) -> list[Row | None]:
+        rows = await self.runner.read(events.EVENTS_BY_ID, ids=ids)
+        found = _aligned(ids, rows, lambda r: r["event"]["id"], lambda r: r["event"])
+        return [found.get(i) for i in ids]
+
+    async def _event_techniques(self, ids: list[str]) -> list[list[str]]:
+        rows = await self.runner.read(events.EVENT_TECHNIQUES, ids=ids)
+        found = _aligned(ids, rows, lambda r: r["id"], lambda r: list(r["techniques"]))
+        return [found.get(i, []) for i in ids]
+
+    async def _field_exists(self, names: list[str]) -> list[bool]:
+        rows = await self.runner.read(fields.FIELDS_EXIST, names=names)
+        known = {row["name"] for row in rows}
+        return [name in known for name in names]
+
+    async def _field_rule_counts(self, names: list[str]) -> list[int]:
+        rows = await self.runner.read(fields.FIELD_RULE_COUNTS, names=names)
+        found = _aligned(names, rows, lambda r: r["name"], lambda r: int(r["rules"]))
+        return [found.get(n, 0) for n in names]
+
+    async def _field_aliases(self, names: list[str]) -> list[list[Row]]:
+        rows = await self.runner.read(fields.FIELD_ALIASES, names=names)
+        found = _aligned(names, rows, lambda r: r["name"], lambda r: list(r["aliases"]))
+        return [found.get(n, []) for n in names]
+
+    async def sources(self) -> list[Row]:
+        """The Source nodes (read once per request)."""
+        if self._sources is None:
+            self._sources = asyncio.ensure_future(self._read_sources())
+        return await self._sources
+
+    async def _read_sources(self) -> list[Row]:
+        return [row["source"] for row in await self.runner.read(catalog.SOURCES)]
+
+    async def similarity(self) -> SimilarityIndex:
+        """The in-memory indicator-set index, built once per graph version."""
+
+        async def build() -> SimilarityIndex:
+            rows = await self.runner.read(INDICATOR_SETS)
+            return SimilarityIndex.from_rows(rows)
+
+        return await self.runner.derived("similarity", build)
+
+    async def require_techniques(self, ids: Sequence[str]) -> list[Row]:
+        """The techniques with these ids; UnknownTechnique names any that do not exist."""
+        from api.errors import UnknownTechnique
+
+        found = await self.technique.load_many(list(ids))
+        missing = [i for i, row in zip(ids, found, strict=True) if row is None]
+        if missing:
+            raise UnknownTechnique(missing)
+        return [row for row in found if row is not None]
+

@@ -1,0 +1,326 @@
+"""The Query root: thin resolvers over the named queries in graph/queries and the loaders."""
+
+from collections import defaultdict
+from typing import Any, TypeVar, cast
+
+import strawberry
+from strawberry import UNSET
+from strawberry.scalars import JSON
+
+from api.context import Info, resolver
+from api.errors import BadArgument
+from api.navigator import build_layer
+from api.pagination import capped, encode_cursor, page_window
+from api.types.catalog import Catalog, Source
+from api.types.connection import page_info
+from api.types.coverage import MatrixCell, TacticCoverage, TechniqueCount
+from api.types.event import Event
+from api.types.field import Field
+from api.types.overlap import SharedIndicator, TechniqueSimilarity
+from api.types.rule import Rule, RuleConnection, rule_edges
+from api.types.technique import (
+    Tactic,
+    Technique,
+    TechniqueConnection,
+    TechniqueEdge,
+    load_techniques,
+)
+from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
+from graph.queries import catalog, coverage, events, overlap, rules, technique
+
+T = TypeVar("T")
+
+#: Most event ids `detectableWith` takes, and technique ids `indicatorOverlap` takes.
+MAX_IDS = 500
+
+
+def _text(value: str | None) -> str | None:
+    """Null for a missing (unset or null) or blank filter, else the trimmed text."""
+    if not value:
+        return None
+    return value.strip() or None
+
+
+def _given(value: T | None) -> T | None:
+    """None for an argument left out (UNSET) or null."""
+    return None if value is strawberry.UNSET else value
+
+
+def _technique_id(value: str) -> str:
+    return value.strip().upper()
+
+
+def _ids(values: list[str], name: str, normalise: Any = str.strip) -> list[str]:
+    cleaned = list(dict.fromkeys(normalise(v) for v in values if v.strip()))
+    if len(cleaned) > MAX_IDS:
+        raise BadArgument(f"{name} takes at most {MAX_IDS} ids, got {len(cleaned)}")
+    return cleaned
+
+
+@strawberry.type
+class Query:
+    @resolver("A technique by ATT&CK id (e.g. T1546.003); null if unknown.")
+    async def technique(self, info: Info, id: str) -> Technique | None:
+        row = await info.context.loaders.technique.load(_technique_id(id))
+        return Technique.from_row(row) if row else None
+
+    @resolver(
+        "Techniques by id. tactic: id, short name or name; platform: one of the "
+        "technique's platforms, any case; covered: has (or has not) a current rule, of `vendor` "
+        "when given (vendor alone means covered by it); search: id prefix or name substring. "
+        "Revoked and deprecated techniques only with includeDeprecated."
+    )
+    async def techniques(
+        self,
+        info: Info,
+        *,
+        tactic: str | None = UNSET,
+        platform: str | None = UNSET,
+        vendor: Vendor | None = UNSET,
+        covered: bool | None = UNSET,
+        search: str | None = UNSET,
+        first: int | None = 50,
+        after: str | None = UNSET,
+        include_deprecated: bool | None = False,
+    ) -> TechniqueConnection:
+        skip, limit = page_window(first, after)
+        rows = await info.context.runner.read(
+            technique.TECHNIQUE_PAGE,
+            tactic=_text(tactic),
+            platform=_text(platform),
+            vendor=vendor.value if vendor else None,
+            covered=_given(covered),
+            search=_text(search),
+            include_deprecated=bool(include_deprecated),
+            skip=skip,
+            limit=limit,
+        )
+        total, ids = int(rows[0]["total"]), list(rows[0]["ids"])
+        nodes = await load_techniques(info, ids)
+        return TechniqueConnection(
+            edges=[
+                TechniqueEdge(node=t, cursor=encode_cursor(skip + i)) for i, t in enumerate(nodes)
+            ],
+            page_info=page_info(skip, len(nodes), total),
+            total_count=total,
+        )
+
+    @resolver("Every ATT&CK tactic, in matrix order.")
+    async def tactics(self, info: Info) -> list[Tactic]:
+        return [Tactic.from_row(row) for row in await info.context.loaders.tactics()]
+
+    @resolver("A rule by uid (`sigma:<id>`, `elastic:<rule_id>`, `splunk:<id>`).")
+    async def rule(self, info: Info, uid: str) -> Rule | None:
+        row = await info.context.loaders.rule.load(uid.strip())
+        return Rule.from_row(row) if row else None
+
+    @resolver(
+        "Rules by title. search: title substring or exact native id / uid; "
+        "techniqueId: tagged with it; eventId: observes it; field: filters on it; value: checks "
+        "that value (exact, or lower-cased), on `field` when both are given."
+    )
+    async def rules(
+        self,
+        info: Info,
+        *,
+        search: str | None = UNSET,
+        vendor: Vendor | None = UNSET,
+        technique_id: str | None = UNSET,
+        event_id: str | None = UNSET,
+        field: str | None = UNSET,
+        value: str | None = UNSET,
+        include_deprecated: bool | None = False,
+        first: int | None = 50,
+        after: str | None = UNSET,
+    ) -> RuleConnection:
+        skip, limit = page_window(first, after)
+        chosen = rules.RuleFilter(
+            search=_text(search),
+            vendor=vendor.value if vendor else None,
+            technique=_technique_id(technique_id) if technique_id else None,
+            event=_text(event_id),
+            field=_text(field),
+            value=value if value else None,
+            include_deprecated=bool(include_deprecated),
+        )
+        rows = await info.context.runner.read(
+            rules.rule_page(chosen), **rules.rule_page_params(chosen, skip, limit)
+        )
+        total, uids = int(rows[0]["total"]), list(rows[0]["uids"])
+        found = await info.context.loaders.rule.load_many(uids)
+        nodes = [Rule.from_row(row) for row in found if row is not None]
+        return RuleConnection(
+            edges=rule_edges(nodes, skip),
+            page_info=page_info(skip, len(nodes), total),
+            total_count=total,
+        )
+
+    @resolver("A catalog event by id (e.g. sysmon:1); null if unknown.")
+    async def event(self, info: Info, id: str) -> Event | None:
+        row = await info.context.loaders.event.load(id.strip())
+        return Event.from_row(row) if row else None
+
+    @resolver("Events whose id or name contains `search`, most observed first.")
+    async def events(
+        self, info: Info, search: str | None = UNSET, first: int | None = 100
+    ) -> list[Event]:
+        rows = await info.context.runner.read(
+            events.EVENT_SEARCH, search=_text(search), limit=capped(first, 100)
+        )
+        return [Event.from_row(row["event"]) for row in rows]
+
+    @resolver("A canonical field by name (e.g. process.name); null if unknown.")
+    async def field(self, info: Info, name: str) -> Field | None:
+        exists = await info.context.loaders.field_exists.load(name.strip())
+        return Field(name=name.strip()) if exists else None
+
+    @resolver(
+        "Non-negated indicators checked by current rules of at least two of the "
+        "techniques, most shared first (then by rules). Unknown ids: UNKNOWN_TECHNIQUE."
+    )
+    async def indicator_overlap(
+        self,
+        info: Info,
+        technique_ids: list[str],
+        first: int | None = 50,
+        include_subtechniques: bool | None = False,
+    ) -> list[SharedIndicator]:
+        ids = _ids(technique_ids, "techniqueIds", _technique_id)
+        if len(ids) < 2:
+            raise BadArgument("indicatorOverlap needs at least two distinct technique ids")
+        await info.context.loaders.require_techniques(ids)
+        rows = await info.context.runner.read(
+            overlap.INDICATOR_OVERLAP,
+            ids=ids,
+            subs=bool(include_subtechniques),
+            min_techniques=2,
+            limit=capped(first, 50),
+        )
+        reach = await info.context.loaders.reach.load_many([(r["key"], False) for r in rows])
+        result = []
+        for row, n in zip(rows, reach, strict=True):
+            per = {p["id"]: int(p["rules"]) for p in row["per"]}
+            result.append(
+                SharedIndicator(
+                    field=Field(name=row["field"]),
+                    operator=row["operator"],
+                    value=row["value"],
+                    rule_count_by_technique=[
+                        TechniqueCount(technique_id=i, rule_count=per.get(i, 0)) for i in ids
+                    ],
+                    corpus_reach=n,
+                )
+            )
+        return result
+
+    @resolver(
+        "Techniques ranked by Jaccard similarity of their sets of non-negated "
+        "indicators (current rules, direct tags). Unknown id: UNKNOWN_TECHNIQUE."
+    )
+    async def similar_techniques(
+        self, info: Info, id: str, first: int | None = 10
+    ) -> list[TechniqueSimilarity]:
+        tid = _technique_id(id)
+        await info.context.loaders.require_techniques([tid])
+        index = await info.context.loaders.similarity()
+        return [
+            TechniqueSimilarity(
+                technique_id=s.technique,
+                jaccard=s.jaccard,
+                shared_indicators=s.shared,
+                indicator_count=index.size(s.technique),
+            )
+            for s in index.similar(tid, capped(first, 10))
+        ]
+
+    @resolver(
+        "Tactics x current techniques (platform filter, any case) with distinct "
+        "current rules per technique (direct tags), optionally of some vendors only."
+    )
+    async def coverage_matrix(
+        self, info: Info, platform: str | None = UNSET, vendors: list[Vendor] | None = UNSET
+    ) -> list[TacticCoverage]:
+        rows = await info.context.runner.read(
+            coverage.TECHNIQUE_RULE_COUNTS,
+            platform=_text(platform),
+            vendors=_vendor_list(vendors),
+        )
+        cells: dict[str, list[MatrixCell]] = defaultdict(list)
+        for row in rows:
+            counts = {v["vendor"]: int(v["rules"]) for v in row["by_vendor"] if v}
+            cell = MatrixCell(
+                technique_id=row["id"],
+                rule_count=sum(counts.values()),
+                by_vendor=[
+                    VendorCount(vendor=v, rule_count=counts.get(v.value, 0)) for v in VENDOR_ORDER
+                ],
+            )
+            for tactic_id in row["tactics"]:
+                cells[tactic_id].append(cell)
+        return [
+            TacticCoverage(
+                tactic=Tactic.from_row(t),
+                technique_count=len(cells[t["id"]]),
+                covered_count=sum(1 for c in cells[t["id"]] if c.rule_count),
+                techniques=cells[t["id"]],
+            )
+            for t in await info.context.loaders.tactics()
+        ]
+
+    @resolver(
+        "Techniques some current rule can fire on given the events collected: a "
+        "rule can fire when at least one of the events it observes is collected. Unknown "
+        "event ids match nothing."
+    )
+    async def detectable_with(self, info: Info, event_ids: list[str]) -> list[Technique]:
+        ids = _ids(event_ids, "eventIds")
+        rows = await info.context.runner.read(coverage.DETECTABLE_WITH, events=ids)
+        return await load_techniques(info, [row["id"] for row in rows])
+
+    @resolver(
+        "An ATT&CK Navigator 4.5 layer: score = distinct current rules, comment = "
+        "rules per vendor, links = the rule files upstream (at most linksPerTechnique each)."
+    )
+    async def navigator_layer(
+        self,
+        info: Info,
+        platform: str | None = UNSET,
+        vendors: list[Vendor] | None = UNSET,
+        links_per_technique: int | None = 25,
+    ) -> JSON:
+        params = {"platform": _text(platform), "vendors": _vendor_list(vendors)}
+        counts = await info.context.runner.read(coverage.TECHNIQUE_RULE_COUNTS, **params)
+        links = await info.context.runner.read(coverage.TECHNIQUE_RULE_LINKS, **params)
+        sources = await info.context.loaders.sources()
+        attack = next((s for s in sources if s["name"] == "attack"), {})
+        layer = build_layer(
+            counts,
+            {row["id"]: row["rules"] for row in links},
+            attack_version=attack.get("version"),
+            platform=_text(platform),
+            vendors=params["vendors"],
+            links_per_technique=capped(links_per_technique, 25, "linksPerTechnique"),
+        )
+        return cast(JSON, layer)
+
+    @resolver("What is loaded: sources with provenance, and totals.")
+    async def catalog(self, info: Info) -> Catalog:
+        sources = await info.context.loaders.sources()
+        totals = (await info.context.runner.read(catalog.TOTALS))[0]
+        attack = next((s for s in sources if s["name"] == "attack"), {})
+        return Catalog(
+            sources=[Source.from_row(s) for s in sources],
+            attack_version=attack.get("version"),
+            rule_count=int(totals["rules"]) - int(totals["deprecated_rules"]),
+            deprecated_rule_count=int(totals["deprecated_rules"]),
+            technique_count=int(totals["techniques"]),
+            covered_technique_count=int(totals["covered"]),
+            event_count=int(totals["events"]),
+            field_count=int(totals["fields"]),
+            indicator_count=int(totals["indicators"]),
+        )
+
+
+def _vendor_list(vendors: list[Vendor] | None) -> list[str] | None:
+    names = vendor_names(vendors)
+    return list(names) if names is not None else None

@@ -1,0 +1,81 @@
+"""The Strawberry schema with its limits, error codes and per-request query counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types.execution import ExecutionContext
+
+from api.context import Context
+from api.errors import CodedErrors, log_errors
+from api.query import Query
+
+#: Deepest selection allowed; the technique page needs 6 (technique > coverage > byVendor >
+#: rules > techniques > id), so 10 leaves room without allowing runaway nesting.
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+
+
+class QueryCounts(SchemaExtension):
+    """Adds `extensions.covgraph` to each response: statements asked for and sent to Neo4j."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            return {}
+        runner = context.runner
+        return {"covgraph": {"queries": runner.queries, "neo4j": runner.executed}}
+
+
+class CovgraphSchema(strawberry.Schema):
+    """Logs what clients are not shown (masked errors) and nothing they are."""
+
+    def process_errors(
+        self,
+        errors: Sequence[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        log_errors(errors)
+
+
+def build_schema() -> strawberry.Schema:
+    """The API's schema; extensions are factories so each request gets its own instances."""
+    # The limits' validation rules are made once: ValidationCache keys on the rule classes, and
+    # a limiter made per request would make new classes and miss the cache every time.
+    limits = [
+        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    ]
+    return CovgraphSchema(
+        query=Query,
+        extensions=[
+            lambda: AddValidationRules(limits),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            # No ParserCache: with it a syntax error skips the other extensions' exit hooks
+            # (strawberry 0.341), so the error would lose its code; parsing is cheap anyway.
+            lambda: ValidationCache(maxsize=256),
+            CodedErrors,
+            QueryCounts,
+        ],
+    )
+
+
+def printed_schema() -> str:
+    """The schema in SDL, as checked in at the repository root (schema.graphql)."""
+    return build_schema().as_str() + "\n"
+
+
+if __name__ == "__main__":
+    print(printed_schema(), end="")

@@ -1,0 +1,150 @@
+"""The authoring guide: what a technique's rules check, ranked by how many rules check it."""
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+
+from api.context import Info, resolver
+from api.pagination import capped
+from api.types.field import Field
+
+
+@strawberry.type(description="An operator and how many distinct rules use it on a field.")
+class OperatorCount:
+    operator: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorRow:
+    """One (field, operator, value) under a technique, with its polarity and rule count."""
+
+    key: str
+    field: str
+    operator: str
+    value: str
+    negated: bool
+    rules: int
+
+
+@strawberry.type(description="A field the rules filter on.")
+class FieldUsage:
+    field: Field
+    rule_count: int = strawberry.field(description="Distinct rules filtering on the field.")
+    operators: list[OperatorCount] = strawberry.field(
+        description="Operators used on the field, each with its distinct rules, most used first."
+    )
+    values: strawberry.Private[list[str]]
+
+    @resolver("Values the rules look for in the field (not exclusions), most checked first.")
+    def sample_values(self, first: int | None = 5) -> list[str]:
+        return self.values[: capped(first, 5)]
+
+
+@strawberry.type(description="One indicator: a (field, operator, value) triple and its reach.")
+class IndicatorUsage:
+    field: Field
+    operator: str
+    value: str
+    negated: bool = strawberry.field(description="True for exclusions.")
+    rule_count: int = strawberry.field(
+        description="Distinct rules of the selection checking it with this polarity."
+    )
+    corpus_reach: int = strawberry.field(
+        description="Distinct current rules in the whole catalog, any technique or none, "
+        "checking the same triple with the same polarity."
+    )
+
+
+async def _with_reach(info: Info, rows: list[IndicatorRow]) -> list[IndicatorUsage]:
+    reach = await info.context.loaders.reach.load_many([(r.key, r.negated) for r in rows])
+    return [
+        IndicatorUsage(
+            field=Field(name=r.field),
+            operator=r.operator,
+            value=r.value,
+            negated=r.negated,
+            rule_count=r.rules,
+            corpus_reach=n,
+        )
+        for r, n in zip(rows, reach, strict=True)
+    ]
+
+
+def _ranked(rows: list[IndicatorRow]) -> list[IndicatorRow]:
+    return sorted(rows, key=lambda r: (-r.rules, r.field, r.operator, r.value))
+
+
+@strawberry.type(description="What a technique's current rules check, to help write new ones.")
+class AuthoringGuide:
+    rule_count: int = strawberry.field(description="Distinct current rules the guide reads.")
+    distinct_field_count: int
+    distinct_indicator_count: int = strawberry.field(
+        description="Distinct non-negated (field, operator, value) triples."
+    )
+    distinct_exclusion_count: int = strawberry.field(
+        description="Distinct triples checked under negation."
+    )
+    field_rows: strawberry.Private[list[FieldUsage]]
+    indicator_rows: strawberry.Private[list[IndicatorRow]]
+    exclusion_rows: strawberry.Private[list[IndicatorRow]]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any] | None) -> "AuthoringGuide":
+        row = row or {}
+        values = [
+            IndicatorRow(
+                key=v["key"],
+                field=v["field"],
+                operator=v["operator"],
+                value=v["value"],
+                negated=bool(v["negated"]),
+                rules=int(v["rules"]),
+            )
+            for v in row.get("values") or []
+        ]
+        indicators = _ranked([v for v in values if not v.negated])
+        exclusions = _ranked([v for v in values if v.negated])
+        samples: dict[str, list[str]] = {}
+        for v in indicators:
+            samples.setdefault(v.field, []).append(v.value)
+        usages = []
+        for f in row.get("fields") or []:
+            operators: Counter[str] = Counter()
+            for ops in f["operators"]:
+                operators.update(set(ops or ()))
+            usages.append(
+                FieldUsage(
+                    field=Field(name=f["field"]),
+                    rule_count=len(f["operators"]),
+                    operators=[
+                        OperatorCount(operator=o, count=n)
+                        for o, n in sorted(operators.items(), key=lambda i: (-i[1], i[0]))
+                    ],
+                    values=samples.get(f["field"], []),
+                )
+            )
+        usages.sort(key=lambda u: (-u.rule_count, u.field.name))
+        return cls(
+            rule_count=int(row.get("rule_count") or 0),
+            distinct_field_count=len(usages),
+            distinct_indicator_count=len(indicators),
+            distinct_exclusion_count=len(exclusions),
+            field_rows=usages,
+            indicator_rows=indicators,
+            exclusion_rows=exclusions,
+        )
+
+    @resolver("Fields filtered on, by distinct rules, most first.")
+    def fields(self, first: int | None = 20) -> list[FieldUsage]:
+        return self.field_rows[: capped(first, 20)]
+
+    @resolver("Non-negated indicators by distinct rules under the technique, most first.")
+    async def indicators(self, info: Info, first: int | None = 20) -> list[IndicatorUsage]:
+        return await _with_reach(info, self.indicator_rows[: capped(first, 20)])
+
+    @resolver("What the rules exclude: indicators checked under negation.")
+    async def exclusions(self, info: Info, first: int | None = 20) -> list[IndicatorUsage]:
+        return await _with_reach(info, self.exclusion_rows[: capped(first, 20)])

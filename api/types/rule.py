@@ -1,0 +1,162 @@
+"""Detection rules, their predicates, and the rule connection."""
+
+from typing import Any, cast
+from urllib.parse import quote
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.context import Info, resolver
+from api.pagination import encode_cursor
+from api.types.connection import PageInfo
+from api.types.event import Event
+from api.types.field import Field
+from api.types.technique import Technique, load_techniques
+from api.types.vendor import Vendor
+
+ANY_FIELD = "*"
+
+# Rule node properties shown as their own GraphQL fields; the rest are vendor extras.
+_CORE = frozenset(
+    {
+        "uid", "vendor", "native_id", "title", "description", "level", "status", "deprecated",
+        "collection", "path", "author", "date", "modified", "references", "falsepositives",
+        "tags", "rule_type", "language", "query", "parse_status", "predicate_count",
+    }
+)  # fmt: skip
+
+
+def source_url(repository: str | None, commit: str | None, path: str | None) -> str | None:
+    """Link to the rule file upstream at the loaded commit, when the source says where."""
+    if not repository or not commit or not path:
+        return None
+    repo = repository.strip().removesuffix("/").removesuffix(".git")
+    if repo.startswith(("https://", "http://")):
+        base = repo
+    elif repo.count("/") == 1:
+        base = f"https://github.com/{repo}"
+    else:
+        return None
+    return f"{base}/blob/{quote(commit)}/{quote(path.removeprefix('./'))}"
+
+
+@strawberry.type(description="One check a rule makes.")
+class Predicate:
+    field: Field | None = strawberry.field(
+        description="Canonical field; null for a keyword search that names no field."
+    )
+    vendor_field: str | None = strawberry.field(description="The field as the rule wrote it.")
+    operator: str
+    value: str | None = strawberry.field(description="Normalised value (the Value node's).")
+    raw_value: str | None = strawberry.field(description="The value as the rule wrote it.")
+    negated: bool = strawberry.field(description="True when the rule excludes what matches.")
+
+
+@strawberry.type(description="A detection rule from Sigma, Elastic or Splunk.")
+class Rule:
+    uid: str = strawberry.field(description="`<vendor>:<native id>`.")
+    vendor: Vendor
+    native_id: str
+    title: str
+    description: str | None
+    severity: str | None
+    status: str | None
+    deprecated: bool
+    rule_type: str | None
+    language: str | None
+    query: str | None
+    source_path: str = strawberry.field(description="Path of the rule file in its repository.")
+    source_url: str | None = strawberry.field(
+        description="The rule file upstream, at the loaded commit."
+    )
+    collection: str | None = strawberry.field(description="Top folder the rule was read from.")
+    author: str | None
+    date: str | None
+    modified: str | None
+    references: list[str]
+    false_positives: list[str]
+    tags: list[str]
+    parse_status: str | None = strawberry.field(
+        description="ok, partial, failed or no_query: how much of the detection was read."
+    )
+    vendor_properties: JSON = strawberry.field(
+        description="Vendor-specific properties (log source, risk score, index...)."
+    )
+    technique_ids: strawberry.Private[list[str]]
+    event_ids: strawberry.Private[list[str]]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Rule":
+        r = row["rule"]
+        return cls(
+            uid=r["uid"],
+            vendor=Vendor(r["vendor"]),
+            native_id=str(r.get("native_id") or r["uid"]),
+            title=r.get("title") or r["uid"],
+            description=r.get("description"),
+            severity=r.get("level"),
+            status=r.get("status"),
+            deprecated=bool(r.get("deprecated")),
+            rule_type=r.get("rule_type"),
+            language=r.get("language"),
+            query=r.get("query"),
+            source_path=r.get("path") or "",
+            source_url=source_url(row.get("repository"), row.get("commit"), r.get("path")),
+            collection=r.get("collection"),
+            author=r.get("author"),
+            date=r.get("date"),
+            modified=r.get("modified"),
+            references=list(r.get("references") or []),
+            false_positives=list(r.get("falsepositives") or []),
+            tags=list(r.get("tags") or []),
+            parse_status=r.get("parse_status"),
+            vendor_properties=cast(JSON, {k: v for k, v in sorted(r.items()) if k not in _CORE}),
+            technique_ids=sorted(row.get("techniques") or []),
+            event_ids=sorted(row.get("events") or []),
+        )
+
+    @resolver("The techniques it is tagged with.")
+    async def techniques(self, info: Info) -> list[Technique]:
+        return await load_techniques(info, self.technique_ids)
+
+    @resolver("The catalog events it needs (any one of them suffices).")
+    async def events(self, info: Info) -> list[Event]:
+        rows = await info.context.loaders.event.load_many(self.event_ids)
+        return [Event.from_row(row) for row in rows if row is not None]
+
+    @resolver("Every check it makes, exclusions last.")
+    async def predicates(self, info: Info) -> list[Predicate]:
+        rows = await info.context.loaders.predicates.load(self.uid)
+        return [
+            Predicate(
+                field=None if p["field"] == ANY_FIELD else Field(name=p["field"]),
+                vendor_field=p.get("vendor_field"),
+                operator=p["operator"],
+                value=p.get("value"),
+                raw_value=p.get("raw_value"),
+                negated=bool(p.get("negated")),
+            )
+            for p in rows
+        ]
+
+
+@strawberry.type
+class RuleEdge:
+    node: Rule
+    cursor: str
+
+
+@strawberry.type(description="A page of rules (Relay connection).")
+class RuleConnection:
+    edges: list[RuleEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @resolver("The page's rules without their edges.")
+    def nodes(self) -> list[Rule]:
+        return [edge.node for edge in self.edges]
+
+
+def rule_edges(rules: list[Rule], skip: int) -> list[RuleEdge]:
+    """Edges with the cursors of their offsets."""
+    return [RuleEdge(node=r, cursor=encode_cursor(skip + i)) for i, r in enumerate(rules)]

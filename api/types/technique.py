@@ -1,0 +1,144 @@
+"""ATT&CK techniques and tactics."""
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from api.context import Info, resolver
+from api.types.connection import PageInfo
+from api.types.vendor import Vendor, vendor_names
+
+if TYPE_CHECKING:
+    from api.types.authoring import AuthoringGuide
+    from api.types.coverage import Coverage
+
+
+@strawberry.type(description="An ATT&CK tactic (a column of the matrix).")
+class Tactic:
+    id: str
+    name: str
+    shortname: str = strawberry.field(description="Kill-chain phase name, e.g. `persistence`.")
+    description: str | None
+    url: str | None
+    order: int = strawberry.field(description="Position in the Enterprise matrix, from 1.")
+
+    @resolver("Current (not revoked or deprecated) techniques, by id.")
+    async def techniques(self, info: Info) -> list["Technique"]:
+        ids = await info.context.loaders.tactic_techniques.load(self.id)
+        return await load_techniques(info, ids)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Tactic":
+        return cls(
+            id=row["id"],
+            name=row.get("name") or row["id"],
+            shortname=row.get("shortname") or "",
+            description=row.get("description"),
+            url=row.get("url"),
+            order=int(row.get("order") or 0),
+        )
+
+
+@strawberry.type(description="An ATT&CK technique or sub-technique.")
+class Technique:
+    id: str
+    name: str
+    description: str | None
+    url: str | None
+    platforms: list[str]
+    is_subtechnique: bool
+    deprecated: bool = strawberry.field(description="ATT&CK marked it deprecated.")
+    revoked: bool = strawberry.field(description="ATT&CK revoked it (replaced by another).")
+    parent_id: strawberry.Private[str | None]
+    subtechnique_ids: strawberry.Private[list[str]]
+    tactic_ids: strawberry.Private[list[str]]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Technique":
+        return cls(
+            id=row["id"],
+            name=row.get("name") or row["id"],
+            description=row.get("description"),
+            url=row.get("url"),
+            platforms=list(row.get("platforms") or []),
+            is_subtechnique=bool(row.get("is_subtechnique")),
+            deprecated=bool(row.get("deprecated")),
+            revoked=bool(row.get("revoked")),
+            parent_id=row.get("parent"),
+            subtechnique_ids=sorted(row.get("subtechniques") or []),
+            tactic_ids=list(row.get("tactics") or []),
+        )
+
+    @resolver("The tactics it serves, in matrix order.")
+    async def tactics(self, info: Info) -> list[Tactic]:
+        mine = set(self.tactic_ids)
+        return [Tactic.from_row(t) for t in await info.context.loaders.tactics() if t["id"] in mine]
+
+    @resolver("The parent technique of a sub-technique.")
+    async def parent(self, info: Info) -> "Technique | None":
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.technique.load(self.parent_id)
+        return Technique.from_row(row) if row else None
+
+    @resolver("Its sub-techniques, by id.")
+    async def subtechniques(self, info: Info) -> list["Technique"]:
+        return await load_techniques(info, self.subtechnique_ids)
+
+    @resolver(
+        "The rules tagged with it and the events they need. Counts are of "
+        "distinct rules; deprecated rules only with includeDeprecated; sub-techniques' rules "
+        "only with includeSubtechniques (rolled up at query time)."
+    )
+    async def coverage(
+        self,
+        info: Info,
+        include_subtechniques: bool | None = False,
+        include_deprecated: bool | None = False,
+    ) -> Annotated["Coverage", strawberry.lazy("api.types.coverage")]:
+        from api.types.coverage import Coverage
+
+        row = await info.context.loaders.coverage.load(
+            (self.id, bool(include_subtechniques), bool(include_deprecated))
+        )
+        return Coverage.from_row(row)
+
+    @resolver(
+        "What its current rules check: fields, indicators and exclusions, each "
+        "ranked by the number of distinct rules."
+    )
+    async def authoring_guide(
+        self,
+        info: Info,
+        include_subtechniques: bool | None = False,
+        vendors: list[Vendor] | None = strawberry.UNSET,
+    ) -> Annotated["AuthoringGuide", strawberry.lazy("api.types.authoring")]:
+        from api.types.authoring import AuthoringGuide
+
+        row = await info.context.loaders.authoring.load(
+            (self.id, bool(include_subtechniques), vendor_names(vendors))
+        )
+        return AuthoringGuide.from_row(row)
+
+
+async def load_techniques(info: Info, ids: list[str]) -> list[Technique]:
+    """Techniques by id through the request's loader, in the given order, unknown ids skipped."""
+    rows = await info.context.loaders.technique.load_many(ids)
+    return [Technique.from_row(row) for row in rows if row is not None]
+
+
+@strawberry.type
+class TechniqueEdge:
+    node: Technique
+    cursor: str
+
+
+@strawberry.type(description="A page of techniques (Relay connection).")
+class TechniqueConnection:
+    edges: list[TechniqueEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @resolver("The page's techniques without their edges.")
+    def nodes(self) -> list[Technique]:
+        return [edge.node for edge in self.edges]

@@ -1,0 +1,120 @@
+"""Coverage of techniques by rules: per technique, per tactic, and from the events collected.
+
+Counts are of distinct rules. Only `DETECTS` relationships are read: a rule detects exactly the
+techniques it is tagged with, and a parent technique's roll-up of its sub-techniques is done here,
+at query time, when `$subs` asks for it.
+"""
+
+from __future__ import annotations
+
+from graph.queries.runner import Query
+from graph.queries.technique import CURRENT, ON_PLATFORM
+
+#: The technique itself, plus its sub-techniques when `k.subs`: rows of (k, t, scope).
+SCOPE = """
+UNWIND $keys AS k
+MATCH (t:Technique {id: k.id})
+OPTIONAL MATCH (sub:Technique)-[:SUBTECHNIQUE_OF]->(t) WHERE k.subs
+WITH k, t, collect(sub) AS subs
+UNWIND [t] + subs AS scope
+"""
+
+#: Per technique: each distinct rule with its vendor and the events it observes.
+COVERAGE = Query(
+    "coverage",
+    SCOPE
+    + """
+OPTIONAL MATCH (scope)<-[:DETECTS]-(r:Rule)
+WHERE k.deprecated OR NOT r.deprecated
+WITH DISTINCT k, r
+WITH k, r, [(r)-[:OBSERVES]->(e:Event) | e.id] AS events
+ORDER BY r.title, r.uid
+RETURN k.id AS id, k.subs AS subs, k.deprecated AS deprecated,
+       collect(CASE WHEN r IS NULL THEN null
+                    ELSE {uid: r.uid, vendor: r.vendor, events: events} END) AS rules
+""",
+)
+
+#: Per technique: the distinct rules' fields (with each rule's operators on it) and indicators.
+AUTHORING = Query(
+    "authoring",
+    SCOPE
+    + """
+MATCH (scope)<-[:DETECTS]-(r:Rule)
+WHERE NOT r.deprecated AND ($vendors IS NULL OR r.vendor IN $vendors)
+WITH k, collect(DISTINCT r) AS rules
+CALL (rules) {
+  UNWIND rules AS r
+  MATCH (r)-[fo:FILTERS_ON]->(f:Field)
+  WITH f.name AS field, collect(fo.operators) AS operators
+  RETURN collect({field: field, operators: operators}) AS fields
+}
+CALL (rules) {
+  UNWIND rules AS r
+  MATCH (r)-[c:CHECKS]->(v:Value)
+  WITH v, c.negated AS negated, count(DISTINCT r) AS n
+  RETURN collect({key: v.key, field: v.field, operator: v.operator, value: v.value,
+                  negated: negated, rules: n}) AS values
+}
+RETURN k.id AS id, k.subs AS subs, size(rules) AS rule_count, fields, values
+""",
+)
+
+#: How many current rules in the whole catalog check a Value with the given polarity.
+CORPUS_REACH = Query(
+    "corpus_reach",
+    """
+UNWIND $checks AS k
+MATCH (v:Value {key: k.key})
+CALL (v, k) {
+  MATCH (v)<-[c:CHECKS]-(r:Rule)
+  WHERE c.negated = k.negated AND NOT r.deprecated
+  RETURN count(DISTINCT r) AS reach
+}
+RETURN k.key AS key, k.negated AS negated, reach
+""",
+)
+
+#: Current techniques on a platform, each with its distinct current rules per vendor.
+TECHNIQUE_RULE_COUNTS = Query(
+    "technique_rule_counts",
+    f"""
+MATCH (t:Technique)
+WHERE {CURRENT} AND {ON_PLATFORM}
+OPTIONAL MATCH (t)<-[:DETECTS]-(r:Rule)
+WHERE NOT r.deprecated AND ($vendors IS NULL OR r.vendor IN $vendors)
+WITH t, r.vendor AS vendor, count(r) AS n
+WITH t, collect(CASE WHEN vendor IS NULL THEN null ELSE {{vendor: vendor, rules: n}} END)
+     AS by_vendor
+RETURN t.id AS id, [(t)-[:IN_TACTIC]->(ta:Tactic) | ta.id] AS tactics,
+       [(t)-[:IN_TACTIC]->(ta:Tactic) | ta.shortname] AS tactic_names,
+       by_vendor
+ORDER BY id
+""",
+)
+
+#: The rules behind each covered technique, for links: uid, vendor, title, path and provenance.
+TECHNIQUE_RULE_LINKS = Query(
+    "technique_rule_links",
+    f"""
+MATCH (t:Technique)<-[:DETECTS]-(r:Rule)
+WHERE {CURRENT} AND {ON_PLATFORM}
+  AND NOT r.deprecated AND ($vendors IS NULL OR r.vendor IN $vendors)
+OPTIONAL MATCH (r)-[:FROM]->(s:Source)
+WITH t, r, s ORDER BY r.vendor, r.title, r.uid
+RETURN t.id AS id,
+       collect({{uid: r.uid, vendor: r.vendor, title: r.title, path: r.path,
+                repository: s.repository, commit: s.commit}}) AS rules
+""",
+)
+
+#: Techniques detected by a current rule that observes at least one of the events.
+DETECTABLE_WITH = Query(
+    "detectable_with",
+    """
+MATCH (e:Event)<-[:OBSERVES]-(r:Rule)-[:DETECTS]->(t:Technique)
+WHERE e.id IN $events AND NOT r.deprecated
+RETURN DISTINCT t.id AS id
+ORDER BY id
+""",
+)

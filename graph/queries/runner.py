@@ -1,0 +1,247 @@
+"""Runs the API's read queries: a lazy async driver, per-request counts, a generation-keyed cache.
+
+The graph changes only when a source is loaded, and every load rewrites its Source node's
+`loaded_at` (and counts) in the same transaction as its rules. The Source nodes' (name,
+loaded_at, counts) are therefore a version of the whole graph: results cached under one version
+stay true until it changes. The version is read again when it is older than `generation_ttl`
+seconds (default 1 s; 0 reads it on every request), so a reload, or an outage, is noticed within
+that time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, RoutingControl
+from neo4j.exceptions import (
+    AuthError,
+    ConnectionAcquisitionTimeoutError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+
+from covgraph.errors import CatalogUnavailable, ConfigError
+from graph.driver import BOLT_SCHEMES
+from graph.settings import Neo4jSettings
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+#: Errors that mean "the server cannot answer now", as opposed to a wrong query.
+UNAVAILABLE_ERRORS = (
+    ServiceUnavailable,
+    SessionExpired,
+    ConnectionAcquisitionTimeoutError,
+    AuthError,
+    TransientError,
+    OSError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One named read statement; `text` takes parameters only, never spliced input."""
+
+    name: str
+    text: str
+
+
+GENERATION = Query(
+    "generation",
+    """
+MATCH (s:Source) WITH s ORDER BY s.name
+RETURN collect(s.name + '@' + coalesce(s.loaded_at, '') + '/' + elementId(s) + '/'
+               + toString(coalesce(s.rule_count, s.technique_count, 0)) + '/'
+               + toString(coalesce(s.predicate_count, 0))) AS generation
+""",
+)
+
+
+def _cache_key(query: Query, params: Mapping[str, Any]) -> str:
+    return query.name + "\x00" + json.dumps(params, sort_keys=True, default=str)
+
+
+class GraphAccess:
+    """Application-wide access to Neo4j: the driver, created on first use, and the result cache.
+
+    A driver whose server went away is dropped, so the next request builds a fresh one and the
+    API answers again as soon as the server is back, without a restart.
+    """
+
+    def __init__(
+        self,
+        settings: Neo4jSettings,
+        *,
+        cache_size: int = 4096,
+        cache_enabled: bool = True,
+        generation_ttl: float = 1.0,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.cache_enabled = cache_enabled
+        self.generation_ttl = generation_ttl
+        self._generation: str | None = None
+        self._generation_read_at = 0.0
+        self._generation_lock: asyncio.Lock | None = None
+        self._cache_size = cache_size
+        self._retry_seconds = retry_seconds
+        self._driver: AsyncDriver | None = None
+        self._cache: OrderedDict[str, list[Row]] = OrderedDict()
+        self._cache_generation: str | None = None
+        self._derived: dict[str, Any] = {}
+        self._derived_locks: dict[str, asyncio.Lock] = {}
+
+    def driver(self) -> AsyncDriver:
+        """The driver, created on first use; nothing is contacted here."""
+        if self._driver is None:
+            scheme = self.settings.uri.partition("://")[0].lower()
+            if scheme not in BOLT_SCHEMES:
+                raise ConfigError(f"NEO4J_URI {self.settings.uri!r} is not a Bolt URI")
+            self._driver = AsyncGraphDatabase.driver(
+                self.settings.uri,
+                auth=self.settings.auth,
+                connection_timeout=3.0,
+                connection_acquisition_timeout=5.0,
+                max_transaction_retry_time=self._retry_seconds,
+                notifications_min_severity="OFF",
+            )
+        return self._driver
+
+    async def fetch(self, query: Query, params: Mapping[str, Any]) -> list[Row]:
+        """Run one statement in a read transaction; unavailability becomes CatalogUnavailable."""
+        driver = self.driver()
+        try:
+            result = await driver.execute_query(
+                query.text,
+                dict(params),
+                routing_=RoutingControl.READ,
+                database_=self.settings.database,
+                bookmark_manager_=None,
+            )
+        except UNAVAILABLE_ERRORS as exc:
+            await self._drop_driver(driver)
+            raise CatalogUnavailable(
+                f"Neo4j at {self.settings.uri} is not available: {type(exc).__name__}"
+            ) from exc
+        return [dict(record) for record in result.records]
+
+    async def generation(self) -> str:
+        """The graph's version, read again from Neo4j when older than `generation_ttl`."""
+        if self._fresh():
+            assert self._generation is not None
+            return self._generation
+        if self._generation_lock is None:
+            self._generation_lock = asyncio.Lock()
+        async with self._generation_lock:
+            if not self._fresh():
+                rows = await self.fetch(GENERATION, {})
+                self._generation = "|".join(rows[0]["generation"]) if rows else ""
+                self._generation_read_at = time.monotonic()
+            assert self._generation is not None
+            return self._generation
+
+    def _fresh(self) -> bool:
+        return (
+            self._generation is not None
+            and time.monotonic() - self._generation_read_at < self.generation_ttl
+        )
+
+    async def _drop_driver(self, driver: AsyncDriver) -> None:
+        if self._driver is driver:
+            self._driver = None
+            self._derived.clear()
+            self._cache.clear()
+            self._cache_generation = None
+            self._generation = None
+        # Closing a driver whose server went away may fail; it is dropped either way.
+        with contextlib.suppress(Exception):
+            await driver.close()
+
+    def cached(self, generation: str, key: str) -> list[Row] | None:
+        """A cached result of this generation, or None."""
+        if self._cache_generation != generation:
+            self._cache.clear()
+            self._derived.clear()
+            self._cache_generation = generation
+            return None
+        rows = self._cache.get(key)
+        if rows is not None:
+            self._cache.move_to_end(key)
+        return rows
+
+    def store(self, generation: str, key: str, rows: list[Row]) -> None:
+        """Keep a result for this generation, evicting the least recently used beyond the size."""
+        if self._cache_generation != generation:
+            return
+        self._cache[key] = rows
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def derived(self, generation: str, name: str, build: Callable[[], Awaitable[T]]) -> T:
+        """An artefact computed from the graph (an index), built once per generation."""
+        lock = self._derived_locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            if self._cache_generation != generation:
+                self.cached(generation, "")
+            key = f"{generation}\x00{name}"
+            if key not in self._derived:
+                self._derived[key] = await build()
+            value: T = self._derived[key]
+            return value
+
+    async def close(self) -> None:
+        """Close the driver if one was made."""
+        if self._driver is not None:
+            driver, self._driver = self._driver, None
+            await driver.close()
+
+
+class RequestRunner:
+    """One request's view of the graph: counts its queries and reads the generation once."""
+
+    def __init__(self, access: GraphAccess) -> None:
+        self.access = access
+        #: Statements the request asked for (cached or not).
+        self.queries = 0
+        #: Statements actually sent to Neo4j (the shared generation check not included).
+        self.executed = 0
+        self._generation: asyncio.Task[str] | None = None
+
+    async def generation(self) -> str:
+        """The graph's version for this request (the same for all its reads)."""
+        if self._generation is None:
+            self._generation = asyncio.ensure_future(self._read_generation())
+        return await self._generation
+
+    async def _read_generation(self) -> str:
+        return await self.access.generation()
+
+    async def read(self, query: Query, **params: Any) -> list[Row]:
+        """Rows of one named query, from the cache when the graph has not changed."""
+        self.queries += 1
+        if not self.access.cache_enabled:
+            self.executed += 1
+            return await self.access.fetch(query, params)
+        generation = await self.generation()
+        key = _cache_key(query, params)
+        rows = self.access.cached(generation, key)
+        if rows is None:
+            self.executed += 1
+            rows = await self.access.fetch(query, params)
+            self.access.store(generation, key, rows)
+        return rows
+
+    async def derived(self, name: str, build: Callable[[], Awaitable[T]]) -> T:
+        """An artefact built from the graph once per generation (or per request without cache)."""
+        if not self.access.cache_enabled:
+            return await build()
+        generation = await self.generation()
+        return await self.access.derived(generation, name, build)

@@ -1,0 +1,74 @@
+"""Techniques ranked by Jaccard similarity of their non-negated indicator sets, in memory.
+
+One query reads every technique's indicator set (`overlap.INDICATOR_SETS`); an inverted index
+(indicator -> techniques) then finds, for one technique, every technique sharing at least one
+indicator and the size of the intersection without comparing against all the others.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Similar:
+    """One technique's similarity to the one asked about."""
+
+    technique: str
+    jaccard: float
+    shared: int
+
+
+class SimilarityIndex:
+    """Indicator sets per technique and the inverted index over them."""
+
+    def __init__(self, sets: Mapping[str, Iterable[str]], retired: Iterable[str] = ()) -> None:
+        numbers: dict[str, int] = {}
+        self._sets: dict[str, frozenset[int]] = {
+            tid: frozenset(numbers.setdefault(key, len(numbers)) for key in keys)
+            for tid, keys in sets.items()
+        }
+        retired_ids = set(retired)
+        postings: dict[int, list[str]] = {}
+        for tid, values in self._sets.items():
+            if tid in retired_ids:
+                continue  # revoked or deprecated techniques are never offered as similar
+            for value in values:
+                postings.setdefault(value, []).append(tid)
+        self._postings = postings
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Mapping[str, object]]) -> SimilarityIndex:
+        """From INDICATOR_SETS rows: {id, retired, values}."""
+        sets: dict[str, list[str]] = {}
+        retired: list[str] = []
+        for row in rows:
+            tid = str(row["id"])
+            values = row["values"]
+            sets[tid] = [str(v) for v in values] if isinstance(values, list) else []
+            if row.get("retired"):
+                retired.append(tid)
+        return cls(sets, retired)
+
+    def size(self, technique: str) -> int:
+        """How many distinct non-negated indicators the technique's rules check."""
+        return len(self._sets.get(technique, ()))
+
+    def similar(self, technique: str, first: int) -> list[Similar]:
+        """The `first` techniques most similar to `technique`: Jaccard, then shared, then id."""
+        mine = self._sets.get(technique)
+        if not mine:
+            return []
+        shared: Counter[str] = Counter()
+        for value in mine:
+            shared.update(self._postings.get(value, ()))
+        shared.pop(technique, None)
+        size = len(mine)
+        ranked = [
+            Similar(other, n / (size + len(self._sets[other]) - n), n)
+            for other, n in shared.items()
+        ]
+        ranked.sort(key=lambda s: (-s.jaccard, -s.shared, s.technique))
+        return ranked[:first]

@@ -1,0 +1,381 @@
+"""The API over HTTP against a real Neo4j holding the small hand-made graph (small_graph.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import data, gql
+from small_graph import FILLER, write_small_graph
+
+pytestmark = pytest.mark.neo4j
+
+PAGE = """
+query Page($id: String!, $subs: Boolean, $deprecated: Boolean) {
+  technique(id: $id) {
+    id name isSubtechnique parent { id } tactics { shortname }
+    coverage(includeSubtechniques: $subs, includeDeprecated: $deprecated) {
+      ruleCount eventCount events { id ruleCount } eventUsage { event { id } ruleCount }
+      byVendor { vendor ruleCount rules { uid title sourceUrl } }
+    }
+    authoringGuide(includeSubtechniques: $subs) {
+      ruleCount distinctFieldCount distinctIndicatorCount distinctExclusionCount
+      fields { field { name } ruleCount operators { operator count } sampleValues }
+      indicators { field { name } operator value ruleCount corpusReach negated }
+      exclusions { field { name } operator value ruleCount corpusReach negated }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+def small(clean_graph: Any, api_url: str) -> str:
+    write_small_graph(clean_graph)
+    return api_url
+
+
+def _page(url: str, technique: str, **variables: Any) -> dict[str, Any]:
+    result: dict[str, Any] = data(url, PAGE, {"id": technique, **variables})["technique"]
+    return result
+
+
+def test_technique_page_counts_distinct_current_rules(small: str) -> None:
+    page = _page(small, "T1546.003")
+    assert page["parent"] == {"id": "T1546"}
+    assert [t["shortname"] for t in page["tactics"]] == ["persistence", "privilege-escalation"]
+    coverage = page["coverage"]
+    assert coverage["ruleCount"] == 4
+    by_vendor = {v["vendor"]: [r["uid"] for r in v["rules"]] for v in coverage["byVendor"]}
+    assert by_vendor == {
+        "SIGMA": ["sigma:a", "sigma:b"],
+        "ELASTIC": ["elastic:e"],
+        "SPLUNK": ["splunk:k"],
+    }
+    assert [v["ruleCount"] for v in coverage["byVendor"]] == [2, 1, 1]
+    # sysmon:1 is needed by b, e and k; the others by one rule each.
+    usage = [(u["event"]["id"], u["ruleCount"]) for u in coverage["eventUsage"]]
+    assert usage == [
+        ("sysmon:1", 3),
+        ("sysmon:19", 1),
+        ("sysmon:20", 1),
+        ("windows-security:4688", 1),
+    ]
+    assert coverage["eventCount"] == 4
+    # Event.ruleCount is catalog-wide: sysmon:1 is also observed by sigma:s.
+    assert {e["id"]: e["ruleCount"] for e in coverage["events"]}["sysmon:1"] == 4
+
+
+def test_deprecated_rules_count_only_when_asked(small: str) -> None:
+    coverage = _page(small, "T1546.003", deprecated=True)["coverage"]
+    assert coverage["ruleCount"] == 5
+    assert "sysmon:21" in [e["id"] for e in coverage["events"]]
+    sigma = coverage["byVendor"][0]
+    assert [r["uid"] for r in sigma["rules"]] == ["sigma:a", "sigma:b", "sigma:old"]
+
+
+def test_subtechniques_roll_up_only_when_asked(small: str) -> None:
+    assert _page(small, "T1546")["coverage"]["ruleCount"] == 0
+    rolled = _page(small, "T1546", subs=True)
+    # a, b, e, k under .003 and s under .008
+    assert rolled["coverage"]["ruleCount"] == 5
+    assert rolled["authoringGuide"]["ruleCount"] == 5
+    values = {i["value"] for i in rolled["authoringGuide"]["indicators"]}
+    assert {"wmic.exe", "sethc.exe"} <= values
+
+
+def test_authoring_guide_ranks_fields_indicators_and_exclusions(small: str) -> None:
+    guide = _page(small, "T1546.003")["authoringGuide"]
+    assert guide["ruleCount"] == 4
+    fields = {
+        f["field"]["name"]: (f["ruleCount"], f["operators"], f["sampleValues"])
+        for f in guide["fields"]
+    }
+    assert fields["process.name"] == (4, [{"operator": "eq", "count": 4}], ["wmic.exe"])
+    assert fields["process.command_line"][0] == 2
+    assert fields["*"] == (1, [{"operator": "match", "count": 1}], ["activescripteventconsumer"])
+    # Fields only checked under negation have no sample values (those are exclusions).
+    assert fields["user.id"] == (1, [{"operator": "eq", "count": 1}], [])
+    assert guide["distinctFieldCount"] == 6
+    assert [f["field"]["name"] for f in guide["fields"]][:2] == [
+        "process.name",
+        "process.command_line",
+    ]
+    top = guide["indicators"][0]
+    # b checks wmic.exe twice (two vendor fields) and still counts once; the deprecated rule
+    # and the T1047-only rule w are not under the technique, but w is in the corpus reach.
+    assert (top["field"]["name"], top["operator"], top["value"]) == (
+        "process.name",
+        "eq",
+        "wmic.exe",
+    )
+    assert (top["ruleCount"], top["corpusReach"], top["negated"]) == (4, 5, False)
+    assert guide["distinctIndicatorCount"] == 4
+    assert [(i["value"], i["ruleCount"]) for i in guide["indicators"]][1] == ("*create*", 2)
+    exclusions = {(e["field"]["name"], e["value"]): e for e in guide["exclusions"]}
+    assert set(exclusions) == {("user.id", "s-1-5-18"), ("process.parent.name", "svchost.exe")}
+    assert all(e["negated"] and e["ruleCount"] == 1 for e in exclusions.values())
+    assert exclusions[("user.id", "s-1-5-18")]["corpusReach"] == 1
+    assert guide["distinctExclusionCount"] == 2
+
+
+def test_authoring_guide_for_some_vendors(small: str) -> None:
+    query = """{ technique(id: "T1546.003") {
+        authoringGuide(vendors: [ELASTIC, SPLUNK]) { ruleCount distinctIndicatorCount
+          indicators(first: 1) { value ruleCount corpusReach } } } }"""
+    guide = data(small, query)["technique"]["authoringGuide"]
+    assert guide["ruleCount"] == 2
+    assert guide["indicators"] == [{"value": "wmic.exe", "ruleCount": 2, "corpusReach": 5}]
+
+
+def test_unknown_technique_is_null_but_an_error_where_ids_are_compared(small: str) -> None:
+    assert data(small, '{ technique(id: "T0000") { id } }') == {"technique": None}
+    for query in (
+        '{ similarTechniques(id: "T0000") { jaccard } }',
+        '{ indicatorOverlap(techniqueIds: ["T1546.003", "T0000"]) { value } }',
+    ):
+        status, body = gql(small, query)
+        assert status == 200
+        assert body["errors"][0]["extensions"]["code"] == "UNKNOWN_TECHNIQUE"
+        assert "T0000" in body["errors"][0]["message"]
+
+
+def test_similar_techniques_by_jaccard_of_positive_indicators(small: str) -> None:
+    query = """{ similarTechniques(id: "t1546.003") {
+        technique { id } jaccard sharedIndicators indicatorCount } }"""
+    similar = data(small, query)["similarTechniques"]
+    # T1546.003: {wmic.exe, *create*, *subscription*, keyword}; T1047: {wmic.exe, *subscription*}
+    assert similar == [
+        {
+            "technique": {"id": "T1047"},
+            "jaccard": pytest.approx(2 / 4),
+            "sharedIndicators": 2,
+            "indicatorCount": 2,
+        }
+    ]
+
+
+def test_indicator_overlap_lists_every_technique_asked(small: str) -> None:
+    query = """{ indicatorOverlap(techniqueIds: ["T1546.003", "T1047", "T1059.001"]) {
+        field { name } operator value corpusReach
+        ruleCountByTechnique { technique { id } ruleCount } } }"""
+    shared = data(small, query)["indicatorOverlap"]
+    assert [s["value"] for s in shared] == ["wmic.exe", "*subscription*"]
+    assert shared[0]["corpusReach"] == 5
+    counts = [(c["technique"]["id"], c["ruleCount"]) for c in shared[0]["ruleCountByTechnique"]]
+    assert counts == [("T1546.003", 4), ("T1047", 2), ("T1059.001", 0)]
+    _, body = gql(small, '{ indicatorOverlap(techniqueIds: ["T1047"]) { value } }')
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+
+
+def test_detectable_with_the_events_collected(small: str) -> None:
+    def ids(events: list[str]) -> list[str]:
+        query = "query($e: [String!]!) { detectableWith(eventIds: $e) { id } }"
+        return [t["id"] for t in data(small, query, {"e": events})["detectableWith"]]
+
+    assert ids(["sysmon:19"]) == ["T1546.003"]
+    # e needs sysmon:1 or windows-security:4688: either one is enough.
+    assert ids(["windows-security:4688"]) == ["T1047", "T1546.003"]
+    assert ids(["sysmon:21"]) == []  # only a deprecated rule observes it
+    assert ids(["no-such-event"]) == []
+
+
+def test_coverage_matrix_per_platform_and_vendor(small: str) -> None:
+    query = """query($p: String, $v: [Vendor!]) { coverageMatrix(platform: $p, vendors: $v) {
+        tactic { shortname } techniqueCount coveredCount
+        techniques { technique { id } ruleCount byVendor { vendor ruleCount } } } }"""
+    matrix = data(small, query, {"p": "WINDOWS"})["coverageMatrix"]
+    assert [c["tactic"]["shortname"] for c in matrix] == [
+        "execution",
+        "persistence",
+        "privilege-escalation",
+    ]
+    execution = {t["technique"]["id"]: t["ruleCount"] for t in matrix[0]["techniques"]}
+    # Windows only: the Linux fillers and the revoked T1999 are left out.
+    assert execution == {"T1047": 2, "T1059": 0, "T1059.001": 1}
+    assert (matrix[0]["techniqueCount"], matrix[0]["coveredCount"]) == (3, 2)
+    persistence = {t["technique"]["id"]: t for t in matrix[1]["techniques"]}
+    assert persistence["T1546.003"]["ruleCount"] == 4
+    assert persistence["T1546.003"]["byVendor"] == [
+        {"vendor": "SIGMA", "ruleCount": 2},
+        {"vendor": "ELASTIC", "ruleCount": 1},
+        {"vendor": "SPLUNK", "ruleCount": 1},
+    ]
+    sigma_only = data(small, query, {"p": "windows", "v": ["SIGMA"]})["coverageMatrix"]
+    counts = {t["technique"]["id"]: t["ruleCount"] for t in sigma_only[1]["techniques"]}
+    assert counts["T1546.003"] == 2
+
+
+def test_navigator_layer_is_a_4_5_layer(small: str) -> None:
+    layer = data(small, '{ navigatorLayer(platform: "windows") }')["navigatorLayer"]
+    assert layer["versions"] == {"attack": "18", "navigator": "5.1.0", "layer": "4.5"}
+    assert layer["domain"] == "enterprise-attack"
+    assert layer["filters"] == {"platforms": ["Windows"]}
+    entries = {t["techniqueID"]: t for t in layer["techniques"]}
+    assert set(entries) == {"T1546.003", "T1546.008", "T1047", "T1059.001"}
+    wmi = entries["T1546.003"]
+    assert wmi["score"] == 4
+    assert wmi["comment"] == "elastic: 1, sigma: 2, splunk: 1"
+    # Splunk's source has no repository, so its rules have no link.
+    assert [link["url"] for link in wmi["links"]] == [
+        "https://github.com/elastic/detection-rules/blob/def456/rules/windows/e.toml",
+        "https://github.com/SigmaHQ/sigma/blob/abc123/rules/windows/a.yml",
+        "https://github.com/SigmaHQ/sigma/blob/abc123/rules/windows/b.yml",
+    ]
+    assert layer["gradient"]["maxValue"] == 4
+
+
+def test_rules_filters_and_cursor_pages(small: str) -> None:
+    query = """query($t: String, $f: String, $v: String, $d: Boolean, $first: Int, $after: String,
+                     $vendor: Vendor, $s: String, $e: String) {
+      rules(techniqueId: $t, field: $f, value: $v, includeDeprecated: $d, first: $first,
+            after: $after, vendor: $vendor, search: $s, eventId: $e) {
+        totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
+        edges { cursor node { uid } } } }"""
+
+    def uids(**variables: Any) -> list[str]:
+        rules = data(small, query, variables)["rules"]
+        return [e["node"]["uid"] for e in rules["edges"]]
+
+    assert uids(t="T1546.003") == ["elastic:e", "sigma:a", "sigma:b", "splunk:k"]
+    assert uids(t="T1546.003", d=True) == [
+        "elastic:e",
+        "sigma:a",
+        "sigma:b",
+        "sigma:old",
+        "splunk:k",
+    ]
+    assert uids(f="process.name", v="WMIC.EXE") == [
+        "elastic:e",
+        "sigma:a",
+        "sigma:b",
+        "sigma:w",
+        "splunk:k",
+    ]
+    assert uids(v="s-1-5-18") == ["sigma:a"]
+    assert uids(t="T1546.003", vendor="SIGMA") == ["sigma:a", "sigma:b"]
+    assert uids(s="RULE A") == ["sigma:a"]
+    assert uids(e="powershell:4104") == ["splunk:p"]
+    first = data(small, query, {"first": 2, "vendor": "SIGMA"})["rules"]
+    assert first["totalCount"] == 4
+    assert first["pageInfo"]["hasNextPage"] is True
+    rest = data(small, query, {"after": first["pageInfo"]["endCursor"], "vendor": "SIGMA"})
+    assert [e["node"]["uid"] for e in rest["rules"]["edges"]] == ["sigma:s", "sigma:w"]
+    assert rest["rules"]["pageInfo"]["hasPreviousPage"] is True
+    assert rest["rules"]["pageInfo"]["hasNextPage"] is False
+
+
+def test_bad_cursor_and_first_out_of_range(small: str) -> None:
+    for cursor in ("not-a-cursor", "b2Zmc2V0OjEyMzQ1Njc4OTAxMjM0NTY3ODk="):
+        status, body = gql(
+            small, "query($a: String) { rules(after: $a) { totalCount } }", {"a": cursor}
+        )
+        assert status == 200
+        assert body["errors"][0]["extensions"]["code"] == "BAD_CURSOR"
+    status, body = gql(small, "{ techniques(first: -1) { totalCount } }")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+    page = data(small, "{ techniques(first: 100000) { totalCount edges { cursor } } }")
+    assert page["techniques"]["totalCount"] == 7 - 1 + len(FILLER)  # the revoked one left out
+    assert len(page["techniques"]["edges"]) == page["techniques"]["totalCount"]
+
+
+def test_techniques_filters(small: str) -> None:
+    query = """query($tactic: String, $platform: String, $vendor: Vendor, $covered: Boolean,
+                     $search: String, $all: Boolean) {
+      techniques(tactic: $tactic, platform: $platform, vendor: $vendor, covered: $covered,
+                 search: $search, first: 200, includeDeprecated: $all) {
+        totalCount nodes { id } } }"""
+
+    def ids(**variables: Any) -> list[str]:
+        return [t["id"] for t in data(small, query, variables)["techniques"]["nodes"]]
+
+    assert ids(tactic="persistence") == ["T1546", "T1546.003", "T1546.008"]
+    assert ids(tactic="TA0003", covered=True) == ["T1546.003", "T1546.008"]
+    assert ids(tactic="Persistence", covered=False) == ["T1546"]
+    assert ids(vendor="ELASTIC") == ["T1047", "T1546.003"]
+    assert ids(vendor="ELASTIC", covered=False, platform="windows", tactic="execution") == [
+        "T1059",
+        "T1059.001",
+    ]
+    assert ids(search="management") == ["T1047", "T1546.003"]
+    assert ids(search="t1059") == ["T1059", "T1059.001"]
+    assert ids(search="old") == []
+    assert ids(search="old", all=True) == ["T1999"]
+
+
+def test_rule_event_field_and_catalog(small: str) -> None:
+    query = """{
+      rule(uid: "sigma:a") { uid vendor nativeId title severity status deprecated sourcePath
+        sourceUrl vendorProperties techniques { id } events { id }
+        predicates { field { name } vendorField operator value rawValue negated } }
+      event(id: "sysmon:1") { id name provider eventId ruleCount techniques { id } }
+      field(name: "process.name") { name ruleCount aliases { vendor name } }
+      missing: field(name: "no.such.field") { name }
+      events(search: "sysmon") { id ruleCount }
+      catalog { ruleCount deprecatedRuleCount techniqueCount coveredTechniqueCount eventCount
+        attackVersion sources { name vendor repository commit url ruleCount } }
+    }"""
+    result = data(small, query)
+    rule = result["rule"]
+    assert rule["vendor"] == "SIGMA"
+    assert rule["sourceUrl"] == "https://github.com/SigmaHQ/sigma/blob/abc123/rules/windows/a.yml"
+    assert rule["vendorProperties"]["logsource_product"] == "windows"
+    assert rule["techniques"] == [{"id": "T1546.003"}]
+    assert [e["id"] for e in rule["events"]] == ["sysmon:19", "sysmon:20"]
+    predicates = rule["predicates"]
+    assert predicates[-1] == {
+        "field": {"name": "user.id"},
+        "vendorField": "User",
+        "operator": "eq",
+        "value": "s-1-5-18",
+        "rawValue": "S-1-5-18",
+        "negated": True,
+    }
+    keyword = next(p for p in predicates if p["operator"] == "match")
+    assert keyword["field"] is None
+    event = result["event"]
+    assert (event["provider"], event["eventId"], event["ruleCount"]) == (
+        "Microsoft-Windows-Sysmon",
+        "1",
+        4,
+    )
+    assert [t["id"] for t in event["techniques"]] == ["T1546.003", "T1047", "T1546.008"]
+    field = result["field"]
+    # a, b, e, k, w, s, p and the 55 fillers; the deprecated rule is left out.
+    assert field["ruleCount"] == 7 + len(FILLER)
+    assert {"vendor": "SIGMA", "name": "Image"} in field["aliases"]
+    assert {"vendor": "SPLUNK", "name": "OriginalFileName"} in field["aliases"]
+    assert result["missing"] is None
+    assert result["events"][0] == {"id": "sysmon:1", "ruleCount": 4}
+    catalog = result["catalog"]
+    assert (catalog["ruleCount"], catalog["deprecatedRuleCount"]) == (7 + len(FILLER), 1)
+    assert catalog["coveredTechniqueCount"] == 4 + len(FILLER)
+    assert catalog["attackVersion"] == "18"
+    sources = {s["name"]: s for s in catalog["sources"]}
+    assert list(sources) == ["attack", "sigma", "elastic", "splunk"]
+    assert sources["sigma"]["url"] == "https://github.com/SigmaHQ/sigma/tree/abc123"
+    assert sources["sigma"]["vendor"] == "SIGMA"
+    assert sources["attack"]["vendor"] is None
+    assert sources["splunk"]["ruleCount"] == 2 + len(FILLER)
+
+
+def test_a_page_of_50_techniques_is_a_handful_of_queries(small: str) -> None:
+    query = """query($first: Int) { techniques(tactic: "execution", first: $first) {
+        edges { node { id name tactics { id } parent { id }
+          coverage { ruleCount eventCount events { id ruleCount }
+            byVendor { vendor ruleCount rules { uid title sourceUrl techniques { id } } }
+          } } } } }"""
+    counts = {}
+    for first in (5, 50):
+        status, body = gql(small, query, {"first": first})
+        assert status == 200
+        assert "errors" not in body, body
+        assert len(body["data"]["techniques"]["edges"]) == first
+        covered = [
+            e for e in body["data"]["techniques"]["edges"] if e["node"]["coverage"]["ruleCount"]
+        ]
+        assert covered
+        counts[first] = body["extensions"]["covgraph"]["queries"]
+    # page, techniques, tactics, coverage, events, rules: the same for 5 or 50 techniques.
+    assert counts[50] == counts[5]
+    assert counts[50] <= 7
