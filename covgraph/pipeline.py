@@ -6,9 +6,13 @@ completely before its single write transaction, and dropped before the next star
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing as mp
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -158,41 +162,75 @@ def summarise(name: str, parsed: AttackCatalog | RuleLoad) -> SourceReport:
     return report
 
 
+def _parse_timed(name: str, path: Path, plan: LoadPlan) -> tuple[AttackCatalog | RuleLoad, float]:
+    started = time.perf_counter()
+    parsed = _parse(name, path, plan)
+    return parsed, time.perf_counter() - started
+
+
+def _workers() -> int:
+    raw = os.environ.get("COVGRAPH_LOAD_WORKERS", "1")
+    return int(raw) if raw.isdigit() else 1
+
+
 def run(
     plan: LoadPlan,
     writer: GraphWriter | None,
     progress: Progress | None = None,
 ) -> LoadReport:
-    """Parse and (unless writer is None: dry run) write every source of the plan, in order."""
+    """Parse and (unless writer is None: dry run) write every source of the plan, in order.
+
+    Parsing runs in a worker process, one source ahead of the writer: while Neo4j writes one
+    source, the next is parsed on the other core. COVGRAPH_LOAD_WORKERS=0 parses in-process.
+    """
     report = LoadReport(dry_run=writer is None)
-    for name in plan.names():
-        say = progress or (lambda _source, _phase: None)
-        say(name, "parsing")
-        started = time.perf_counter()
-        try:
-            parsed = _parse(name, plan.paths[name], plan)
-        except Exception as exc:  # noqa: BLE001  # one broken source never stops the others
-            report.sources.append(SourceReport(name=name, failed=f"{type(exc).__name__}: {exc}"))
-            say(name, "failed")
-            continue
-        source_report = summarise(name, parsed)
-        source_report.parse_seconds = time.perf_counter() - started
-        report.sources.append(source_report)
-        if writer is None:
-            say(name, "parsed")
-            continue
-        say(name, "writing")
-        started = time.perf_counter()
-        try:
-            if isinstance(parsed, AttackCatalog):
-                stats = writer.write_attack(parsed)
-            else:
-                stats = writer.write_rules(parsed)
-                source_report.unknown_techniques = stats.unknown_techniques
-            source_report.nodes = max(source_report.nodes, stats.nodes)
-        except Exception as exc:  # noqa: BLE001  # the transaction rolled back; say why, go on
-            source_report.failed = f"write failed, previous graph kept: {exc}"
-        source_report.write_seconds = time.perf_counter() - started
-        say(name, "done" if source_report.failed is None else "failed")
-        del parsed
+    say = progress or (lambda _source, _phase: None)
+    names = plan.names()
+    with contextlib.ExitStack() as stack:
+        pool: Executor | None = None
+        if _workers() > 0 and len(names) > 1:
+            pool = stack.enter_context(
+                ProcessPoolExecutor(max_workers=_workers(), mp_context=mp.get_context("fork"))
+            )
+        futures: dict[str, Future[tuple[AttackCatalog | RuleLoad, float]]] = {}
+        if pool is not None:
+            futures = {n: pool.submit(_parse_timed, n, plan.paths[n], plan) for n in names}
+        for name in names:
+            say(name, "parsing")
+            try:
+                parsed, seconds = (
+                    futures[name].result()
+                    if name in futures
+                    else _parse_timed(name, plan.paths[name], plan)
+                )
+            except Exception as exc:  # noqa: BLE001  # one broken source never stops the others
+                report.sources.append(
+                    SourceReport(name=name, failed=f"{type(exc).__name__}: {exc}")
+                )
+                say(name, "failed")
+                continue
+            source_report = summarise(name, parsed)
+            source_report.parse_seconds = seconds
+            report.sources.append(source_report)
+            if writer is None:
+                say(name, "parsed")
+                continue
+            say(name, "writing")
+            _write(writer, parsed, source_report)
+            say(name, "done" if source_report.failed is None else "failed")
+            del parsed
     return report
+
+
+def _write(writer: GraphWriter, parsed: AttackCatalog | RuleLoad, report: SourceReport) -> None:
+    started = time.perf_counter()
+    try:
+        if isinstance(parsed, AttackCatalog):
+            stats = writer.write_attack(parsed)
+        else:
+            stats = writer.write_rules(parsed)
+            report.unknown_techniques = stats.unknown_techniques
+        report.nodes = max(report.nodes, stats.nodes)
+    except Exception as exc:  # noqa: BLE001  # the transaction rolled back; say why, go on
+        report.failed = f"write failed, previous graph kept: {exc}"
+    report.write_seconds = time.perf_counter() - started
