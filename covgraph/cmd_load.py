@@ -52,9 +52,9 @@ def build_plan(args: argparse.Namespace) -> Any:
         Path(os.environ["COVGRAPH_CORPUS"]) if os.environ.get("COVGRAPH_CORPUS") else None
     )
     if corpus is None and not explicit:
-        from covgraph.sync import default_cache_dir
+        from covgraph.sync import default_cache
 
-        corpus = default_cache_dir()
+        corpus = default_cache()
     plan = plan_from_corpus(corpus, only) if corpus is not None else LoadPlan()
     if corpus is not None and not corpus.exists() and not explicit:
         raise ConfigError(
