@@ -39,12 +39,18 @@ def render(report: LoadReport, console: Console, *, problems: int = 20) -> None:
             str(len(s.problems)),
             f"{s.parse_seconds:.1f}",
             f"{s.write_seconds:.1f}" if not report.dry_run else "-",
-            "failed: " + s.failed if s.failed else "ok",
+            _status(s),
         )
     console.print(table)
     for s in report.sources:
-        if s.rules:
+        if s.rules or (s.problems and s.name != "attack"):
             _render_rule_source(s, console, problems)
+
+
+def _status(s: SourceReport) -> str:
+    if s.failed:
+        return "failed: " + s.failed
+    return "ok" if s.loaded else "nothing loaded"
 
 
 def _render_rule_source(s: SourceReport, console: Console, problems: int) -> None:
@@ -79,9 +85,9 @@ def _render_rule_source(s: SourceReport, console: Console, problems: int) -> Non
             + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         )
     rank = {"error": 0, "warning": 1}
-    shown = sorted(
-        (p for p in s.problems if p.severity in rank), key=lambda p: rank[p.severity]
-    )[:problems]
+    shown = sorted((p for p in s.problems if p.severity in rank), key=lambda p: rank[p.severity])[
+        :problems
+    ]
     for p in shown:
         console.print(Text.assemble("  ", (p.kind, "red"), " ", str(p)), highlight=False)
     if len(s.problems) > len(shown):
