@@ -19,6 +19,7 @@ from strawberry.http import GraphQLHTTPResponse
 
 from api.context import Context, build_context
 from api.errors import is_unavailable
+from api.response_cache import ResponseCache
 from api.schema import build_schema
 from covgraph import __version__
 from covgraph.errors import CatalogUnavailable, ConfigError
@@ -142,7 +143,7 @@ def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = No
         routes=[
             Route("/", index),
             Route("/healthz", health.endpoint),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", ResponseCache(graphql, access), methods=["GET", "POST"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         ],
         lifespan=lifespan,
