@@ -1,0 +1,245 @@
+// The covgraph page: hash routing, the technique search box, loading and error states.
+
+import { ApiError, gql, stats } from "./api.js";
+import { external, h, plural, replace, route, section, table, VENDOR_LABELS } from "./dom.js";
+import { matrixView } from "./matrix.js";
+import { overlapView } from "./overlap.js";
+import { ruleView, rulesView } from "./rule.js";
+import { techniqueView } from "./technique.js";
+
+const HOME = `
+query Home {
+  catalog {
+    ruleCount techniqueCount coveredTechniqueCount eventCount fieldCount indicatorCount attackVersion
+    sources { name vendor ref commit commitDate ruleCount url }
+  }
+}`;
+
+const SEARCH = `
+query Search($search: String!) {
+  techniques(search: $search, first: 12) { totalCount nodes { id name tactics { name } } }
+}`;
+
+const VIEWS = {
+  "": homeView,
+  technique: techniqueView,
+  matrix: matrixView,
+  overlap: overlapView,
+  rule: ruleView,
+  rules: rulesView,
+};
+
+const TITLES = { "": "Home", matrix: "Coverage matrix", overlap: "Overlap", rules: "Rules" };
+
+/** #/view/id?params -> {view, id, params}. */
+function parseHash() {
+  const raw = window.location.hash.replace(/^#\/?/, "");
+  const mark = raw.indexOf("?");
+  const path = mark === -1 ? raw : raw.slice(0, mark);
+  const [view, ...rest] = path.split("/");
+  return {
+    view: view || "",
+    id: rest.length ? decodeURIComponent(rest.join("/")) : null,
+    params: new URLSearchParams(mark === -1 ? "" : raw.slice(mark + 1)),
+  };
+}
+
+let current = null;
+let renders = 0;
+
+/** Shows the view the hash names: loading first, then the page or an error banner. */
+async function render() {
+  const main = document.getElementById("main");
+  const { view, id, params } = parseHash();
+  if (current) current.abort();
+  const controller = new AbortController();
+  current = controller;
+  const show = VIEWS[view];
+  renders += 1;
+  main.dataset.render = String(renders);
+  main.dataset.view = view || "home";
+  main.dataset.state = "loading";
+  main.setAttribute("aria-busy", "true");
+  for (const link of document.querySelectorAll("nav a")) {
+    link.classList.toggle("active", link.dataset.view === view);
+  }
+  replace(main, h("div", { class: "loading", role: "status" }, h("span", { class: "spinner" }), "Loading…"));
+  try {
+    if (!show) throw new ApiError(`There is no page “${view}” here.`, "NOT_FOUND", 0);
+    const node = await show(id, params, controller.signal);
+    if (controller.signal.aborted) return;
+    replace(main, node);
+    main.dataset.state = "ready";
+    document.title = `${id || TITLES[view] || view} · covgraph`;
+  } catch (error) {
+    if (controller.signal.aborted || error.name === "AbortError") return;
+    replace(main, errorBanner(error, render));
+    main.dataset.state = "error";
+    document.title = "Error · covgraph";
+  } finally {
+    if (current === controller) main.removeAttribute("aria-busy");
+  }
+}
+
+/** A readable banner for an API or network error, with a retry button. */
+function errorBanner(error, retry) {
+  const code = error instanceof ApiError ? error.code : "CLIENT";
+  const unavailable = code === "CATALOG_UNAVAILABLE";
+  return h(
+    "div",
+    { class: "banner error", role: "alert", "data-code": code },
+    h("strong", {}, unavailable ? "The coverage catalog is unavailable" : "The page could not be drawn"),
+    h("p", { class: "message" }, error.message || String(error)),
+    unavailable
+      ? h(
+          "p",
+          { class: "hint" },
+          "The API is up but cannot reach Neo4j. Start it (covgraph neo4j start, or docker compose " +
+            "up neo4j), check ",
+          h("a", { href: "healthz" }, "/healthz"),
+          ", then retry: the API reconnects by itself.",
+        )
+      : null,
+    h(
+      "p",
+      { class: "muted" },
+      `code ${code}${error.status ? ` · HTTP ${error.status}` : ""} `,
+      h("button", { type: "button", onclick: () => retry() }, "Retry"),
+    ),
+  );
+}
+
+async function homeView(_id, _params, signal) {
+  const { catalog } = await gql(HOME, {}, signal);
+  const share = catalog.techniqueCount ? Math.round((100 * catalog.coveredTechniqueCount) / catalog.techniqueCount) : 0;
+  const sources = catalog.sources.map((source) => [
+    source.vendor ? VENDOR_LABELS[source.vendor] : `ATT&CK ${catalog.attackVersion || ""}`,
+    source.url ? external(source.url, source.ref || (source.commit || "").slice(0, 12) || "source") : source.ref || "",
+    source.commitDate || "",
+    { cell: source.ruleCount === null ? "" : source.ruleCount.toLocaleString("en"), class: "num" },
+  ]);
+  return h(
+    "div",
+    { class: "home" },
+    h("h1", {}, "Detection coverage graph"),
+    h(
+      "p",
+      { class: "summary" },
+      `${plural(catalog.ruleCount, "current rule")} from Sigma, Elastic and Splunk over `,
+      `${plural(catalog.techniqueCount, "ATT&CK technique")}: ${catalog.coveredTechniqueCount.toLocaleString("en")} `,
+      `(${share}%) have at least one rule. ${plural(catalog.eventCount, "event")}, `,
+      `${plural(catalog.fieldCount, "field")}, ${plural(catalog.indicatorCount, "distinct indicator")}.`,
+    ),
+    section(
+      "start",
+      "Start here",
+      null,
+      h(
+        "ul",
+        { class: "plain" },
+        h("li", {}, "Search a technique by id or name in the box above, or open ",
+          h("a", { href: route("technique", "T1546.003") }, "T1546.003 WMI Event Subscription"), "."),
+        h("li", {}, h("a", { href: route("matrix", null, { platform: "Windows" }) }, "The coverage matrix"),
+          ": tactics × techniques, coloured by rule count, per platform and vendor."),
+        h("li", {}, h("a", { href: route("overlap", null, { ids: "T1546.003,T1047" }) }, "Indicator overlap"),
+          ": what two or more techniques' rules check in common."),
+        h("li", {}, h("a", { href: route("rules", null, { field: "process.name", value: "wmic.exe" }) }, "Rules checking process.name = wmic.exe"),
+          ", across vendors."),
+        h("li", {}, "The GraphQL API and its documentation: ", h("a", { href: "graphql" }, "GraphiQL at /graphql"), "."),
+      ),
+    ),
+    section("sources", "Loaded sources", null, table("data sources", ["source", "ref", "date", "rules"], sources)),
+  );
+}
+
+/** The search box: techniques by id prefix or name, as you type. */
+function setUpSearch() {
+  const form = document.getElementById("search-form");
+  const input = document.getElementById("search");
+  const results = document.getElementById("search-results");
+  let timer = null;
+  let controller = null;
+  let active = -1;
+
+  const links = () => [...results.querySelectorAll("a")];
+  const close = () => {
+    results.hidden = true;
+    active = -1;
+  };
+  const highlight = (index) => {
+    const items = links();
+    active = Math.max(-1, Math.min(index, items.length - 1));
+    items.forEach((link, i) => link.classList.toggle("active", i === active));
+  };
+
+  async function lookUp(text) {
+    if (controller) controller.abort();
+    controller = new AbortController();
+    try {
+      const { techniques } = await gql(SEARCH, { search: text }, controller.signal);
+      const items = techniques.nodes.map((t) =>
+        h(
+          "li",
+          {},
+          h(
+            "a",
+            { href: route("technique", t.id), "data-technique": t.id },
+            h("span", { class: "tid" }, t.id),
+            ` ${t.name}`,
+            h("span", { class: "muted" }, ` ${t.tactics.map((x) => x.name).join(", ")}`),
+          ),
+        ),
+      );
+      replace(
+        results,
+        items.length
+          ? h("ul", {}, items)
+          : h("p", { class: "muted", id: "no-match" }, `No technique matches “${text}”.`),
+        techniques.totalCount > items.length
+          ? h("p", { class: "muted" }, `${techniques.totalCount - items.length} more; type more of the name.`)
+          : null,
+      );
+      active = -1;
+      results.hidden = false;
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      replace(results, h("p", { class: "error-text" }, error.message));
+      results.hidden = false;
+    }
+  }
+
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const text = input.value.trim();
+    if (!text) return close();
+    timer = setTimeout(() => lookUp(text), 180);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") highlight(active + 1);
+    else if (event.key === "ArrowUp") highlight(active - 1);
+    else if (event.key === "Escape") close();
+    else return;
+    event.preventDefault();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const items = links();
+    const text = input.value.trim();
+    if (active >= 0 && items[active]) window.location.hash = items[active].getAttribute("href");
+    else if (/^T\d{4}(\.\d{3})?$/i.test(text)) window.location.hash = route("technique", text.toUpperCase());
+    else if (items.length) window.location.hash = items[0].getAttribute("href");
+    else return;
+    close();
+  });
+  results.addEventListener("click", (event) => {
+    if (event.target.closest("a")) close();
+  });
+  document.addEventListener("click", (event) => {
+    if (!form.contains(event.target)) close();
+  });
+}
+
+window.covgraph = { stats };
+window.addEventListener("hashchange", render);
+setUpSearch();
+render();

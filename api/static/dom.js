@@ -1,0 +1,141 @@
+// Building DOM nodes without innerHTML: every piece of data becomes a text node or an attribute
+// value, so a rule title or a search string can never be read as markup.
+
+/** An element: h("a", {href: "#/x", class: "c", onclick: fn}, "text", child, [more]). */
+export function h(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      node.addEventListener(name.slice(2), value);
+    } else if (name === "class") {
+      node.className = value;
+    } else if (name === "href") {
+      const safe = safeHref(value);
+      if (safe !== null) node.setAttribute("href", safe);
+    } else if (name === "value" || name === "checked" || name === "selected") {
+      node[name] = value;
+    } else {
+      node.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+  append(node, children);
+  return node;
+}
+
+/** Appends children: strings and numbers as text, nodes as they are, arrays flattened. */
+export function append(node, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(node, child);
+    else if (child instanceof Node) node.appendChild(child);
+    else node.appendChild(document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** Replaces every child of a node. */
+export function replace(node, ...children) {
+  node.replaceChildren();
+  return append(node, children);
+}
+
+/** The href itself for in-page (#...) and http(s) links, else null (no javascript: URLs). */
+export function safeHref(value) {
+  const text = String(value);
+  if (text.startsWith("#")) return text;
+  try {
+    const url = new URL(text, window.location.href);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A link to a page of this app: route("technique", "T1546.003") -> "#/technique/T1546.003". */
+export function route(view, id, params) {
+  let hash = `#/${view}`;
+  if (id !== undefined && id !== null) hash += `/${encodeURIComponent(id)}`;
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== null && value !== undefined && value !== "") query.set(key, String(value));
+  }
+  const text = query.toString();
+  return text ? `${hash}?${text}` : hash;
+}
+
+/** A link that leaves the app, opened in a new tab. */
+export function external(href, ...children) {
+  return h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "external" }, ...children);
+}
+
+/** "1 rule" / "12 rules". */
+export function plural(count, word, many) {
+  return `${count.toLocaleString("en")} ${count === 1 ? word : many || `${word}s`}`;
+}
+
+/** A section with a heading, an optional note and its body. */
+export function section(id, title, note, ...body) {
+  return h(
+    "section",
+    { class: "card", id },
+    h("h2", {}, title),
+    note ? h("p", { class: "note" }, note) : null,
+    ...body,
+  );
+}
+
+/** A table from column headings and rows of cells (each a node, text or {cell, class}). */
+export function table(className, headings, rows, rowProps) {
+  const head = h("thead", {}, h("tr", {}, headings.map((text) => h("th", {}, text))));
+  const body = h(
+    "tbody",
+    {},
+    rows.map((cells, index) =>
+      h(
+        "tr",
+        rowProps ? rowProps(index) : {},
+        cells.map((cell) =>
+          cell && typeof cell === "object" && "cell" in cell
+            ? h("td", { class: cell.class }, cell.cell)
+            : h("td", {}, cell),
+        ),
+      ),
+    ),
+  );
+  return h("table", { class: className }, head, body);
+}
+
+/** A value shown as code, with a visible marker for the empty string. */
+export function code(value) {
+  return value === "" ? h("code", { class: "empty" }, "(empty)") : h("code", {}, value);
+}
+
+/** The vendor enum as people write it. */
+export const VENDOR_LABELS = { SIGMA: "Sigma", ELASTIC: "Elastic", SPLUNK: "Splunk" };
+export const VENDORS = Object.keys(VENDOR_LABELS);
+
+/** A small badge naming a rule's vendor. */
+export function vendorBadge(vendor) {
+  return h("span", { class: `vendor vendor-${vendor.toLowerCase()}` }, VENDOR_LABELS[vendor] || vendor);
+}
+
+/** A severity badge, or nothing when the rule has none. */
+export function severityBadge(severity) {
+  if (!severity) return null;
+  return h("span", { class: `severity severity-${String(severity).toLowerCase()}` }, severity);
+}
+
+/** ATT&CK prose without its "(Citation: ...)" markers and markdown links, cut to a length. */
+export function attackText(text, limit) {
+  if (!text) return "";
+  const plain = text
+    .replace(/\(Citation:[^)]*\)/g, "")
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
+    .replace(/<code>|<\/code>/g, "")
+    .replace(/[ \t]+/g, " ")
+    .trim();
+  if (!limit || plain.length <= limit) return plain;
+  const cut = plain.slice(0, limit);
+  return `${cut.slice(0, cut.lastIndexOf(" ") > 0 ? cut.lastIndexOf(" ") : limit)}…`;
+}

@@ -1,0 +1,148 @@
+// The coverage matrix: tactics x techniques, coloured by rule count, per platform and vendor.
+
+import { gql } from "./api.js";
+import { h, plural, route, VENDOR_LABELS, VENDORS } from "./dom.js";
+
+const MATRIX = `
+query Matrix($platform: String, $vendors: [Vendor!]) {
+  coverageMatrix(platform: $platform, vendors: $vendors) {
+    tactic { id name }
+    techniqueCount coveredCount
+    techniques { ruleCount byVendor { vendor ruleCount } technique { id name isSubtechnique } }
+  }
+}`;
+
+// ATT&CK Enterprise platforms (v18), as techniques name them.
+const PLATFORMS = [
+  "Windows", "Linux", "macOS", "Network Devices", "Containers", "IaaS", "SaaS",
+  "Office Suite", "Identity Provider", "ESXi", "PRE",
+];
+
+/** Upper bounds of the colour buckets: 0, 1-2, 3-9, 10-29, 30-99, 100+. */
+const BUCKETS = [0, 2, 9, 29, 99];
+
+function bucket(count) {
+  const index = BUCKETS.findIndex((top) => count <= top);
+  return index === -1 ? BUCKETS.length : index;
+}
+
+/** Renders #/matrix?platform=Windows&vendors=SIGMA,ELASTIC&sub=0. */
+export async function matrixView(_id, params, signal) {
+  const platform = params.get("platform") || "";
+  const chosen = (params.get("vendors") || "").split(",").filter((v) => VENDORS.includes(v));
+  const vendors = chosen.length ? chosen : null;
+  const showSub = params.get("sub") !== "0";
+  const data = await gql(MATRIX, { platform: platform || null, vendors }, signal);
+  const columns = data.coverageMatrix.filter((column) => column.techniqueCount > 0);
+  const state = { platform, vendors: chosen, sub: showSub };
+  const counts = new Map();
+  for (const entry of columns) {
+    for (const cell of entry.techniques) counts.set(cell.technique.id, cell.ruleCount);
+  }
+  const covered = [...counts.values()].filter((n) => n > 0).length;
+  const share = counts.size ? Math.round((100 * covered) / counts.size) : 0;
+  return h(
+    "div",
+    { class: "matrix-page" },
+    h("h1", {}, "Coverage matrix"),
+    controls(state),
+    h(
+      "p",
+      { class: "summary", id: "matrix-summary" },
+      `${plural(counts.size, "technique")} under ${plural(columns.length, "tactic")}`,
+      `${platform ? ` on ${platform}` : ""}: ${covered.toLocaleString("en")} (${share}%) with at least `,
+      `one rule${vendors ? ` from ${vendors.map((v) => VENDOR_LABELS[v]).join(" or ")}` : ""}.`,
+    ),
+    legend(),
+    columns.length
+      ? h("div", { class: `matrix${showSub ? "" : " no-sub"}` }, columns.map(column))
+      : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
+  );
+}
+
+function controls(state) {
+  const go = (next) => {
+    const merged = { ...state, ...next };
+    window.location.hash = route("matrix", null, {
+      platform: merged.platform,
+      vendors: merged.vendors.join(","),
+      sub: merged.sub ? "" : "0",
+    });
+  };
+  const platformSelect = h(
+    "select",
+    { id: "platform", onchange: (event) => go({ platform: event.target.value }) },
+    h("option", { value: "", selected: state.platform === "" }, "all platforms"),
+    PLATFORMS.map((name) => h("option", { value: name, selected: state.platform === name }, name)),
+  );
+  const vendorBoxes = VENDORS.map((vendor) => {
+    const checked = state.vendors.length === 0 || state.vendors.includes(vendor);
+    return h(
+      "label",
+      { class: "check" },
+      h("input", {
+        type: "checkbox",
+        name: "vendor",
+        value: vendor,
+        checked,
+        onchange: () => {
+          const boxes = [...document.querySelectorAll("input[name=vendor]")];
+          const picked = boxes.filter((box) => box.checked).map((box) => box.value);
+          // None ticked reads as "all vendors", as the API's vendors argument does.
+          go({ vendors: picked.length === VENDORS.length ? [] : picked });
+        },
+      }),
+      ` ${VENDOR_LABELS[vendor]}`,
+    );
+  });
+  return h(
+    "form",
+    { class: "controls", onsubmit: (event) => event.preventDefault() },
+    h("label", {}, "Platform ", platformSelect),
+    h("span", { class: "group" }, "Vendors ", vendorBoxes),
+    h(
+      "label",
+      { class: "check" },
+      h("input", { type: "checkbox", id: "show-sub", checked: state.sub, onchange: (e) => go({ sub: e.target.checked }) }),
+      " sub-techniques",
+    ),
+  );
+}
+
+function legend() {
+  const labels = ["0", "1–2", "3–9", "10–29", "30–99", "100+"];
+  return h(
+    "p",
+    { class: "legend" },
+    "Rules per technique: ",
+    labels.map((label, i) => h("span", { class: `swatch c${i}` }, label)),
+  );
+}
+
+function column(entry) {
+  return h(
+    "div",
+    { class: "column", "data-tactic": entry.tactic.id },
+    h(
+      "div",
+      { class: "column-head" },
+      h("strong", {}, entry.tactic.name),
+      h("span", { class: "muted" }, `${entry.coveredCount}/${entry.techniqueCount} covered`),
+    ),
+    entry.techniques.map((cell) => {
+      const t = cell.technique;
+      const split = cell.byVendor.map((v) => `${VENDOR_LABELS[v.vendor]} ${v.ruleCount}`).join(", ");
+      return h(
+        "a",
+        {
+          class: `cell c${bucket(cell.ruleCount)}${t.isSubtechnique ? " sub" : ""}`,
+          href: route("technique", t.id),
+          title: `${t.id} ${t.name}: ${plural(cell.ruleCount, "rule")} (${split})`,
+          "data-technique": t.id,
+        },
+        h("span", { class: "cell-name" }, h("span", { class: "tid" }, t.id), " ", t.name),
+        h("span", { class: "cell-count" }, String(cell.ruleCount)),
+      );
+    }),
+  );
+}

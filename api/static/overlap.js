@@ -1,0 +1,136 @@
+// The overlap view: indicators that two or more techniques' rules both check.
+
+import { gql } from "./api.js";
+import { code, h, route, section, table } from "./dom.js";
+
+const OVERLAP = `
+query Overlap($ids: [String!]!, $first: String!, $sub: Boolean!) {
+  indicatorOverlap(techniqueIds: $ids, first: 100, includeSubtechniques: $sub) {
+    field { name } operator value corpusReach
+    ruleCountByTechnique { ruleCount technique { id name } }
+  }
+  similarTechniques(id: $first, first: 10) {
+    jaccard sharedIndicators indicatorCount technique { id name }
+  }
+}`;
+
+/** Technique ids as typed: split on commas and spaces, upper-cased, first occurrence kept. */
+export function parseIds(text) {
+  const ids = (text || "").split(/[\s,;]+/).map((id) => id.trim().toUpperCase()).filter(Boolean);
+  return [...new Set(ids)];
+}
+
+/** Renders #/overlap?ids=T1546.003,T1047 (&sub=1 rolls sub-techniques up). */
+export async function overlapView(_id, params, signal) {
+  const ids = parseIds(params.get("ids"));
+  const sub = params.get("sub") === "1";
+  const form = idsForm(ids, sub);
+  const intro = h(
+    "div",
+    {},
+    h("h1", {}, "Indicator overlap"),
+    h(
+      "p",
+      { class: "note" },
+      "Indicators (field, operator, value) that rules of at least two of the techniques check, " +
+        "with how many rules of each technique check them.",
+    ),
+    form,
+  );
+  if (ids.length < 2) {
+    return h(
+      "div",
+      { class: "overlap-page" },
+      intro,
+      h("p", { class: "muted", id: "overlap-hint" }, "Enter two or more technique ids, e.g. T1546.003, T1047."),
+    );
+  }
+  const data = await gql(OVERLAP, { ids, first: ids[0], sub }, signal);
+  const shared = data.indicatorOverlap;
+  const names = new Map();
+  for (const row of shared) {
+    for (const entry of row.ruleCountByTechnique) names.set(entry.technique.id, entry.technique.name);
+  }
+  const rows = shared.map((row) => [
+    h("span", { class: "field" }, row.field.name),
+    h("span", { class: "op" }, row.operator),
+    { cell: code(row.value), class: "value" },
+    ...row.ruleCountByTechnique.map((entry) => ({
+      cell: String(entry.ruleCount),
+      class: entry.ruleCount ? "num hit" : "num miss",
+    })),
+    {
+      cell: h("a", { href: route("rules", null, { field: row.field.name, value: row.value }) }, String(row.corpusReach)),
+      class: "num reach",
+    },
+  ]);
+  const headings = ["field", "op", "value", ...ids.map((id) => techniqueHeading(id, names)), "corpus reach"];
+  return h(
+    "div",
+    { class: "overlap-page" },
+    intro,
+    section(
+      "shared",
+      `Shared indicators (${shared.length}${shared.length === 100 ? "+" : ""})`,
+      shared.length ? null : "These techniques' rules share no indicator.",
+      shared.length
+        ? table("data overlap", headings, rows, (i) => ({
+            "data-key": `${shared[i].field.name}|${shared[i].operator}|${shared[i].value}`,
+          }))
+        : null,
+    ),
+    similarSection(ids[0], data.similarTechniques, ids),
+  );
+}
+
+function techniqueHeading(id, names) {
+  return h("a", { href: route("technique", id), title: names.get(id) || id }, id);
+}
+
+function idsForm(ids, sub) {
+  const input = h("input", {
+    id: "overlap-ids",
+    type: "text",
+    value: ids.join(", "),
+    placeholder: "T1546.003, T1047",
+    "aria-label": "technique ids",
+  });
+  const rollUp = h("input", { type: "checkbox", id: "overlap-sub", checked: sub });
+  return h(
+    "form",
+    {
+      class: "controls",
+      onsubmit: (event) => {
+        event.preventDefault();
+        window.location.hash = route("overlap", null, {
+          ids: parseIds(input.value).join(","),
+          sub: rollUp.checked ? 1 : "",
+        });
+      },
+    },
+    input,
+    h("label", { class: "check" }, rollUp, " include sub-techniques"),
+    h("button", { type: "submit" }, "Compare"),
+  );
+}
+
+function similarSection(id, similar, ids) {
+  const rows = similar.map((entry) => [
+    h("a", { href: route("technique", entry.technique.id) }, entry.technique.id),
+    entry.technique.name,
+    { cell: `${(entry.jaccard * 100).toFixed(1)}%`, class: "num" },
+    { cell: String(entry.sharedIndicators), class: "num" },
+    { cell: String(entry.indicatorCount), class: "num" },
+    ids.includes(entry.technique.id)
+      ? h("span", { class: "muted" }, "compared")
+      : h("a", { href: route("overlap", null, { ids: [...ids, entry.technique.id].join(",") }) }, "add"),
+  ]);
+  return section(
+    "similar",
+    `Most similar to ${id}`,
+    "Jaccard similarity of the sets of indicators (not exclusions) their rules check.",
+    rows.length
+      ? table("data similar", ["technique", "name", "jaccard", "shared", "its indicators", ""], rows)
+      : h("p", { class: "muted" }, `No technique shares an indicator with ${id}.`),
+  );
+}

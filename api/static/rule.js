@@ -1,0 +1,190 @@
+// One rule's details, and lists of rules by technique, event, field or value.
+
+import { gql } from "./api.js";
+import {
+  code,
+  external,
+  h,
+  plural,
+  route,
+  section,
+  severityBadge,
+  table,
+  VENDOR_LABELS,
+  vendorBadge,
+  VENDORS,
+} from "./dom.js";
+
+const RULE = `
+query Rule($uid: String!) {
+  rule(uid: $uid) {
+    uid vendor nativeId title description severity status deprecated ruleType language query
+    sourcePath sourceUrl collection author date modified references falsePositives parseStatus
+    techniques { id name }
+    events { id name }
+    predicates { field { name } vendorField operator value rawValue negated }
+  }
+}`;
+
+const COUNTS = VENDORS.map(
+  (vendor) => `${vendor.toLowerCase()}: rules(search: $search, vendor: ${vendor}, techniqueId: $technique,
+    eventId: $event, field: $field, value: $value, first: 1) { totalCount }`,
+).join("\n");
+
+const RULES = `
+query Rules($search: String, $vendor: Vendor, $technique: String, $event: String, $field: String,
+            $value: String, $after: String) {
+  rules(search: $search, vendor: $vendor, techniqueId: $technique, eventId: $event, field: $field,
+        value: $value, first: 100, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { uid vendor title severity sourcePath sourceUrl techniques { id } }
+  }
+}`;
+
+// The first page also asks each vendor's total, when no vendor is chosen.
+const FIRST_PAGE = RULES.replace(/\}\s*$/, `${COUNTS}\n}`);
+
+/** Renders #/rule/UID. */
+export async function ruleView(uid, _params, signal) {
+  const { rule } = await gql(RULE, { uid }, signal);
+  if (!rule) {
+    return h("div", { class: "empty-state" }, h("h1", {}, "No such rule"), h("p", {}, `No rule has the uid ${uid}.`));
+  }
+  const facts = [
+    ["vendor", vendorBadge(rule.vendor)],
+    ["id", code(rule.nativeId)],
+    ["status", [rule.status || "—", rule.deprecated ? " (deprecated)" : ""]],
+    ["severity", severityBadge(rule.severity) || "—"],
+    ["type", [rule.ruleType || "—", rule.language ? ` · ${rule.language}` : ""]],
+    ["file", rule.sourceUrl ? external(rule.sourceUrl, rule.sourcePath) : rule.sourcePath],
+    ["author", rule.author || "—"],
+    ["dates", [rule.date || "—", rule.modified ? ` · modified ${rule.modified}` : ""]],
+    ["parse", rule.parseStatus || "—"],
+  ];
+  const predicates = rule.predicates.map((p) => [
+    p.field ? h("span", { class: "field" }, p.field.name) : h("span", { class: "muted" }, "any field"),
+    p.vendorField ? code(p.vendorField) : "",
+    h("span", { class: "op" }, p.operator),
+    { cell: p.value === null ? "" : code(p.value), class: "value" },
+    p.negated ? h("span", { class: "flag exclusion" }, "excluded") : "",
+  ]);
+  return h(
+    "div",
+    { class: "rule-page" },
+    h("header", { class: "page-head" }, h("h1", {}, rule.title), rule.description ? h("p", { class: "description" }, rule.description) : null),
+    h(
+      "div",
+      { class: "grid" },
+      section("facts", "Rule", null, h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
+      section(
+        "links",
+        "Techniques and events",
+        null,
+        h("h3", {}, "Techniques"),
+        list(rule.techniques, (t) => [h("a", { href: route("technique", t.id) }, t.id), ` ${t.name}`]),
+        h("h3", {}, "Events"),
+        list(rule.events, (e) => [h("a", { href: route("rules", null, { event: e.id }) , class: "event-id" }, e.id), ` ${e.name}`]),
+      ),
+    ),
+    section(
+      "predicates",
+      `Checks (${rule.predicates.length})`,
+      "Every (field, operator, value) the rule checks, with the field as the rule wrote it; exclusions last.",
+      predicates.length
+        ? table("data predicates", ["field", "as written", "op", "value", ""], predicates, (i) =>
+            rule.predicates[i].negated ? { class: "negated" } : {},
+          )
+        : h("p", { class: "muted" }, "No predicate was read from this rule."),
+    ),
+    rule.query ? section("query", "Detection", null, h("pre", { class: "query" }, rule.query)) : null,
+    textList("references", "References", rule.references, (ref) => external(ref, ref)),
+    textList("false-positives", "False positives", rule.falsePositives, (text) => text),
+  );
+}
+
+function list(items, render) {
+  return items.length ? h("ul", { class: "plain" }, items.map((item) => h("li", {}, render(item)))) : h("p", { class: "muted" }, "none");
+}
+
+function textList(id, title, items, render) {
+  return items.length ? section(id, title, null, list(items, render)) : null;
+}
+
+/** What a rules list is filtered by, in words. */
+function describe(filters) {
+  const parts = [];
+  if (filters.technique) parts.push(`tagged with ${filters.technique}`);
+  if (filters.event) parts.push(`needing ${filters.event}`);
+  if (filters.field && filters.value !== null) {
+    parts.push(`checking ${filters.field} for “${filters.value}” (any operator, as indicator or exclusion)`);
+  }
+  else if (filters.field) parts.push(`filtering on ${filters.field}`);
+  else if (filters.value !== null) parts.push(`checking “${filters.value}” in any field`);
+  if (filters.search) parts.push(`matching “${filters.search}”`);
+  if (filters.vendor) parts.push(`from ${VENDOR_LABELS[filters.vendor]}`);
+  return parts.join(", ");
+}
+
+/** Renders #/rules?technique=&event=&field=&value=&vendor=&search=. */
+export async function rulesView(_id, params, signal) {
+  const filters = {
+    search: params.get("search") || null,
+    vendor: VENDORS.includes(params.get("vendor")) ? params.get("vendor") : null,
+    technique: params.get("technique") || null,
+    event: params.get("event") || null,
+    field: params.get("field") || null,
+    value: params.has("value") ? params.get("value") : null,
+  };
+  const first = await gql(filters.vendor ? RULES : FIRST_PAGE, { ...filters, after: null }, signal);
+  const page = first.rules;
+  const body = h("tbody", {});
+  const addRows = (nodes) => {
+    for (const rule of nodes) {
+      body.appendChild(
+        h(
+          "tr",
+          { "data-uid": rule.uid },
+          h("td", {}, vendorBadge(rule.vendor)),
+          h("td", {}, h("a", { href: route("rule", rule.uid) }, rule.title), " ", severityBadge(rule.severity)),
+          h("td", {}, rule.techniques.map((t, i) => [i ? ", " : "", h("a", { href: route("technique", t.id) }, t.id)])),
+          h("td", {}, rule.sourceUrl ? external(rule.sourceUrl, "source") : ""),
+        ),
+      );
+    }
+  };
+  addRows(page.nodes);
+  const shown = h("span", {}, String(page.nodes.length));
+  let cursor = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  const moreButton = h("button", { type: "button", id: "more-rules" }, "Show more");
+  moreButton.addEventListener("click", async () => {
+    moreButton.disabled = true;
+    const next = (await gql(RULES, { ...filters, after: cursor })).rules;
+    addRows(next.nodes);
+    shown.textContent = String(body.children.length);
+    cursor = next.pageInfo.hasNextPage ? next.pageInfo.endCursor : null;
+    moreButton.disabled = false;
+    if (!cursor) moreButton.remove();
+  });
+  return h(
+    "div",
+    { class: "rules-page" },
+    h("h1", {}, "Rules"),
+    h(
+      "p",
+      { class: "summary" },
+      h("strong", { id: "rules-total" }, plural(page.totalCount, "current rule")),
+      ` ${describe(filters)}`,
+      filters.vendor
+        ? ""
+        : [": ", VENDORS.map((v, i) => [i ? ", " : "", h("span", { class: `vendor-count vendor-text-${v.toLowerCase()}`, "data-vendor": v }, `${VENDOR_LABELS[v]} ${first[v.toLowerCase()].totalCount}`)])],
+    ),
+    h(
+      "table",
+      { class: "data rules-list" },
+      h("thead", {}, h("tr", {}, ["vendor", "title", "techniques", ""].map((t) => h("th", {}, t)))),
+      body,
+    ),
+    h("p", { class: "muted" }, "Showing ", shown, ` of ${page.totalCount.toLocaleString("en")}. `, cursor ? moreButton : null),
+  );
+}
