@@ -1,0 +1,288 @@
+"""The page at / in headless Chromium, over a real API and Neo4j loaded with the whole corpus.
+
+Every figure the page shows is compared with what the API answers for the same question, and
+the T1546.003 page with the facts of the corpus (events, wmic.exe, win_wmi_persistence.yml).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from browser_page import Page, gql
+
+pytestmark = [pytest.mark.browser, pytest.mark.corpus, pytest.mark.neo4j]
+
+WMI_PERSISTENCE = "sigma:0b7889b4-5577-4521-a60a-3376ee7f9f7b"
+
+TECHNIQUE = """
+query($id: String!) {
+  technique(id: $id) {
+    name
+    coverage { ruleCount eventCount events { id }
+               byVendor { vendor ruleCount rules { uid sourceUrl } } }
+    authoringGuide {
+      distinctFieldCount distinctIndicatorCount distinctExclusionCount
+      fields(first: 20) { field { name } ruleCount operators { operator count } }
+      indicators(first: 40) { field { name } operator value ruleCount corpusReach }
+      exclusions(first: 50) { field { name } operator value ruleCount corpusReach }
+    }
+  }
+  rule(uid: "sigma:0b7889b4-5577-4521-a60a-3376ee7f9f7b") {
+    title sourceUrl predicates { field { name } operator value negated }
+  }
+}
+"""
+
+
+def _key(row: dict[str, Any]) -> str:
+    field = row["field"]["name"] if row["field"] else "*"
+    return f"{field}|{row['operator']}|{row['value']}"
+
+
+def _row(page: Page, table: str, key: str) -> list[str]:
+    cells = page.find_all(f'table.{table} tr[data-key="{key}"] td')
+    assert cells, f"no row {key} in table.{table}"
+    return [cell.text.strip() for cell in cells]
+
+
+def test_technique_page_shows_what_the_api_answers(page: Page) -> None:
+    api = gql(page.base, TECHNIQUE, {"id": "T1546.003"})
+    technique, rule = api["technique"], api["rule"]
+    coverage, guide = technique["coverage"], technique["authoringGuide"]
+
+    assert page.open("#/technique/T1546.003") == "ready"
+    heading = page.find("h1").text
+    assert "T1546.003" in heading
+    assert technique["name"] in heading
+    assert technique["name"] == "Windows Management Instrumentation Event Subscription"
+    # One GraphQL request draws the whole page.
+    assert page.script("return window.covgraph.stats.requests") == 1
+    assert (
+        page.script(
+            "return performance.getEntriesByType('resource')"
+            ".filter(e => new URL(e.name).pathname === '/graphql').length"
+        )
+        == 1
+    )
+
+    # Rules per vendor: the counts, the rules listed and their links, as the API has them.
+    assert page.find("#rule-total").text == f"{coverage['ruleCount']} rules"
+    assert sum(v["ruleCount"] for v in coverage["byVendor"]) == coverage["ruleCount"]
+    for vendor in coverage["byVendor"]:
+        column = f'.vendor-rules[data-vendor="{vendor["vendor"]}"]'
+        assert page.find(f"{column} .count").text == str(vendor["ruleCount"])
+        listed = [li.get_attribute("data-uid") for li in page.find_all(f"{column} li")]
+        assert sorted(listed) == sorted(r["uid"] for r in vendor["rules"])
+        assert len(listed) == vendor["ruleCount"]
+    assert {v["vendor"]: v["ruleCount"] > 0 for v in coverage["byVendor"]} == {
+        "SIGMA": True, "ELASTIC": True, "SPLUNK": True,
+    }  # fmt: skip
+    item = f'li[data-uid="{WMI_PERSISTENCE}"]'
+    title = page.find(f"{item} a.rule-title")
+    assert title.text == "WMI Persistence"
+    assert title.get_attribute("href").endswith(
+        "#/rule/sigma%3A0b7889b4-5577-4521-a60a-3376ee7f9f7b"
+    )
+    source = page.find(f"{item} a.external").get_attribute("href")
+    assert source == rule["sourceUrl"]
+    assert source.endswith("/rules/windows/builtin/wmi/win_wmi_persistence.yml")
+
+    # Events covered: the count and every event, including the WMI and process ones.
+    assert page.find("#events h2").text == f"Events covered ({coverage['eventCount']})"
+    events = page.texts("table.events tbody tr td:first-child")
+    assert sorted(events) == sorted(e["id"] for e in coverage["events"])
+    for event in ("sysmon:1", "sysmon:19", "sysmon:20", "sysmon:21", "windows-security:4688",
+                  "powershell:4104", "wmi-activity:5861"):  # fmt: skip
+        assert event in events
+
+    # Fields filtered most, with operator counts.
+    assert f"({guide['distinctFieldCount']} distinct)" in page.find("#fields h2").text
+    fields = page.texts("table.fields tbody tr td:first-child")
+    assert fields == [f["field"]["name"] for f in guide["fields"]]
+    name = next(f for f in guide["fields"] if f["field"]["name"] == "process.name")
+    name_row = page.find_all("table.fields tbody tr")[fields.index("process.name")]
+    chips = [chip.text for chip in name_row.find_elements("css selector", ".chip")]
+    assert chips == [f"{op['operator']} {op['count']}" for op in name["operators"]]
+
+    # Top indicators: process.name eq wmic.exe with its rule count and its (larger) corpus reach.
+    assert f"({guide['distinctIndicatorCount']} distinct)" in page.find("#indicators h2").text
+    wmic = next(i for i in guide["indicators"] if _key(i) == "process.name|eq|wmic.exe")
+    assert _row(page, "indicators", "process.name|eq|wmic.exe") == [
+        "process.name", "eq", "wmic.exe", str(wmic["ruleCount"]), str(wmic["corpusReach"]),
+    ]  # fmt: skip
+    assert wmic["corpusReach"] > wmic["ruleCount"]
+    assert len(page.find_all("table.indicators tbody tr")) == len(guide["indicators"])
+
+    # Exclusions: every check win_wmi_persistence.yml makes under negation is listed.
+    excluded = [_key(p) for p in rule["predicates"] if p["negated"]]
+    assert "winlog.event_data.Provider|eq|scm event provider" in excluded
+    shown = {row.get_attribute("data-key") for row in page.find_all("table.exclusions tbody tr")}
+    assert set(excluded) <= shown
+    assert len(shown) == min(guide["distinctExclusionCount"], 50)
+    page.screenshot("technique-T1546.003")
+
+    # The rule link opens the rule's details: its checks, exclusions marked.
+    assert page.act(title.click) == "ready"
+    assert page.find("h1").text == "WMI Persistence"
+    negated = page.find_all("table.predicates tr.negated")
+    assert len(negated) == len(excluded)
+    assert any("scm event provider" in row.text for row in negated)
+    assert page.find("#facts a.external").get_attribute("href") == rule["sourceUrl"]
+    page.screenshot("rule-win_wmi_persistence")
+    assert page.console_errors() == []
+
+
+def test_search_box_finds_and_opens_techniques(page: Page) -> None:
+    assert page.open("#/") == "ready"
+    box = page.find("#search")
+    box.send_keys("Event Subscription")
+    hit = page.wait_for('#search-results a[data-technique="T1546.003"]')[0]
+    assert "Windows Management Instrumentation Event Subscription" in hit.text
+    page.screenshot("search-event-subscription")
+    assert page.act(hit.click) == "ready"
+    assert page.find("h1 .tid").text == "T1546.003"
+    assert page.find("#search-results").get_attribute("hidden") is not None
+
+    # An id typed in full opens its page on Enter, whatever its case.
+    box.clear()
+    assert page.act(lambda: page.enter(box, "t1047")) == "ready"
+    assert page.find("h1 .tid").text == "T1047"
+    assert page.console_errors() == []
+
+
+def test_search_text_is_shown_never_run(page: Page) -> None:
+    assert page.open("#/") == "ready"
+    attack = '<img src=x onerror="window.__xss=1">'
+    page.find("#search").send_keys(attack)
+    message = page.wait_for("#no-match")[0]
+    assert attack in message.text
+    assert page.find_all("#search-results img") == []
+    assert page.script("return window.__xss === undefined") is True
+
+
+def test_unknown_technique_says_so(page: Page) -> None:
+    assert page.open("#/technique/T9999") == "ready"
+    assert page.find("h1").text == "No technique T9999"
+
+
+MATRIX = """
+query($vendors: [Vendor!]) {
+  coverageMatrix(platform: "Windows", vendors: $vendors) {
+    tactic { id name } techniqueCount
+    techniques { ruleCount technique { id } }
+  }
+}
+"""
+
+
+def _cell(matrix: list[dict[str, Any]], tactic: str, technique: str) -> int:
+    column = next(c for c in matrix if c["tactic"]["name"] == tactic)
+    count: int = next(t["ruleCount"] for t in column["techniques"]
+                      if t["technique"]["id"] == technique)  # fmt: skip
+    return count
+
+
+def test_coverage_matrix_by_platform_and_vendor(page: Page) -> None:
+    every = gql(page.base, MATRIX)["coverageMatrix"]
+    elastic = gql(page.base, MATRIX, {"vendors": ["ELASTIC"]})["coverageMatrix"]
+
+    assert page.open("#/matrix?platform=Windows") == "ready"
+    assert page.find("#platform").get_attribute("value") == "Windows"
+    shown = [c for c in every if c["techniqueCount"] > 0]
+    assert page.texts(".column-head strong") == [c["tactic"]["name"] for c in shown]
+    persistence = next(c for c in shown if c["tactic"]["name"] == "Persistence")
+    column = f'.column[data-tactic="{persistence["tactic"]["id"]}"]'
+    assert len(page.find_all(f"{column} .cell")) == persistence["techniqueCount"]
+    cell = f'{column} .cell[data-technique="T1546.003"]'
+    assert page.find(f"{cell} .cell-count").text == str(_cell(every, "Persistence", "T1546.003"))
+    assert _cell(every, "Persistence", "T1546.003") >= 10
+    assert "c3" in page.find(cell).get_attribute("class").split()  # 10-29 rules
+    uncovered = sum(1 for t in persistence["techniques"] if t["ruleCount"] == 0)
+    assert len(page.find_all(f"{column} .cell.c0")) == uncovered
+    page.screenshot("matrix-windows")
+
+    # Untick Sigma, then Splunk: the page asks again and shows Elastic's rules only.
+    assert page.act(page.find('input[name=vendor][value="SIGMA"]').click) == "ready"
+    assert page.act(page.find('input[name=vendor][value="SPLUNK"]').click) == "ready"
+    assert page.script("return location.hash").endswith("vendors=ELASTIC")
+    assert page.find(f"{cell} .cell-count").text == str(_cell(elastic, "Persistence", "T1546.003"))
+    assert _cell(elastic, "Persistence", "T1546.003") < _cell(every, "Persistence", "T1546.003")
+    assert "from Elastic" in page.find("#matrix-summary").text
+    page.screenshot("matrix-windows-elastic")
+    assert page.console_errors() == []
+
+
+OVERLAP = """
+query($ids: [String!]!) {
+  indicatorOverlap(techniqueIds: $ids, first: 100) {
+    field { name } operator value corpusReach ruleCountByTechnique { ruleCount }
+  }
+  similarTechniques(id: "T1546.003", first: 10) { technique { id } }
+}
+"""
+
+
+def test_overlap_of_two_techniques(page: Page) -> None:
+    api = gql(page.base, OVERLAP, {"ids": ["T1546.003", "T1047"]})
+    shared = api["indicatorOverlap"]
+
+    assert page.open("#/overlap?ids=T1546.003,T1047") == "ready"
+    assert page.texts("table.overlap thead th")[3:5] == ["T1546.003", "T1047"]
+    keys = [row.get_attribute("data-key") for row in page.find_all("table.overlap tbody tr")]
+    assert keys == [_key(row) for row in shared]
+    wmic = next(row for row in shared if _key(row) == "process.name|eq|wmic.exe")
+    counts = [str(c["ruleCount"]) for c in wmic["ruleCountByTechnique"]]
+    assert _row(page, "overlap", "process.name|eq|wmic.exe") == [
+        "process.name", "eq", "wmic.exe", *counts, str(wmic["corpusReach"]),
+    ]  # fmt: skip
+    assert all(int(count) > 0 for count in counts)
+    similar = page.texts("table.similar tbody tr td:first-child")
+    assert similar == [s["technique"]["id"] for s in api["similarTechniques"]]
+    page.screenshot("overlap-T1546.003-T1047")
+
+    # An unknown id is the API's UNKNOWN_TECHNIQUE error, shown as a banner naming it.
+    assert page.open("#/overlap?ids=T1546.003,T9999") == "error"
+    banner = page.find(".banner.error")
+    assert banner.get_attribute("data-code") == "UNKNOWN_TECHNIQUE"
+    assert "T9999" in banner.text
+
+
+RULES = """
+query {
+  all: rules(field: "process.name", value: "wmic.exe") { totalCount }
+  sigma: rules(field: "process.name", value: "wmic.exe", vendor: SIGMA) { totalCount }
+  elastic: rules(field: "process.name", value: "wmic.exe", vendor: ELASTIC) { totalCount }
+  splunk: rules(field: "process.name", value: "wmic.exe", vendor: SPLUNK) { totalCount }
+}
+"""
+
+
+def test_rules_checking_a_value_across_vendors(page: Page) -> None:
+    api = gql(page.base, RULES)
+
+    assert page.open("#/rules?field=process.name&value=wmic.exe") == "ready"
+    assert page.find("#rules-total").text == f"{api['all']['totalCount']} current rules"
+    for vendor in ("sigma", "elastic", "splunk"):
+        label = page.find(f'.summary [data-vendor="{vendor.upper()}"]').text
+        assert label == f"{vendor.capitalize()} {api[vendor]['totalCount']}"
+        assert api[vendor]["totalCount"] > 0
+    rows = page.find_all("table.rules-list tbody tr")
+    assert len(rows) == min(100, api["all"]["totalCount"])
+    if api["all"]["totalCount"] > 100:
+        page.find("#more-rules").click()
+        page.wait_for("table.rules-list tbody tr:nth-child(101)")
+    assert page.console_errors() == []
+
+
+def test_catalog_unavailable_is_a_readable_banner(
+    browser: Any, outage_url: str, tmp_path: Any
+) -> None:
+    page = Page(browser, outage_url, tmp_path)
+    assert page.open("#/technique/T1546.003") == "error"
+    banner = page.find(".banner.error")
+    assert banner.get_attribute("data-code") == "CATALOG_UNAVAILABLE"
+    assert "The coverage catalog is unavailable" in banner.text
+    assert "HTTP 503" in banner.text
+    assert page.find_all(".banner button")  # a retry button
+    page.screenshot("catalog-unavailable")
