@@ -146,7 +146,7 @@ def channel_of(key: str) -> str | None:
 def windows_event(key: str, event_id: int | str) -> Event:
     """The catalog Event for a Windows channel key and event id."""
     number = int(event_id)
-    title = _CHANNEL_TITLES.get(key, key)
+    title = _CHANNEL_TITLES.get(key) or channel_of(key) or key
     label = (
         SYSMON_EVENT_NAMES.get(number)
         if key == "sysmon"
