@@ -122,6 +122,14 @@ def _generation_ttl() -> float:
     return ttl
 
 
+def _graphql_route(graphql: GraphQLApp, access: GraphAccess) -> Any:
+    """The GraphQL app, behind the response cache unless COVGRAPH_API_RESPONSE_CACHE=0."""
+    flag = os.environ.get("COVGRAPH_API_RESPONSE_CACHE", "1").strip().lower()
+    if flag in {"0", "false", "no"}:
+        return graphql
+    return ResponseCache(graphql, access)
+
+
 def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = None) -> Starlette:
     """The ASGI app. Settings are read here (NEO4J_*), not at import; Neo4j is contacted lazily."""
     settings = settings or neo4j_settings()
@@ -143,7 +151,7 @@ def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = No
         routes=[
             Route("/", index),
             Route("/healthz", health.endpoint),
-            Route("/graphql", ResponseCache(graphql, access), methods=["GET", "POST"]),
+            Route("/graphql", _graphql_route(graphql, access), methods=["GET", "POST"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         ],
         lifespan=lifespan,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from covgraph.errors import CatalogUnavailable
 from graph.queries.runner import GraphAccess
 
 CACHE_HEADER = b"x-covgraph-cache"
@@ -52,8 +51,8 @@ class ResponseCache:
         body = await _read_body(receive)
         try:
             generation: str | None = await self.access.generation()
-        except CatalogUnavailable:
-            generation = None  # the app itself will answer 503 with the GraphQL error
+        except Exception:  # noqa: BLE001  # the app answers it as a GraphQL error (503 or masked)
+            generation = None
         key = hashlib.sha256(body).digest()
         stored = self._get(generation, key) if generation is not None else None
         if stored is not None:

@@ -118,8 +118,19 @@ def test_the_cache_follows_a_reload(own_neo4j: LocalServerSettings) -> None:
     from graph.writer import GraphWriter
 
     env = {"NEO4J_URI": own_neo4j.bolt_uri, "COVGRAPH_API_CACHE_TTL": "0"}
+    body = {"query": QUERY}
     with running_api(env) as url:
-        assert data(url, QUERY)["technique"]["coverage"]["ruleCount"] == 4
+        first = httpx.post(f"{url}/graphql", json=body, timeout=30)
+        again = httpx.post(f"{url}/graphql", json=body, timeout=30)
+        assert (first.headers["x-covgraph-cache"], again.headers["x-covgraph-cache"]) == (
+            "miss",
+            "hit",
+        )
+        assert again.content == first.content
+        assert first.json()["data"]["technique"]["coverage"]["ruleCount"] == 4
         with GraphDatabase.driver(own_neo4j.bolt_uri) as driver:
             GraphWriter(driver).remove_source("elastic")
-        assert data(url, QUERY)["technique"]["coverage"]["ruleCount"] == 3
+        # The same body after the reload: the graph version changed, so it is answered anew.
+        after = httpx.post(f"{url}/graphql", json=body, timeout=30)
+        assert after.headers["x-covgraph-cache"] == "miss"
+        assert after.json()["data"]["technique"]["coverage"]["ruleCount"] == 3

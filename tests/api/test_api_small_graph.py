@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from conftest import data, gql
 from small_graph import FILLER, write_small_graph
@@ -379,3 +380,16 @@ def test_a_page_of_50_techniques_is_a_handful_of_queries(small: str) -> None:
     # page, techniques, tactics, coverage, events, rules: the same for 5 or 50 techniques.
     assert counts[50] == counts[5]
     assert counts[50] <= 7
+
+
+def test_graphiql_the_page_and_readiness(api_url: str) -> None:
+    graphiql = httpx.get(f"{api_url}/graphql", headers={"accept": "text/html"}, timeout=30)
+    assert graphiql.status_code == 200
+    assert "graphiql" in graphiql.text.lower()
+    page = httpx.get(f"{api_url}/", timeout=30)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    health = httpx.get(f"{api_url}/healthz", timeout=30)
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    assert health.json()["neo4j"]["version"].startswith("5.")
