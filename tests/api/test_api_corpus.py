@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import data, running_api
+from http_api import data, running_api
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.corpus]
 

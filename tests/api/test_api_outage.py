@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import data, free_port, gql, running_api
+from http_api import data, free_port, gql, running_api
 from small_graph import write_small_graph
 
 from graph.settings import LocalServerSettings, local_server_settings

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import data, gql
+from http_api import data, gql
 from small_graph import FILLER, write_small_graph
 
 pytestmark = pytest.mark.neo4j
