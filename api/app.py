@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -60,17 +61,22 @@ class Health:
     def __init__(self, settings: Neo4jSettings) -> None:
         self.settings = settings
         self._driver: Any = None
+        self._lock = threading.Lock()
 
     def _check(self) -> dict[str, Any]:
         from graph.driver import make_driver
         from graph.health import check
 
-        if self._driver is None:
-            self._driver = make_driver(self.settings)
+        with self._lock:  # checks run in worker threads: one driver, made once
+            if self._driver is None:
+                self._driver = make_driver(self.settings)
+            driver = self._driver
         try:
-            health = check(self._driver, self.settings.database)
+            health = check(driver, self.settings.database)
         except CatalogUnavailable:
-            driver, self._driver = self._driver, None
+            with self._lock:
+                if self._driver is driver:
+                    self._driver = None
             driver.close()
             raise
         return {

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from api.errors import UnknownTechnique
 from graph.queries import catalog, coverage, events, fields, rules, technique
 from graph.queries.overlap import INDICATOR_SETS
 from graph.queries.runner import RequestRunner, Row
@@ -154,11 +155,8 @@ class Loaders:
 
     async def require_techniques(self, ids: Sequence[str]) -> list[Row]:
         """The techniques with these ids; UnknownTechnique names any that do not exist."""
-        from api.errors import UnknownTechnique
-
         found = await self.technique.load_many(list(ids))
         missing = [i for i, row in zip(ids, found, strict=True) if row is None]
         if missing:
             raise UnknownTechnique(missing)
         return [row for row in found if row is not None]
-

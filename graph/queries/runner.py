@@ -165,13 +165,16 @@ class GraphAccess:
         with contextlib.suppress(Exception):
             await driver.close()
 
-    def cached(self, generation: str, key: str) -> list[Row] | None:
-        """A cached result of this generation, or None."""
+    def _switch(self, generation: str) -> None:
+        """Forget everything cached under another graph version."""
         if self._cache_generation != generation:
             self._cache.clear()
             self._derived.clear()
             self._cache_generation = generation
-            return None
+
+    def cached(self, generation: str, key: str) -> list[Row] | None:
+        """A cached result of this generation, or None."""
+        self._switch(generation)
         rows = self._cache.get(key)
         if rows is not None:
             self._cache.move_to_end(key)
@@ -189,12 +192,13 @@ class GraphAccess:
         """An artefact computed from the graph (an index), built once per generation."""
         lock = self._derived_locks.setdefault(name, asyncio.Lock())
         async with lock:
-            if self._cache_generation != generation:
-                self.cached(generation, "")
-            key = f"{generation}\x00{name}"
-            if key not in self._derived:
-                self._derived[key] = await build()
-            value: T = self._derived[key]
+            self._switch(generation)
+            stored = self._derived.get(name)
+            # Kept with its version: a build that spans a reload is not handed to newer requests.
+            if stored is None or stored[0] != generation:
+                stored = (generation, await build())
+                self._derived[name] = stored
+            value: T = stored[1]
             return value
 
     async def close(self) -> None:
