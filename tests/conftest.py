@@ -50,8 +50,13 @@ def neo4j_driver() -> Iterator[object]:
     driver.close()
 
 
+#: Set once a test of this session has wiped the graph: what is left is no longer the corpus.
+_WIPED: list[bool] = []
+
+
 def wipe(driver: object) -> None:
     """Delete every node, in batches, and recreate the schema."""
+    _WIPED.append(True)
     from graph.schema import bootstrap
 
     with driver.session() as session:  # type: ignore[attr-defined]
@@ -79,12 +84,13 @@ def corpus_graph(neo4j_driver: object, corpus_dir: Path) -> object:
     """The whole corpus loaded once per session (after the tests that wipe the graph).
 
     With COVGRAPH_TEST_REUSE_GRAPH=1 an already loaded graph (all four Source nodes present) is
-    kept as it is, which makes iterating on API tests fast; CI always loads.
+    kept as it is, which makes iterating on API tests fast, unless a test of the session wiped
+    it (hand-made graphs have the four sources too); CI always loads.
     """
     from covgraph.pipeline import plan_from_corpus, run
     from graph.writer import GraphWriter
 
-    if os.environ.get("COVGRAPH_TEST_REUSE_GRAPH") == "1":
+    if os.environ.get("COVGRAPH_TEST_REUSE_GRAPH") == "1" and not _WIPED:
         records, _, _ = neo4j_driver.execute_query(  # type: ignore[attr-defined]
             "MATCH (s:Source) RETURN collect(s.name) AS names"
         )
