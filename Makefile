@@ -15,7 +15,9 @@ $(VENV)/.installed: pyproject.toml
 run: setup
 	$(BIN)/python -m covgraph.run
 
+# Starts the local Neo4j first (a no-op when it runs) unless NEO4J_URI names another server.
 test: setup
+	@if [ -z "$$NEO4J_URI" ]; then $(BIN)/covgraph neo4j start; fi
 	$(BIN)/pytest
 
 lint: setup
