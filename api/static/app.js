@@ -70,7 +70,7 @@ async function render() {
     if (controller.signal.aborted) return;
     replace(main, node);
     main.dataset.state = "ready";
-    document.title = `${id || TITLES[view] || view} · covgraph`;
+    document.title = `${node.dataset.title || id || TITLES[view] || view} · covgraph`;
   } catch (error) {
     if (controller.signal.aborted || error.name === "AbortError") return;
     replace(main, errorBanner(error, render));

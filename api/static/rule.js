@@ -71,7 +71,7 @@ export async function ruleView(uid, _params, signal) {
   ]);
   return h(
     "div",
-    { class: "rule-page" },
+    { class: "rule-page", "data-title": rule.title },
     h("header", { class: "page-head" }, h("h1", {}, rule.title), rule.description ? h("p", { class: "description" }, rule.description) : null),
     h(
       "div",

@@ -53,7 +53,7 @@ export async function techniqueView(id, params, signal) {
   const guide = technique.authoringGuide;
   return h(
     "div",
-    { class: "technique-page" },
+    { class: "technique-page", "data-title": `${technique.id} ${technique.name}` },
     header(technique, coverage, sub),
     jumpBar(),
     h(

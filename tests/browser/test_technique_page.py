@@ -56,6 +56,7 @@ def test_technique_page_shows_what_the_api_answers(page: Page) -> None:
     assert "T1546.003" in heading
     assert technique["name"] in heading
     assert technique["name"] == "Windows Management Instrumentation Event Subscription"
+    assert page.driver.title == f"T1546.003 {technique['name']} · covgraph"
     # One GraphQL request draws the whole page.
     assert page.script("return window.covgraph.stats.requests") == 1
     assert (
@@ -125,6 +126,7 @@ def test_technique_page_shows_what_the_api_answers(page: Page) -> None:
     # The rule link opens the rule's details: its checks, exclusions marked.
     assert page.act(title.click) == "ready"
     assert page.find("h1").text == "WMI Persistence"
+    assert page.driver.title == "WMI Persistence · covgraph"
     negated = page.find_all("table.predicates tr.negated")
     assert len(negated) == len(excluded)
     assert any("scm event provider" in row.text for row in negated)
