@@ -4,8 +4,9 @@
     python bench/load.py --scope all --runs 5
 
 It WIPES the configured database (NEO4J_URI, else the local server) before every run. Peak
-memory is the loader process's maximum resident set size (the parse happens here); the Neo4j
-server's own peak (VmHWM) is printed too when it is the local covgraph-managed server.
+memory is the maximum resident set size of the writer (this process) and of the parse worker
+(its child); the Neo4j server's own peak (VmHWM) is printed too when it is the local
+covgraph-managed server.
 """
 
 from __future__ import annotations
@@ -102,9 +103,14 @@ def main() -> None:
                 f"  {key:<16} {statistics.median(values):8.2f}   "
                 f"({min(values):.2f}..{max(values):.2f})"
             )
-        # ru_maxrss only grows: printed after each scope, it is that scope's peak so far.
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(f"  peak memory, loader process (max RSS so far): {peak / 1024:.0f} MiB")
+        # ru_maxrss only grows: printed after each scope, it is that scope's peak so far. The
+        # parse runs in a worker process (a child), the write in this one.
+        writer_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        parser_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(
+            f"  peak memory (max RSS so far): writer process {writer_peak / 1024:.0f} MiB, "
+            f"parse worker {parser_peak / 1024:.0f} MiB"
+        )
     server = server_peak_kib()
     if server is not None:
         print(f"peak memory, Neo4j server since its start (VmHWM): {server / 1024:.0f} MiB")
