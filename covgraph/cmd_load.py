@@ -39,7 +39,11 @@ def register(commands: Any) -> None:
 
 
 def build_plan(args: argparse.Namespace) -> Any:
-    """The load plan from the flags, COVGRAPH_CORPUS, or the synced cache."""
+    """The load plan: --corpus, else the per-source flags alone, else COVGRAPH_CORPUS or the cache.
+
+    Per-source flags without --corpus load those sources only: a user naming one checkout does
+    not also get the whole COVGRAPH_CORPUS. With --corpus they replace that source's folder.
+    """
     from covgraph.pipeline import LoadPlan, plan_from_corpus
 
     explicit = {
@@ -48,18 +52,17 @@ def build_plan(args: argparse.Namespace) -> Any:
         if getattr(args, name)
     }
     only = set(args.only.split(",")) if args.only else None
-    corpus = args.corpus or (
-        Path(os.environ["COVGRAPH_CORPUS"]) if os.environ.get("COVGRAPH_CORPUS") else None
-    )
+    corpus: Path | None = args.corpus
     if corpus is None and not explicit:
         from covgraph.sync import default_cache
 
-        corpus = default_cache()
-    plan = plan_from_corpus(corpus, only) if corpus is not None else LoadPlan()
-    if corpus is not None and not corpus.exists() and not explicit:
+        configured = os.environ.get("COVGRAPH_CORPUS")
+        corpus = Path(configured) if configured else default_cache()
+    if corpus is not None and not corpus.exists():
         raise ConfigError(
             f"no corpus at {corpus}: run `covgraph sync`, set COVGRAPH_CORPUS or pass --corpus"
         )
+    plan = plan_from_corpus(corpus, only) if corpus is not None else LoadPlan()
     for name, path in explicit.items():
         if not path.exists():
             raise ConfigError(f"--{name} {path}: no such file or directory")
