@@ -74,7 +74,13 @@ def build_plan(args: argparse.Namespace) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from covgraph import pipeline
     from covgraph.load_report import as_json, render
@@ -97,22 +103,33 @@ def _run(args: argparse.Namespace) -> int:
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description:<8}"),
+            BarColumn(),
+            TextColumn("{task.fields[files]:>15}"),
             TextColumn("{task.fields[phase]}"),
             TimeElapsedColumn(),
             console=console,
-            transient=False,
         ) as progress:
             tasks = {
-                name: progress.add_task(name, total=None, phase="waiting") for name in plan.names()
+                name: progress.add_task(name, total=None, phase="waiting", files="")
+                for name in plan.names()
             }
 
             def say(name: str, phase: str) -> None:
-                done = phase in ("done", "failed", "parsed")
-                progress.update(
-                    tasks[name], phase=phase, total=1 if done else None, completed=1 if done else 0
-                )
+                progress.update(tasks[name], phase=phase)
+                if phase in ("done", "failed", "parsed"):
+                    task = progress.tasks[tasks[name]]
+                    total = task.total or 1  # ATT&CK is one file: no count came before
+                    progress.update(tasks[name], total=total, completed=total)
 
-            report = pipeline.run(plan, writer, say)
+            def files(name: str, done: int, total: int) -> None:
+                # One step more than the files: the bar fills when the source is written.
+                progress.update(
+                    tasks[name], total=total + 1, completed=done, files=f"{done}/{total} files"
+                )
+                if progress.tasks[tasks[name]].fields["phase"] == "waiting":
+                    progress.update(tasks[name], phase="parsing")
+
+            report = pipeline.run(plan, writer, say, files)
     finally:
         if driver is not None:
             driver.close()

@@ -9,15 +9,16 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from loaders.records import AttackCatalog, Problem, RuleLoad, SourceInfo, Vendor
+from loaders.records import AttackCatalog, FileProgress, Problem, RuleLoad, SourceInfo, Vendor
 
 if TYPE_CHECKING:
     from graph.writer import GraphWriter
@@ -103,9 +104,12 @@ class LoadReport:
 
 
 Progress = Callable[[str, str], None]  # (source name, phase text)
+FilesProgress = Callable[[str, int, int], None]  # (source name, files read, files in all)
 
 
-def _parse(name: str, path: Path, plan: LoadPlan) -> AttackCatalog | RuleLoad:
+def _parse(
+    name: str, path: Path, plan: LoadPlan, files: FileProgress | None = None
+) -> AttackCatalog | RuleLoad:
     from loaders.provenance import source_info
 
     root = plan.corpus or path.parent
@@ -118,15 +122,15 @@ def _parse(name: str, path: Path, plan: LoadPlan) -> AttackCatalog | RuleLoad:
     if name == "sigma":
         from loaders.sigma import load_sigma
 
-        return load_sigma(path, info, folders)
+        return load_sigma(path, info, folders, files)
     if name == "elastic":
         from loaders.elastic import load_elastic
 
-        return load_elastic(path, info, folders)
+        return load_elastic(path, info, folders, files)
     if name == "splunk":
         from loaders.splunk import load_splunk
 
-        return load_splunk(path, info, folders)
+        return load_splunk(path, info, folders, files)
     raise ValueError(f"unknown source {name!r}")
 
 
@@ -162,9 +166,22 @@ def summarise(name: str, parsed: AttackCatalog | RuleLoad) -> SourceReport:
     return report
 
 
-def _parse_timed(name: str, path: Path, plan: LoadPlan) -> tuple[AttackCatalog | RuleLoad, float]:
+# How often a worker reports files read: often enough for a smooth bar, rarely enough to cost
+# nothing next to parsing.
+_REPORT_EVERY = 25
+
+
+def _parse_timed(
+    name: str, path: Path, plan: LoadPlan, queue: Any = None
+) -> tuple[AttackCatalog | RuleLoad, float]:
+    """Parse one source, timed; in a worker, files read go back through ``queue``."""
+
+    def files(done: int, total: int) -> None:
+        if queue is not None and (done % _REPORT_EVERY == 0 or done == total):
+            queue.put((name, done, total))
+
     started = time.perf_counter()
-    parsed = _parse(name, path, plan)
+    parsed = _parse(name, path, plan, files)
     return parsed, time.perf_counter() - started
 
 
@@ -173,36 +190,49 @@ def _workers() -> int:
     return int(raw) if raw.isdigit() else 1
 
 
+def _relay(queue: Any, on_files: FilesProgress) -> None:
+    """Pass the worker's file counts on until the None that ends them (runs in a thread)."""
+    while (message := queue.get()) is not None:
+        on_files(*message)
+
+
 def run(
     plan: LoadPlan,
     writer: GraphWriter | None,
     progress: Progress | None = None,
+    on_files: FilesProgress | None = None,
 ) -> LoadReport:
     """Parse and (unless writer is None: dry run) write every source of the plan, in order.
 
     Parsing runs in a worker process, one source ahead of the writer: while Neo4j writes one
     source, the next is parsed on the other core. COVGRAPH_LOAD_WORKERS=0 parses in-process.
+    ``progress`` hears each source's phase, ``on_files`` how many of its files are read.
     """
     report = LoadReport(dry_run=writer is None)
     say = progress or (lambda _source, _phase: None)
     names = plan.names()
     with contextlib.ExitStack() as stack:
         pool: Executor | None = None
+        queue: Any = None
         if _workers() > 0 and len(names) > 1:
-            pool = stack.enter_context(
-                ProcessPoolExecutor(max_workers=_workers(), mp_context=mp.get_context("fork"))
-            )
+            context = mp.get_context("fork")
+            pool = stack.enter_context(ProcessPoolExecutor(_workers(), mp_context=context))
+            if on_files is not None:
+                queue = stack.enter_context(context.Manager()).Queue()
+                relay = threading.Thread(target=_relay, args=(queue, on_files), daemon=True)
+                relay.start()
+                stack.callback(relay.join, 5)
+                stack.callback(queue.put, None)
         futures: dict[str, Future[tuple[AttackCatalog | RuleLoad, float]]] = {}
         if pool is not None:
-            futures = {n: pool.submit(_parse_timed, n, plan.paths[n], plan) for n in names}
+            futures = {n: pool.submit(_parse_timed, n, plan.paths[n], plan, queue) for n in names}
         for name in names:
             say(name, "parsing")
             try:
-                parsed, seconds = (
-                    futures[name].result()
-                    if name in futures
-                    else _parse_timed(name, plan.paths[name], plan)
-                )
+                if name in futures:
+                    parsed, seconds = futures[name].result()
+                else:
+                    parsed, seconds = _parse_in_process(name, plan, on_files)
             except Exception as exc:  # noqa: BLE001  # one broken source never stops the others
                 report.sources.append(
                     SourceReport(name=name, failed=f"{type(exc).__name__}: {exc}")
@@ -220,6 +250,18 @@ def run(
             say(name, "done" if source_report.failed is None else "failed")
             del parsed
     return report
+
+
+def _parse_in_process(
+    name: str, plan: LoadPlan, on_files: FilesProgress | None
+) -> tuple[AttackCatalog | RuleLoad, float]:
+    def files(done: int, total: int) -> None:
+        if on_files is not None and (done % _REPORT_EVERY == 0 or done == total):
+            on_files(name, done, total)
+
+    started = time.perf_counter()
+    parsed = _parse(name, plan.paths[name], plan, files)
+    return parsed, time.perf_counter() - started
 
 
 def _write(writer: GraphWriter, parsed: AttackCatalog | RuleLoad, report: SourceReport) -> None:

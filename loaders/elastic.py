@@ -21,7 +21,15 @@ from loaders.eql_query import parse_eql
 from loaders.esql import parse_esql
 from loaders.kql import parse_kql
 from loaders.lucene import parse_lucene
-from loaders.records import Event, Problem, PropertyValue, Rule, RuleLoad, SourceInfo
+from loaders.records import (
+    Event,
+    FileProgress,
+    Problem,
+    PropertyValue,
+    Rule,
+    RuleLoad,
+    SourceInfo,
+)
 
 DEFAULT_FOLDERS = ("rules", "rules_building_block")
 
@@ -47,11 +55,15 @@ class RuleResult:
 
 
 def load_elastic(
-    root: Path, source: SourceInfo | None = None, folders: Sequence[str] | None = None
+    root: Path,
+    source: SourceInfo | None = None,
+    folders: Sequence[str] | None = None,
+    progress: FileProgress | None = None,
 ) -> RuleLoad:
     """Every rule under ``root``'s rule folders; one broken file never stops the load."""
     load = RuleLoad(source=source or SourceInfo(name="elastic", root=str(root)), vendor="elastic")
     events: dict[str, Event] = {}
+    paths: list[Path] = []
     for folder in folders or DEFAULT_FOLDERS:
         base = root / folder
         if not base.is_dir():
@@ -59,20 +71,23 @@ def load_elastic(
                 Problem(Location(folder), "rule folder is missing", kind="missing-folder")
             )
             continue
-        for path in sorted(base.rglob("*.toml")):
-            load.files_seen += 1
-            relative = path.relative_to(root).as_posix()
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                load.problems.append(Problem(Location(relative), str(exc), kind="skipped-file"))
-                continue
-            result = rule_from_toml(text, relative)
-            load.problems.extend(result.problems)
-            if result.rule is not None:
-                load.rules.append(result.rule)
-                for event in result.events:
-                    events.setdefault(event.id, event)
+        paths += sorted(base.rglob("*.toml"))
+    for path in paths:
+        load.files_seen += 1
+        if progress is not None:
+            progress(load.files_seen, len(paths))
+        relative = path.relative_to(root).as_posix()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            load.problems.append(Problem(Location(relative), str(exc), kind="skipped-file"))
+            continue
+        result = rule_from_toml(text, relative)
+        load.problems.extend(result.problems)
+        if result.rule is not None:
+            load.rules.append(result.rule)
+            for event in result.events:
+                events.setdefault(event.id, event)
     load.events = sorted(events.values(), key=lambda e: e.id)
     return load
 

@@ -8,7 +8,7 @@ docs/graph-model.md.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,6 +25,9 @@ OPERATORS = frozenset(
 #: Field of a keyword (full-text) predicate that names no field: Sigma keyword lists, bare
 #: terms in KQL, Lucene and SPL. Its operator is always ``match``.
 ANY_FIELD = "*"
+
+#: Called by the loaders' walkers as (files read, files in all) while they read a folder tree.
+FileProgress = Callable[[int, int], None]
 
 #: A property value Neo4j can store.
 Scalar = str | int | float | bool

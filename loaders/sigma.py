@@ -30,7 +30,7 @@ from sigma.rule import SigmaRule
 from sigma.rule.detection import EmptySigmaDetections
 
 from covgraph.errors import Location
-from loaders.records import Event, Problem, Rule, RuleLoad, SourceInfo
+from loaders.records import Event, FileProgress, Problem, Rule, RuleLoad, SourceInfo
 from loaders.sigma_detection import Issue, read_detection
 from loaders.sigma_events import sigma_events
 from loaders.sigma_yaml import (
@@ -308,12 +308,16 @@ def _text(value: object) -> str | None:
 
 
 def load_sigma(
-    root: Path, source: SourceInfo | None = None, folders: Sequence[str] | None = None
+    root: Path,
+    source: SourceInfo | None = None,
+    folders: Sequence[str] | None = None,
+    progress: FileProgress | None = None,
 ) -> RuleLoad:
     """Every rule under the given top folders of a SigmaHQ checkout (default: all of them)."""
     load = RuleLoad(source=source or SourceInfo(name="sigma", root=str(root)), vendor="sigma")
     seen_rules: dict[str, str] = {}
     seen_events: dict[str, Event] = {}
+    paths: list[Path] = []
     for folder in folders if folders is not None else SIGMA_FOLDERS:
         base = root / folder
         if not base.is_dir():
@@ -322,21 +326,24 @@ def load_sigma(
                     Problem(Location(folder), "no such folder", "missing-folder", "warning")
                 )
             continue
-        for path in sorted(p for p in base.rglob("*") if p.suffix in {".yml", ".yaml"}):
-            load.files_seen += 1
-            read = read_sigma_file(path, root)
-            load.problems.extend(read.problems)
-            load.unmapped_fields.update(read.unmapped_fields)
-            for event in read.events:
-                seen_events.setdefault(event.id, event)
-            for rule in read.rules:
-                first = seen_rules.setdefault(rule.uid, rule.path)
-                if first != rule.path:
-                    reason = f"rule id {rule.native_id} is also used by {first}; kept that one"
-                    load.problems.append(
-                        Problem(Location(rule.path), reason, "duplicate-id", "warning", rule.uid)
-                    )
-                    continue
-                load.rules.append(rule)
+        paths += sorted(p for p in base.rglob("*") if p.suffix in {".yml", ".yaml"})
+    for path in paths:
+        load.files_seen += 1
+        if progress is not None:
+            progress(load.files_seen, len(paths))
+        read = read_sigma_file(path, root)
+        load.problems.extend(read.problems)
+        load.unmapped_fields.update(read.unmapped_fields)
+        for event in read.events:
+            seen_events.setdefault(event.id, event)
+        for rule in read.rules:
+            first = seen_rules.setdefault(rule.uid, rule.path)
+            if first != rule.path:
+                reason = f"rule id {rule.native_id} is also used by {first}; kept that one"
+                load.problems.append(
+                    Problem(Location(rule.path), reason, "duplicate-id", "warning", rule.uid)
+                )
+                continue
+            load.rules.append(rule)
     load.events = list(seen_events.values())
     return load

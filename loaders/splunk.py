@@ -23,7 +23,16 @@ from covgraph.errors import Location, ParseError
 from loaders.cim import CimMapper
 from loaders.fields import LogSource
 from loaders.predicates import make_predicate
-from loaders.records import Event, Predicate, Problem, PropertyValue, Rule, RuleLoad, SourceInfo
+from loaders.records import (
+    Event,
+    FileProgress,
+    Predicate,
+    Problem,
+    PropertyValue,
+    Rule,
+    RuleLoad,
+    SourceInfo,
+)
 from loaders.spl import Comparison, SplParse, parse_spl
 from loaders.splunk_events import DataSourceCatalog, SplunkDataSource, load_data_sources
 from loaders.splunk_macros import Expansion, MacroCatalog, expand, load_macros
@@ -217,7 +226,10 @@ def load_context(root: Path) -> tuple[SplunkContext, list[Problem], list[Any]]:
 
 
 def load_splunk(
-    root: Path, source: SourceInfo | None = None, folders: Sequence[str] | None = None
+    root: Path,
+    source: SourceInfo | None = None,
+    folders: Sequence[str] | None = None,
+    progress: FileProgress | None = None,
 ) -> RuleLoad:
     """Every detection under ``root/detections`` (or only ``folders`` of it), with its stories."""
     load = RuleLoad(source=source or SourceInfo(name="splunk", root=str(root)), vendor="splunk")
@@ -229,20 +241,22 @@ def load_splunk(
     chosen = (
         sorted(folders) if folders else sorted(p.name for p in detections.iterdir() if p.is_dir())
     )
-    for folder in chosen:
-        for path in sorted((detections / folder).rglob("*.yml")):
-            load.files_seen += 1
-            try:
-                read = read_detection(path, root, context)
-            except ParseError as exc:
-                location = exc.location or Location(path.relative_to(root).as_posix())
-                load.problems.append(Problem(location, exc.reason, "skipped-file"))
-                continue
-            load.rules.append(read.rule)
-            load.problems.extend(read.problems)
-            load.unmapped_fields.update(read.unmapped)
-            for event in read.events:
-                events.setdefault(event.id, event)
+    paths = [path for folder in chosen for path in sorted((detections / folder).rglob("*.yml"))]
+    for path in paths:
+        load.files_seen += 1
+        if progress is not None:
+            progress(load.files_seen, len(paths))
+        try:
+            read = read_detection(path, root, context)
+        except ParseError as exc:
+            location = exc.location or Location(path.relative_to(root).as_posix())
+            load.problems.append(Problem(location, exc.reason, "skipped-file"))
+            continue
+        load.rules.append(read.rule)
+        load.problems.extend(read.problems)
+        load.unmapped_fields.update(read.unmapped)
+        for event in read.events:
+            events.setdefault(event.id, event)
     load.events.extend(events.values())
     return load
 
