@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from corpus_expect import elastic_rules_per_technique
 
 from loaders.elastic import DEFAULT_FOLDERS, coverage, load_elastic
 from loaders.records import Rule, RuleLoad
@@ -41,15 +41,7 @@ def test_every_rule_file_loads(load: RuleLoad, elastic_root: Path) -> None:
 
 
 def test_rules_per_technique_match_the_files(load: RuleLoad, elastic_root: Path) -> None:
-    expected: dict[str, set[str]] = defaultdict(set)
-    for folder in DEFAULT_FOLDERS:
-        for path in (elastic_root / folder).rglob("*.toml"):
-            table = tomllib.loads(path.read_text(encoding="utf-8"))["rule"]
-            for threat in table.get("threat", []):
-                for technique in threat.get("technique", []):
-                    ids = [technique["id"], *(s["id"] for s in technique.get("subtechnique", []))]
-                    for technique_id in ids:
-                        expected[technique_id].add(f"elastic:{table['rule_id']}")
+    expected = elastic_rules_per_technique(elastic_root)
     loaded: dict[str, set[str]] = defaultdict(set)
     for rule in load.rules:
         for technique_id in rule.techniques:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from corpus_expect import sigma_rules_per_technique
 
 from loaders.records import Rule, RuleLoad
 from loaders.sigma import SIGMA_FOLDERS, load_sigma
@@ -54,27 +55,7 @@ def test_every_file_is_read(load: RuleLoad, sigma_root: Path) -> None:
 
 
 def test_rules_per_technique_match_the_tags_in_the_files(load: RuleLoad, sigma_root: Path) -> None:
-    expected: dict[str, set[str]] = defaultdict(set)
-    for path in rule_files(sigma_root):
-        shared: set[str] = set()
-        for document in yaml.load_all(path.read_text(encoding="utf-8"), Loader=LOADER):
-            if not isinstance(document, dict):
-                continue
-            tags = {
-                match.group(1).upper()
-                for tag in document.get("tags") or []
-                if (match := _TECHNIQUE.match(str(tag)))
-            }
-            if document.get("action") == "global":
-                shared = tags
-                shared_id = document.get("id")
-                if shared_id:
-                    for technique in tags:
-                        expected[technique].add(f"sigma:{shared_id}")
-                continue
-            if document.get("id"):
-                for technique in tags | shared:
-                    expected[technique].add(f"sigma:{document['id']}")
+    expected = sigma_rules_per_technique(sigma_root)
     found: dict[str, set[str]] = defaultdict(set)
     for rule in load.rules:
         for technique in rule.techniques:

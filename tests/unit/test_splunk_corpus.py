@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from corpus_expect import splunk_rules_per_technique
 
 from loaders.records import Rule, RuleLoad
 from loaders.splunk import load_splunk
@@ -64,15 +65,8 @@ def test_every_detection_loads(
     assert sum(rule.deprecated for rule in load.rules) >= 98
 
 
-def test_rules_per_technique_match_the_yaml(
-    load: RuleLoad, yaml_detections: dict[str, dict[str, object]]
-) -> None:
-    expected: dict[str, set[str]] = defaultdict(set)
-    for data in yaml_detections.values():
-        tags = data.get("tags") or {}
-        assert isinstance(tags, dict)
-        for technique in tags.get("mitre_attack_id") or []:
-            expected[str(technique).strip()].add(f"splunk:{data['id']}")
+def test_rules_per_technique_match_the_yaml(load: RuleLoad, splunk_root: Path) -> None:
+    expected = splunk_rules_per_technique(splunk_root)
     loaded: dict[str, set[str]] = defaultdict(set)
     for rule in load.rules:
         for technique in rule.techniques:
