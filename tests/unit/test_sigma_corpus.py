@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
-import yaml
 from corpus_expect import sigma_rules_per_technique
 
 from loaders.records import Rule, RuleLoad
 from loaders.sigma import SIGMA_FOLDERS, load_sigma
 
 pytestmark = pytest.mark.corpus
-
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_TECHNIQUE = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
