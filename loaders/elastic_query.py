@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError, UnexpectedInput
+
 from covgraph.errors import Location, ParseError
 from loaders.predicates import make_predicate
 from loaders.records import Predicate
@@ -68,6 +71,17 @@ def pattern_operator(value: str) -> str:
 def query_error(reason: str, line: int | None, column: int | None) -> ParseError:
     """A ParseError whose location is a position inside the query text (1-based)."""
     return ParseError(reason, Location("<query>", line, column))
+
+
+def parse_tree(parser: Lark, query: str, language: str) -> Tree[Token]:
+    """The lark tree of a query; a syntax error becomes a ParseError at its position."""
+    try:
+        return parser.parse(query)
+    except UnexpectedInput as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise query_error(f"{language} syntax error: {reason}", exc.line, exc.column) from None
+    except LarkError as exc:
+        raise query_error(f"{language} syntax error: {exc}", None, None) from None
 
 
 def unescape_pattern(value: str) -> str:

@@ -16,9 +16,13 @@ from functools import cache
 from importlib import resources
 
 from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedInput
 
-from loaders.elastic_query import ParsedQuery, pattern_operator, query_error, unescape_pattern
+from loaders.elastic_query import (
+    ParsedQuery,
+    parse_tree,
+    pattern_operator,
+    unescape_pattern,
+)
 from loaders.kql import parse_kql
 from loaders.lucene import parse_lucene
 from loaders.records import Predicate
@@ -72,13 +76,7 @@ class _Scope:
 
 def parse_esql(query: str) -> ParsedQuery:
     """The predicates of an ES|QL query; raises ParseError with the line and column on failure."""
-    try:
-        tree = _parser().parse(query)
-    except UnexpectedInput as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise query_error(f"ES|QL syntax error: {reason}", exc.line, exc.column) from None
-    except LarkError as exc:
-        raise query_error(f"ES|QL syntax error: {exc}", None, None) from None
+    tree = parse_tree(_parser(), query, "ES|QL")
     out = ParsedQuery()
     scope = _Scope()
     for command in _trees(tree):

@@ -13,9 +13,8 @@ from functools import cache
 from importlib import resources
 
 from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedInput
 
-from loaders.elastic_query import ParsedQuery, query_error
+from loaders.elastic_query import ParsedQuery, parse_tree
 
 _Node = Tree[Token] | Token
 _RANGE_OPERATORS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
@@ -33,13 +32,7 @@ def _parser() -> Lark:
 
 def parse_kql(query: str) -> ParsedQuery:
     """The predicates of a KQL query; raises ParseError with the line and column on failure."""
-    try:
-        tree = _parser().parse(query)
-    except UnexpectedInput as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise query_error(f"KQL syntax error: {reason}", exc.line, exc.column) from None
-    except LarkError as exc:
-        raise query_error(f"KQL syntax error: {exc}", None, None) from None
+    tree = parse_tree(_parser(), query, "KQL")
     result = ParsedQuery()
     for child in tree.children:
         _walk(child, "", False, result)
