@@ -31,43 +31,23 @@ WHERE a:DataComponent OR a:DetectionStrategy OR a:Analytic
 DELETE r
 """
 
-# Relationship name -> (from label, to label); pairs are {a, b} keyed by id.
+# Link name -> (from label, relationship type, to label). Built from this fixed table only;
+# the pairs ({a, b}: the two nodes' ids) are parameters.
+_ATTACK_LINK_SHAPES = {
+    "IN_TACTIC": ("Technique", "IN_TACTIC", "Tactic"),
+    "SUBTECHNIQUE_OF": ("Technique", "SUBTECHNIQUE_OF", "Technique"),
+    "PART_OF": ("DataComponent", "PART_OF", "DataSource"),
+    "COMPONENT_DETECTS": ("DataComponent", "DETECTS", "Technique"),
+    "STRATEGY_DETECTS": ("DetectionStrategy", "DETECTS", "Technique"),
+    "USES": ("DetectionStrategy", "USES", "Analytic"),
+    "ANALYTIC_OBSERVES": ("Analytic", "OBSERVES", "DataComponent"),
+}
+
 ATTACK_LINKS = {
-    "IN_TACTIC": """
-UNWIND $pairs AS p
-MATCH (a:Technique {id: p.a}) MATCH (b:Tactic {id: p.b})
-CREATE (a)-[:IN_TACTIC]->(b)
-""",
-    "SUBTECHNIQUE_OF": """
-UNWIND $pairs AS p
-MATCH (a:Technique {id: p.a}) MATCH (b:Technique {id: p.b})
-CREATE (a)-[:SUBTECHNIQUE_OF]->(b)
-""",
-    "PART_OF": """
-UNWIND $pairs AS p
-MATCH (a:DataComponent {id: p.a}) MATCH (b:DataSource {id: p.b})
-CREATE (a)-[:PART_OF]->(b)
-""",
-    "COMPONENT_DETECTS": """
-UNWIND $pairs AS p
-MATCH (a:DataComponent {id: p.a}) MATCH (b:Technique {id: p.b})
-CREATE (a)-[:DETECTS]->(b)
-""",
-    "STRATEGY_DETECTS": """
-UNWIND $pairs AS p
-MATCH (a:DetectionStrategy {id: p.a}) MATCH (b:Technique {id: p.b})
-CREATE (a)-[:DETECTS]->(b)
-""",
-    "USES": """
-UNWIND $pairs AS p
-MATCH (a:DetectionStrategy {id: p.a}) MATCH (b:Analytic {id: p.b})
-CREATE (a)-[:USES]->(b)
-""",
-    "ANALYTIC_OBSERVES": """
-UNWIND $pairs AS p
-MATCH (a:Analytic {id: p.a}) MATCH (b:DataComponent {id: p.b})
-CREATE (a)-[:OBSERVES]->(b)
-""",
+    name: f"UNWIND $pairs AS p\n"
+    f"MATCH (a:{source} {{id: p.a}}) MATCH (b:{target} {{id: p.b}})\n"
+    f"CREATE (a)-[:{rel}]->(b)"
+    for name, (source, rel, target) in _ATTACK_LINK_SHAPES.items()
 }
 
 # --- sources ------------------------------------------------------------------------------
