@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -30,6 +32,8 @@ from graph.settings import Neo4jSettings, neo4j_settings
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Seconds a client is told to wait before retrying while Neo4j is unavailable.
 RETRY_AFTER = "5"
+
+log = logging.getLogger(__name__)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -136,6 +140,19 @@ def _graphql_route(graphql: GraphQLApp, access: GraphAccess) -> Any:
     return ResponseCache(graphql, access)
 
 
+async def _warm(access: GraphAccess) -> None:
+    """Build the in-memory indexes once at start, so the first requests do not wait for them.
+
+    Best effort: with Neo4j down or the graph empty, requests build them later as usual.
+    """
+    try:
+        await build_context(access).loaders.warm()
+    except CatalogUnavailable:
+        log.info("Neo4j not available at start; indexes are built on first use")
+    except Exception:  # a warm-up failure must never stop the server
+        log.exception("building the in-memory indexes at start failed")
+
+
 def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = None) -> Starlette:
     """The ASGI app. Settings are read here (NEO4J_*), not at import; Neo4j is contacted lazily."""
     settings = settings or neo4j_settings()
@@ -149,7 +166,11 @@ def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        warming = asyncio.ensure_future(_warm(access))
         yield
+        warming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warming
         await access.close()
         health.close()
 

@@ -53,9 +53,17 @@ class Loaders:
         self._sources: asyncio.Task[list[Row]] | None = None
 
     async def _techniques(self, ids: list[str]) -> list[Row | None]:
+        if self.runner.access.cache_enabled:
+            # Cached per graph version: the whole (small) technique table, read once.
+            every = await self.runner.derived("techniques", self._every_technique)
+            return [every.get(i) for i in ids]
         rows = await self.runner.read(technique.TECHNIQUES_BY_ID, ids=ids)
         found = _aligned(ids, rows, lambda r: r["technique"]["id"], lambda r: r["technique"])
         return [found.get(i) for i in ids]
+
+    async def _every_technique(self) -> dict[str, Row]:
+        rows = await self.runner.read(technique.ALL_TECHNIQUES)
+        return {row["technique"]["id"]: row["technique"] for row in rows}
 
     async def tactics(self) -> list[Row]:
         """Every tactic in kill-chain order (read once per request)."""
@@ -152,6 +160,12 @@ class Loaders:
             return SimilarityIndex.from_rows(rows)
 
         return await self.runner.derived("similarity", build)
+
+    async def warm(self) -> None:
+        """Build the per-version artefacts (technique table, similarity index) ahead of requests."""
+        if self.runner.access.cache_enabled:
+            await self.runner.derived("techniques", self._every_technique)
+            await self.similarity()
 
     async def require_techniques(self, ids: Sequence[str]) -> list[Row]:
         """The techniques with these ids; UnknownTechnique names any that do not exist."""

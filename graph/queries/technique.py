@@ -30,6 +30,16 @@ RETURN {TECHNIQUE_MAP} AS technique
 """,
 )
 
+#: Every technique, revoked and deprecated ones too: a few hundred small maps, read once per
+#: graph version so that the API's technique lookups need no round trip.
+ALL_TECHNIQUES = Query(
+    "all_techniques",
+    f"""
+MATCH (t:Technique)
+RETURN {TECHNIQUE_MAP} AS technique
+""",
+)
+
 # Ids only: the page's techniques are then read through the same batched lookup as any other.
 TECHNIQUE_PAGE = Query(
     "technique_page",
