@@ -25,14 +25,19 @@ LIMIT $limit
 """,
 )
 
-#: Every technique with its set of non-negated indicators (Value keys) from current rules.
-#: Read once per graph version to rank techniques by Jaccard similarity in memory.
+#: Every current rule that tags a technique and checks a non-negated indicator: its techniques
+#: as [id, retired] pairs and its Value keys. The similarity index unions them per technique;
+#: read from the rule side, the statement avoids collecting DISTINCT over every
+#: (technique, rule, value) path, which took twice as long on the whole corpus.
 INDICATOR_SETS = Query(
     "indicator_sets",
     """
-MATCH (t:Technique)<-[:DETECTS]-(r:Rule)-[c:CHECKS]->(v:Value)
-WHERE NOT r.deprecated AND NOT c.negated
-RETURN t.id AS id, coalesce(t.revoked, false) OR coalesce(t.deprecated, false) AS retired,
-       collect(DISTINCT v.key) AS values
+MATCH (r:Rule) WHERE NOT r.deprecated
+WITH r, [(r)-[:DETECTS]->(t:Technique)
+         | [t.id, coalesce(t.revoked, false) OR coalesce(t.deprecated, false)]] AS techniques
+WHERE size(techniques) > 0
+WITH techniques, [(r)-[c:CHECKS]->(v:Value) WHERE NOT c.negated | v.key] AS values
+WHERE size(values) > 0
+RETURN techniques, values
 """,
 )

@@ -1,15 +1,18 @@
 """Techniques ranked by Jaccard similarity of their non-negated indicator sets, in memory.
 
-One query reads every technique's indicator set (`overlap.INDICATOR_SETS`); an inverted index
-(indicator -> techniques) then finds, for one technique, every technique sharing at least one
-indicator and the size of the intersection without comparing against all the others.
+One query reads every current rule's techniques and indicators (`overlap.INDICATOR_SETS`), united
+here into each technique's indicator set; an inverted index (indicator -> techniques) then finds,
+for one technique, every technique sharing at least one indicator and the size of the
+intersection without comparing against all the others.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +41,19 @@ class SimilarityIndex:
             for value in values:
                 postings.setdefault(value, []).append(tid)
         self._postings = postings
+        self._sizes = {tid: len(values) for tid, values in self._sets.items()}
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, object]]) -> SimilarityIndex:
-        """From INDICATOR_SETS rows: {id, retired, values}."""
-        sets: dict[str, list[str]] = {}
-        retired: list[str] = []
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> SimilarityIndex:
+        """From INDICATOR_SETS rows, one per rule: {techniques: [[id, retired]], values}."""
+        sets: dict[str, set[str]] = {}
+        retired: set[str] = set()
         for row in rows:
-            tid = str(row["id"])
-            values = row["values"]
-            sets[tid] = [str(v) for v in values] if isinstance(values, list) else []
-            if row.get("retired"):
-                retired.append(tid)
+            values = [str(v) for v in row["values"]]
+            for tid, is_retired in row["techniques"]:
+                sets.setdefault(str(tid), set()).update(values)
+                if is_retired:
+                    retired.add(str(tid))
         return cls(sets, retired)
 
     def size(self, technique: str) -> int:
@@ -66,9 +70,10 @@ class SimilarityIndex:
             shared.update(self._postings.get(value, ()))
         shared.pop(technique, None)
         size = len(mine)
-        ranked = [
-            Similar(other, n / (size + len(self._sets[other]) - n), n)
-            for other, n in shared.items()
-        ]
-        ranked.sort(key=lambda s: (-s.jaccard, -s.shared, s.technique))
-        return ranked[:first]
+        sizes = self._sizes
+        # Plain tuples ordered as the answer is; objects only for the `first` kept.
+        best = heapq.nsmallest(
+            first,
+            ((-n / (size + sizes[other] - n), -n, other) for other, n in shared.items()),
+        )
+        return [Similar(other, -jaccard, -n) for jaccard, n, other in best]
