@@ -220,8 +220,18 @@ def _function(node: ast.FunctionCall, negated: bool, out: ParsedQuery) -> None:
                 field_name, pattern_operator(text), text, negated=negated, case_insensitive=folded
             )
     elif name in ("match", "matchlite"):
+        # A folded regex keeps its case-insensitivity as an inline ``(?i)`` flag, the way the
+        # Sigma loader writes ``re|i``; the value as written stays the raw value.
         for text in strings:
-            out.add(field_name, "regex_match", text, negated=negated, case_insensitive=folded)
+            pattern = f"(?i){text}" if folded else text
+            out.add(
+                field_name,
+                "regex_match",
+                pattern,
+                negated=negated,
+                case_insensitive=False,
+                raw_value=text,
+            )
     elif name == "cidrmatch":
         for text in strings:
             out.add(field_name, "cidr", text, negated=negated, case_insensitive=True)

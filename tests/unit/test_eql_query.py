@@ -44,10 +44,22 @@ def test_like_is_case_sensitive_and_like_tilde_is_not() -> None:
     assert ("file.path", "wildcard", "c:\\temp\\*", False) in found
 
 
-def test_regex_and_regex_tilde() -> None:
+def test_regex_keeps_case_and_regex_tilde_carries_an_inline_flag() -> None:
     found = triples('process where process.name regex "A.*" and process.title regex~ "B.+"')
     assert ("process.name", "regex_match", "A.*", False) in found
-    assert ("process.title", "regex_match", "B.+", False) in found
+    # As Sigma's ``re|i``: the pattern keeps its case and gains ``(?i)``.
+    assert ("process.title", "regex_match", "(?i)B.+", False) in found
+
+
+def test_regex_tilde_keeps_the_written_pattern_as_raw_value() -> None:
+    (_, found) = parse_eql('process where process.title regex~ "AbC.*"').predicates
+    assert (found.value, found.raw_value) == ("(?i)AbC.*", "AbC.*")
+
+
+def test_folded_match_function_carries_the_inline_flag() -> None:
+    found = triples('process where match~(process.title, "X+") and match(process.name, "Y")')
+    assert ("process.title", "regex_match", "(?i)X+", False) in found
+    assert ("process.name", "regex_match", "Y", False) in found
 
 
 def test_in_keeps_case_and_in_tilde_folds_it() -> None:
