@@ -26,15 +26,38 @@ function bucket(count) {
   return index === -1 ? BUCKETS.length : index;
 }
 
-/** Renders #/matrix?platform=Windows&vendors=SIGMA,ELASTIC&sub=0. */
+/** The `vendors` value of a route in which the user unticked every vendor. */
+const NO_VENDOR = "none";
+
+/**
+ * Renders #/matrix?platform=Windows&vendors=SIGMA,ELASTIC&sub=0.
+ *
+ * No `vendors` means every vendor; `vendors=none` (every box unticked) asks nothing and says to
+ * pick one, rather than falling back to every vendor as the API's empty argument would.
+ */
 export async function matrixView(_id, params, signal) {
   const platform = params.get("platform") || "";
-  const chosen = (params.get("vendors") || "").split(",").filter((v) => VENDORS.includes(v));
-  const vendors = chosen.length ? chosen : null;
+  const vendorsParam = params.get("vendors") || "";
+  const noVendor = vendorsParam === NO_VENDOR;
+  const chosen = vendorsParam.split(",").filter((v) => VENDORS.includes(v));
   const showSub = params.get("sub") !== "0";
+  const state = { platform, vendors: noVendor ? [NO_VENDOR] : chosen, sub: showSub };
+  if (noVendor) {
+    return h(
+      "div",
+      { class: "matrix-page" },
+      h("h1", {}, "Coverage matrix"),
+      controls(state),
+      h(
+        "p",
+        { class: "summary empty-state", id: "matrix-empty" },
+        "No vendor selected: pick at least one vendor to see its coverage.",
+      ),
+    );
+  }
+  const vendors = chosen.length ? chosen : null;
   const data = await gql(MATRIX, { platform: platform || null, vendors }, signal);
   const columns = data.coverageMatrix.filter((column) => column.techniqueCount > 0);
-  const state = { platform, vendors: chosen, sub: showSub };
   const counts = new Map();
   for (const entry of columns) {
     for (const cell of entry.techniques) counts.set(cell.technique.id, cell.ruleCount);
@@ -88,8 +111,10 @@ function controls(state) {
         onchange: () => {
           const boxes = [...document.querySelectorAll("input[name=vendor]")];
           const picked = boxes.filter((box) => box.checked).map((box) => box.value);
-          // None ticked reads as "all vendors", as the API's vendors argument does.
-          go({ vendors: picked.length === VENDORS.length ? [] : picked });
+          // All ticked is the plain route (every vendor); none ticked is said so, never read as
+          // "all vendors" (which the API's empty vendors argument would mean).
+          if (picked.length === VENDORS.length) go({ vendors: [] });
+          else go({ vendors: picked.length ? picked : [NO_VENDOR] });
         },
       }),
       ` ${VENDOR_LABELS[vendor]}`,

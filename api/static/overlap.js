@@ -69,6 +69,7 @@ export async function overlapView(_id, params, signal) {
     "div",
     { class: "overlap-page" },
     intro,
+    comparedList(ids, names, shared),
     section(
       "shared",
       `Shared indicators (${shared.length}${shared.length === 100 ? "+" : ""})`,
@@ -80,6 +81,34 @@ export async function overlapView(_id, params, signal) {
         : null,
     ),
     similarSection(ids[0], data.similarTechniques, ids),
+  );
+}
+
+/** The techniques compared, with their names and how many of the listed indicators each checks. */
+function comparedList(ids, names, shared) {
+  const checks = ids.map((_, i) => shared.filter((row) => row.ruleCountByTechnique[i].ruleCount > 0).length);
+  const inAll = shared.filter((row) => row.ruleCountByTechnique.every((entry) => entry.ruleCount > 0)).length;
+  return h(
+    "section",
+    { class: "card", id: "compared" },
+    h("h2", {}, `Comparing ${ids.length} techniques`),
+    h(
+      "ul",
+      { class: "compared" },
+      ids.map((id, i) =>
+        h(
+          "li",
+          { "data-technique": id },
+          h("a", { href: route("technique", id) }, h("span", { class: "tid" }, id), " ", names.get(id) || ""),
+          " — ",
+          h("span", { class: "checks" }, String(checks[i])),
+          ` of the ${shared.length} listed indicators`,
+        ),
+      ),
+    ),
+    ids.length > 2
+      ? h("p", { class: "note", id: "in-all" }, `${inAll} listed indicators are checked by rules of all ${ids.length}.`)
+      : null,
   );
 }
 

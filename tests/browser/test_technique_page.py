@@ -215,6 +215,51 @@ def test_coverage_matrix_by_platform_and_vendor(page: Page) -> None:
     assert page.console_errors() == []
 
 
+def test_coverage_matrix_with_no_vendor_ticked_says_so(page: Page) -> None:
+    splunk = gql(page.base, MATRIX, {"vendors": ["SPLUNK"]})["coverageMatrix"]
+    every = gql(page.base, MATRIX)["coverageMatrix"]
+
+    assert page.open("#/matrix?platform=Windows&vendors=SIGMA") == "ready"
+    assert page.find_all(".cell")
+    requests = page.script("return window.covgraph.stats.requests")
+
+    # Unticking the last vendor shows an empty state, not every vendor's rules.
+    assert page.act(page.find('input[name=vendor][value="SIGMA"]').click) == "ready"
+    assert page.script("return location.hash").endswith("vendors=none")
+    assert page.find("#matrix-empty").text == (
+        "No vendor selected: pick at least one vendor to see its coverage."
+    )
+    assert page.find_all(".cell") == []
+    assert page.find_all("#matrix-summary") == []
+    boxes = page.find_all("input[name=vendor]")
+    assert len(boxes) == 3
+    assert [box.is_selected() for box in boxes] == [False, False, False]
+    # Nothing was asked of the API for it.
+    assert page.script("return window.covgraph.stats.requests") == requests
+    page.screenshot("matrix-no-vendor")
+
+    # The platform can still change, and the page still says to pick a vendor.
+    assert page.act(lambda: _select(page, "#platform", "Linux")) == "ready"
+    assert "platform=Linux" in page.script("return location.hash")
+    assert page.find_all("#matrix-empty")
+
+    # Ticking one vendor again draws that vendor's coverage.
+    assert page.act(lambda: _select(page, "#platform", "Windows")) == "ready"
+    assert page.act(page.find('input[name=vendor][value="SPLUNK"]').click) == "ready"
+    assert page.script("return location.hash").endswith("vendors=SPLUNK")
+    cell = '.column .cell[data-technique="T1546.003"] .cell-count'
+    assert page.find(cell).text == str(_cell(splunk, "Persistence", "T1546.003"))
+    assert _cell(splunk, "Persistence", "T1546.003") < _cell(every, "Persistence", "T1546.003")
+    assert "from Splunk" in page.find("#matrix-summary").text
+    assert page.console_errors() == []
+
+
+def _select(page: Page, css: str, text: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    Select(page.find(css)).select_by_visible_text(text)
+
+
 OVERLAP = """
 query($ids: [String!]!) {
   indicatorOverlap(techniqueIds: $ids, first: 100) {
@@ -248,6 +293,73 @@ def test_overlap_of_two_techniques(page: Page) -> None:
     banner = page.find(".banner.error")
     assert banner.get_attribute("data-code") == "UNKNOWN_TECHNIQUE"
     assert "T9999" in banner.text
+
+
+OVERLAP_THREE = """
+query($ids: [String!]!) {
+  indicatorOverlap(techniqueIds: $ids, first: 100) {
+    field { name } operator value corpusReach
+    ruleCountByTechnique { ruleCount technique { id name } }
+  }
+}
+"""
+
+THREE = ["T1546.003", "T1047", "T1053.005"]
+
+
+def test_overlap_of_three_techniques(page: Page) -> None:
+    shared = gql(page.base, OVERLAP_THREE, {"ids": THREE})["indicatorOverlap"]
+    first = shared[0]["ruleCountByTechnique"]
+    names = {c["technique"]["id"]: c["technique"]["name"] for c in first}
+    assert names == {
+        "T1546.003": "Windows Management Instrumentation Event Subscription",
+        "T1047": "Windows Management Instrumentation",
+        "T1053.005": "Scheduled Task",
+    }
+    in_all = [r for r in shared if all(c["ruleCount"] > 0 for c in r["ruleCountByTechnique"])]
+    # The three share indicators, some checked by all three and some by two of them only.
+    assert in_all
+    assert len(in_all) < len(shared)
+
+    assert page.open("#/overlap?ids=T1546.003,T1047,T1053.005") == "ready"
+    assert page.find("#overlap-ids").get_attribute("value") == "T1546.003, T1047, T1053.005"
+    # textContent: the headings are shown upper case by the style sheet.
+    headings = page.find_all("table.overlap thead th")
+    assert [th.get_attribute("textContent") for th in headings] == [
+        "field", "op", "value", *THREE, "corpus reach",
+    ]  # fmt: skip
+    links = page.find_all("table.overlap thead th a")
+    assert [a.get_attribute("title") for a in links] == [names[i] for i in THREE]
+    suffix = "+" if len(shared) == 100 else ""
+    assert page.find("#shared h2").text == f"Shared indicators ({len(shared)}{suffix})"
+
+    # Every row, in the API's order, with its three rule counts and its corpus reach.
+    rows = page.find_all("table.overlap tbody tr")
+    assert [row.get_attribute("data-key") for row in rows] == [_key(r) for r in shared]
+    for row, expected in zip(rows, shared, strict=True):
+        # Compared as the browser shows text: runs of white space as one space.
+        cells = [" ".join(cell.text.split()) for cell in row.find_elements("css selector", "td")]
+        field = expected["field"]["name"] if expected["field"] else "*"
+        assert cells == [
+            field,
+            expected["operator"],
+            " ".join(expected["value"].split()) if expected["value"] != "" else "(empty)",
+            *(str(c["ruleCount"]) for c in expected["ruleCountByTechnique"]),
+            str(expected["corpusReach"]),
+        ]
+        misses = [cell.text for cell in row.find_elements("css selector", "td.miss")]
+        assert len(misses) == sum(1 for c in expected["ruleCountByTechnique"] if not c["ruleCount"])
+
+    # The list of techniques compared: names and how many listed indicators each checks.
+    compared = page.find_all("#compared li")
+    assert [li.get_attribute("data-technique") for li in compared] == THREE
+    for i, (li, technique) in enumerate(zip(compared, THREE, strict=True)):
+        assert names[technique] in li.text
+        checks = sum(1 for r in shared if r["ruleCountByTechnique"][i]["ruleCount"] > 0)
+        assert li.find_element("css selector", ".checks").text == str(checks)
+    assert page.find("#in-all").text.startswith(f"{len(in_all)} listed indicators")
+    page.screenshot("overlap-three-techniques")
+    assert page.console_errors() == []
 
 
 RULES = """
