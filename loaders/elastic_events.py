@@ -5,13 +5,16 @@ the rule's index patterns and OS tags:
 
 * Windows event codes (``event.code``) with their channel, taken from ``winlog.channel``,
   ``event.provider``, the data set, or the index patterns; the code itself decides between the
-  channels a generic Windows index may hold.
+  channels a generic Windows index may hold. Rules that name no code but an ``event.action`` of
+  Elastic's Windows Security pipeline (``scheduled-task-created``) get the codes that action
+  stands for (`loaders.elastic_actions`).
 * Data sets (``event.dataset``, ``data_stream.dataset``, ``logs-<dataset>-*`` indices) of log
   sources without event ids: ``aws.cloudtrail`` -> ``aws-cloudtrail``.
 * ECS categories of endpoint data (Elastic Defend and the EDRs it shares rules with):
   ``process`` + ``start`` is Sigma's ``process_creation``, which is ``sysmon:1`` and
   ``windows-security:4688`` on Windows and ``linux-process-creation`` on Linux, as pySigma's
-  Sysmon and Windows audit pipelines map it.
+  Sysmon and Windows audit pipelines map it. Elastic Defend's per-kind indices
+  (``logs-endpoint.events.process-*``) give the category when the query does not.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import cast
 from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
 from sigma.pipelines.windows.windows import generic_logsource_to_windows_audit_event_mapping
 
+from loaders.elastic_actions import action_categories, action_events
 from loaders.events import channel_key, logsource_event, windows_event
 from loaders.records import Event, Predicate
 
@@ -79,8 +83,14 @@ _AUDIT_EVENTS = cast(
 )
 
 _INDEX_DATASET = re.compile(r"^logs-([a-z0-9_]+\.[a-z0-9_]+)[-*]")
+# Elastic Defend writes each kind of event to its own data stream (``endpoint.events.process``);
+# the kinds that are ECS categories the Sigma categories below are read from.
+_ENDPOINT_INDEX = re.compile(r"^logs-endpoint\.events\.([a-z_]+)[-*]")
+_ENDPOINT_CATEGORIES = frozenset({"process", "file", "network", "registry", "library"})
 
 # Event codes whose channel is known from the code alone, for generic Windows indices.
+# Sysmon's ids (1-29, 255) and the Security audit ranges (1100-1108, 4608-6424) are known too;
+# any other code's channel is a guess that an explicitly named channel overrides.
 _CODE_CHANNELS = {
     **dict.fromkeys((4103, 4104, 4105, 4106), "powershell"),
     **dict.fromkeys((400, 403, 600, 800), "powershell-classic"),
@@ -102,18 +112,29 @@ def rule_events(
             values.setdefault(predicate.field, set()).add(predicate.value.lower())
     datasets = {v for f in _DATASET_FIELDS for v in values.get(f, ())}
     index_datasets = {m.group(1) for i in indices if (m := _INDEX_DATASET.match(i.lower()))}
+    platforms = _platforms(values, tags, index_datasets)
 
     events: dict[str, Event] = {}
-    windows = _windows_events(values, fields, datasets, index_datasets, indices)
+    windows, explained = _windows_events(
+        values, fields, datasets, index_datasets, indices, on_windows="windows" in platforms
+    )
     events.update((e.id, e) for e in windows)
     for dataset in sorted(datasets | (index_datasets & _LOG_SOURCES.keys())):
         event = _log_source(dataset)
         if event is not None:
             events.setdefault(event.id, event)
-    for platform in sorted(_platforms(values, tags, index_datasets)):
-        if platform == "windows" and windows:
-            continue  # event codes name the Windows events more precisely than categories
-        for event in _category_events(platform, values, fields):
+    if "event.category" not in values:
+        kinds = {m.group(1) for i in indices if (m := _ENDPOINT_INDEX.match(i.lower()))}
+        if kinds & _ENDPOINT_CATEGORIES:
+            values = {**values, "event.category": kinds & _ENDPOINT_CATEGORIES}
+    for platform in sorted(platforms):
+        asked = values
+        if platform == "windows":
+            if explained is None:
+                continue  # event codes name the Windows events more precisely than categories
+            # The categories of the actions' events are named by those events already.
+            asked = {**values, "event.category": values.get("event.category", set()) - explained}
+        for event in _category_events(platform, asked, fields):
             events.setdefault(event.id, event)
     if not events:
         # Nothing more precise: the data sets the index patterns name.
@@ -142,7 +163,14 @@ def _windows_events(
     datasets: set[str],
     index_datasets: set[str],
     indices: Sequence[str],
-) -> list[Event]:
+    *,
+    on_windows: bool,
+) -> tuple[list[Event], frozenset[str] | None]:
+    """Events of the rule's Windows event codes or actions, with the ECS categories they name.
+
+    None for the categories when the events come from codes: those name every Windows event
+    of the rule, so categories add nothing.
+    """
     keys = {k for c in values.get("winlog.channel", ()) if (k := channel_key(c))}
     keys |= {_PROVIDERS[p] for f in _PROVIDER_FIELDS for p in values.get(f, ()) if p in _PROVIDERS}
     keys |= {_WINDOWS_DATASETS[d] for d in datasets if d in _WINDOWS_DATASETS}
@@ -160,21 +188,52 @@ def _windows_events(
         key = _channel_for(int(code), keys, generic)
         if key is not None:
             events.append(windows_event(key, code))
-    if not events and "powershell.file.script_block_text" in fields and (keys or generic):
-        events.append(windows_event("powershell", 4104))
-    return events
+    if events:
+        return events, None
+    actions = values.get("event.action", set())
+    if keys or generic or on_windows:
+        events = _action_events(actions, keys, generic)
+    if events:
+        return events, frozenset(c for a in actions for c in action_categories(a))
+    if "powershell.file.script_block_text" in fields and (keys or generic):
+        return [windows_event("powershell", 4104)], None
+    return [], frozenset()
 
 
 def _channel_for(code: int, keys: set[str], generic: bool) -> str | None:
-    """The channel of an event code: the only candidate, or the one the code belongs to."""
-    guess = _CODE_CHANNELS.get(code)
-    if guess is None:
-        guess = "sysmon" if code <= 29 or code == 255 else "windows-security"
-    if guess in keys or generic:
+    """The channel of an event code: the only candidate, or the one the code belongs to.
+
+    A generic index (winlogbeat, forwarded events) lets the code pick its channel only when the
+    code's channel is known; an unknown code (MSSQL's 33205) stays on the one channel named.
+    """
+    guess = _known_channel(code)
+    if guess is not None and (guess in keys or generic):
         return guess
     if len(keys) == 1:
         return next(iter(keys))
+    if generic and not keys:
+        return guess or "windows-security"
     return None
+
+
+def _known_channel(code: int) -> str | None:
+    if code in _CODE_CHANNELS:
+        return _CODE_CHANNELS[code]
+    if code <= 29 or code == 255:
+        return "sysmon"
+    if 1100 <= code <= 1108 or 4608 <= code <= 6424:
+        return "windows-security"
+    return None
+
+
+def _action_events(actions: set[str], keys: set[str], generic: bool) -> list[Event]:
+    """The events the rule's ``event.action`` values name, on the channels it reads."""
+    events: list[Event] = []
+    for action in sorted(actions):
+        for key, code in action_events(action):
+            if not keys or key in keys or generic:
+                events.append(windows_event(key, code))
+    return events
 
 
 def _log_source(dataset: str) -> Event | None:

@@ -97,3 +97,36 @@ def test_events_of_rules_are_in_the_catalog(load: RuleLoad) -> None:
     used = {e for r in load.rules for e in r.events}
     assert used == catalog
     assert {"sysmon:1", "windows-security:4688", "aws-cloudtrail", "linux-process-creation"} <= used
+
+
+def test_rules_naming_only_an_action_observe_its_security_event(load: RuleLoad) -> None:
+    task = by_path(load, "rules/windows/persistence_scheduled_task_creation_winlog.toml")
+    assert set(task.events) == {"windows-security:4698"}
+    service = by_path(load, "rules/windows/lateral_movement_remote_service_installed_winlog.toml")
+    assert set(service.events) == {"windows-security:4624", "windows-security:4697"}
+    cleared = by_path(load, "rules/windows/defense_evasion_clearing_windows_security_logs.toml")
+    assert set(cleared.events) == {"windows-security:1102", "windows-system:104"}
+
+
+def test_firewall_actions_name_their_security_events_not_sysmon(load: RuleLoad) -> None:
+    rule = by_path(load, "rules/windows/defense_evasion_windows_filtering_platform.toml")
+    assert set(rule.events) == {"windows-security:5152", "windows-security:5157"}
+
+
+def test_defend_process_index_gives_process_creation(load: RuleLoad) -> None:
+    # ES|QL ``from logs-endpoint.events.process-*`` with ``event.type == "start"`` only.
+    rule = by_path(load, "rules/linux/defense_evasion_base64_decoding_activity.toml")
+    assert set(rule.events) == {"linux-process-creation"}
+
+
+def test_mssql_event_stays_on_the_application_channel(load: RuleLoad) -> None:
+    # Index logs-system.application-* beside generic Windows indices; Sigma's MSSQL rules use
+    # windows-application:33205 too.
+    rule = by_path(load, "rules/windows/initial_access_mssql_potential_sql_injection.toml")
+    assert set(rule.events) == {"windows-application:33205"}
+
+
+def test_regex_tilde_keeps_case_insensitivity(load: RuleLoad) -> None:
+    rule = by_path(load, "rules/linux/defense_evasion_file_deletion_via_shred.toml")
+    found = {(p.field, p.operator, p.value) for p in rule.predicates}
+    assert ("process.args", "regex_match", "(?i)-[^-]*[uz][^-]*") in found

@@ -8,7 +8,7 @@ from loaders.elastic import coverage, load_elastic, query_position, rule_from_to
 from loaders.elastic_events import rule_events
 from loaders.elastic_filters import parse_filters
 from loaders.predicates import make_predicate
-from loaders.records import Predicate
+from loaders.records import Event, Predicate
 
 RULE = """[metadata]
 creation_date = "2023/08/23"
@@ -238,6 +238,114 @@ def test_events_from_categories_per_platform() -> None:
         [eq("event.category", "registry"), eq("event.type", "change")], [], ["OS: Windows"]
     )
     assert {e.id for e in registry} == {"sysmon:13", "windows-security:4657"}
+
+
+WINDOWS_SECURITY = ["logs-system.security*", "logs-windows.forwarded*", "winlogbeat-*"]
+
+
+def ids(events: list[Event]) -> set[str]:
+    return {e.id for e in events}
+
+
+def test_event_action_names_the_security_event_when_no_code_is_given() -> None:
+    task = [eq("event.action", "scheduled-task-created"), eq("host.os.type", "windows")]
+    assert ids(rule_events(task, WINDOWS_SECURITY, [])) == {"windows-security:4698"}
+    service = [eq("event.action", "logged-in"), eq("event.action", "service-installed")]
+    assert ids(rule_events(service, WINDOWS_SECURITY, [])) == {
+        "windows-security:4624",
+        "windows-security:4697",
+    }
+    # One action, several codes: member added to a global, local or universal group.
+    group = rule_events([eq("event.action", "added-member-to-group")], WINDOWS_SECURITY, [])
+    assert ids(group) == {f"windows-security:{c}" for c in (4728, 4732, 4756)}
+
+
+def test_event_code_wins_over_event_action() -> None:
+    found = rule_events(
+        [eq("event.code", "4625"), eq("event.action", "logged-in")], WINDOWS_SECURITY, []
+    )
+    assert ids(found) == {"windows-security:4625"}
+
+
+def test_event_action_outside_windows_data_names_no_windows_event() -> None:
+    found = rule_events([eq("event.action", "logged-in")], ["logs-okta.system*"], [])
+    assert ids(found) == {"okta"}
+
+
+def test_task_category_actions_stay_on_the_channels_the_rule_reads() -> None:
+    both = [eq("event.action", "audit-log-cleared"), eq("event.action", "Log clear")]
+    channels = [eq("winlog.channel", "Security"), eq("winlog.channel", "System")]
+    assert ids(rule_events([*both, *channels], [], [])) == {
+        "windows-security:1102",
+        "windows-system:104",
+    }
+    # Security only: the System channel's "Log clear" is not read.
+    found = rule_events(both, ["logs-system.security*"], ["OS: Windows"])
+    assert ids(found) == {"windows-security:1102"}
+
+
+def test_action_events_replace_their_own_category_but_not_others() -> None:
+    firewall = [eq("event.category", "network"), eq("event.action", "windows-firewall-packet-drop")]
+    assert ids(rule_events(firewall, WINDOWS_SECURITY, ["OS: Windows"])) == {
+        "windows-security:5152"
+    }
+    # A sequence of a logon and a process start: the logon by its action, the start by category.
+    sequence = [
+        eq("event.category", "authentication"),
+        eq("event.action", "logged-in"),
+        eq("event.category", "process"),
+        eq("event.type", "start"),
+    ]
+    assert ids(rule_events(sequence, WINDOWS_SECURITY, ["OS: Windows"])) == {
+        "windows-security:4624",
+        "sysmon:1",
+        "windows-security:4688",
+    }
+
+
+def test_defend_index_gives_the_category_the_query_leaves_out() -> None:
+    linux = [eq("host.os.type", "linux")]
+    start = [*linux, eq("event.type", "start")]
+    process = ["logs-endpoint.events.process-*"]
+    assert ids(rule_events(start, process, [])) == {"linux-process-creation"}
+    assert ids(rule_events(linux, process, [])) == {"linux-process-creation"}
+    end = [*linux, eq("event.type", "end")]
+    assert ids(rule_events(end, process, [])) == {"linux-process-termination"}
+    network = ["logs-endpoint.events.network-*"]
+    assert ids(rule_events([], network, ["OS: macOS"])) == {"macos-network-connection"}
+    registry = ["logs-endpoint.events.registry-*"]
+    assert ids(rule_events([], registry, ["OS: Windows"])) == {
+        "sysmon:12",
+        "sysmon:13",
+        "sysmon:14",
+        "windows-security:4657",
+    }
+    library = ["logs-endpoint.events.library-*"]
+    assert ids(rule_events([], library, ["OS: Windows"])) == {"sysmon:7"}
+
+
+def test_defend_index_kind_gives_way_to_the_query_category() -> None:
+    found = rule_events([eq("event.category", "file")], ["logs-endpoint.events.process-*"], [])
+    assert ids(found) == set()  # no platform: nothing to name
+    found = rule_events(
+        [eq("event.category", "file"), eq("host.os.type", "linux")],
+        ["logs-endpoint.events.process-*"],
+        [],
+    )
+    assert ids(found) == {"linux-file-event"}
+    # Kinds that are not event categories (alerts, devices, all events) name nothing.
+    assert rule_events([eq("host.os.type", "linux")], ["logs-endpoint.events.*"], []) == []
+
+
+def test_generic_index_never_overrides_the_named_channel_of_an_unknown_code() -> None:
+    indices = ["logs-system.application-*", "logs-windows.forwarded*", "winlogbeat-*"]
+    found = rule_events([eq("event.code", "33205")], indices, ["OS: Windows"])
+    assert ids(found) == {"windows-application:33205"}
+    # A code whose channel is known still picks it from a generic index.
+    found = rule_events([eq("event.code", "4104")], indices, ["OS: Windows"])
+    assert ids(found) == {"powershell:4104"}
+    found = rule_events([eq("event.code", "4688")], indices, ["OS: Windows"])
+    assert ids(found) == {"windows-security:4688"}
 
 
 def test_negated_checks_name_no_event() -> None:
