@@ -12,11 +12,14 @@ from covgraph.errors import ConfigError
 
 
 def register(commands: Any) -> None:
+    """Add `load` to the CLI's sub-commands."""
     parser = commands.add_parser(
         "load",
         help="load ATT&CK and the rule catalogs into Neo4j",
-        description="Parse each source and write it in one transaction. Exit code is non-zero "
-        "only when nothing could be loaded.",
+        description="Parse each source and write it in its own transaction: a write that fails "
+        "or is killed keeps that source's previous graph (sources written before it stay). "
+        "A source that yields no rule (a wrong folder) is refused, never written. Exit code "
+        "is non-zero only when nothing could be loaded.",
     )
     parser.add_argument(
         "--corpus",

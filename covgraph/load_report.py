@@ -43,13 +43,16 @@ def render(report: LoadReport, console: Console, *, problems: int = 20) -> None:
         )
     console.print(table)
     for s in report.sources:
+        if s.failed:
+            console.print(f"[bold red]{s.name} failed:[/bold red] {s.failed}", highlight=False)
+    for s in report.sources:
         if s.rules or (s.problems and s.name != "attack"):
             _render_rule_source(s, console, problems)
 
 
 def _status(s: SourceReport) -> str:
     if s.failed:
-        return "failed: " + s.failed
+        return "failed (below)"
     return "ok" if s.loaded else "nothing loaded"
 
 
@@ -84,16 +87,32 @@ def _render_rule_source(s: SourceReport, console: Console, problems: int) -> Non
             f"[bold]{s.name}: problems by kind[/bold] "
             + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         )
+    _render_without_predicates(s, console)
     rank = {"error": 0, "warning": 1}
-    shown = sorted((p for p in s.problems if p.severity in rank), key=lambda p: rank[p.severity])[
-        :problems
-    ]
+    others = [p for p in s.problems if p.severity in rank and p.kind != "no-predicates"]
+    shown = sorted(others, key=lambda p: rank[p.severity])[:problems]
     for p in shown:
         console.print(Text.assemble("  ", (p.kind, "red"), " ", str(p)), highlight=False)
-    if len(s.problems) > len(shown):
+    if len(others) > len(shown):
         console.print(
-            f"  ... {len(s.problems) - len(shown)} more (covgraph load --report FILE writes all)"
+            f"  ... {len(others) - len(shown)} more (covgraph load --report FILE writes all)"
         )
+
+
+def _render_without_predicates(s: SourceReport, console: Console) -> None:
+    """Every rule that yielded no predicate, with its reason; rules with no query counted."""
+    if s.no_query:
+        console.print(
+            f"[bold]{s.name}: {s.no_query.total()} rules carry no query[/bold] ("
+            + ", ".join(f"{kind} {n}" for kind, n in s.no_query.most_common())
+            + "): loaded with their techniques, without predicates"
+        )
+    if s.no_predicates:
+        console.print(
+            f"[bold]{s.name}: {len(s.no_predicates)} rules with a query yielded no predicate[/bold]"
+        )
+        for p in s.no_predicates:
+            console.print(Text.assemble("  ", (p.kind, "yellow"), " ", str(p)), highlight=False)
 
 
 def as_json(report: LoadReport) -> dict[str, Any]:
@@ -121,6 +140,8 @@ def as_json(report: LoadReport) -> dict[str, Any]:
                     for language, c in s.coverage.items()
                 },
                 "unmapped_fields": dict(s.unmapped_fields.most_common()),
+                "no_query": dict(s.no_query),
+                "without_predicates": [str(p.location) for p in s.no_predicates],
                 "unknown_techniques": list(s.unknown_techniques),
                 "problems": [
                     {

@@ -91,6 +91,43 @@ def test_dry_run_parses_and_writes_nothing(clean_graph: Any, tmp_path: Path) -> 
     assert '"rules": 1' in (tmp_path / "report.json").read_text()
 
 
+def test_a_folder_with_no_rules_never_empties_the_source(clean_graph: Any, tmp_path: Path) -> None:
+    sigma = _sigma_tree(tmp_path, {"good.yml": GOOD_RULE})
+    assert _covgraph("load", "--sigma", str(sigma)).returncode == 0
+    loaded = _rule_uids(clean_graph)
+    assert loaded == ["sigma:11111111-1111-4111-8111-111111111111"]
+    # The user points at a folder below the root by mistake: no rule is read from it.
+    wrong = tmp_path / "elsewhere"
+    wrong.mkdir()
+    result = _covgraph("load", "--sigma", str(wrong))
+    assert result.returncode == 1
+    assert "no rule file under" in result.stdout
+    assert "previous sigma rules are kept" in result.stdout
+    assert _rule_uids(clean_graph) == loaded
+    # Every file broken: nothing readable, the same refusal.
+    broken = _sigma_tree(tmp_path / "broken", {"broken.yml": BROKEN_YAML})
+    result = _covgraph("load", "--sigma", str(broken))
+    assert result.returncode == 1
+    assert "no readable rule under" in result.stdout
+    assert _rule_uids(clean_graph) == loaded
+
+
+def test_the_report_lists_every_rule_without_predicates(tmp_path: Path) -> None:
+    # More rules without a predicate than --problems shows: every one is still listed.
+    files = {"good.yml": GOOD_RULE}
+    for n in range(12):
+        uid = f"22222222-2222-4222-8222-{n:012d}"
+        files[f"unread_{n:02d}.yml"] = GOOD_RULE.replace(
+            "11111111-1111-4111-8111-111111111111", uid
+        ).replace("condition: selection", "condition: missing")
+    sigma = _sigma_tree(tmp_path, files)
+    result = _covgraph("load", "--sigma", str(sigma), "--dry-run", "--problems", "1")
+    assert result.returncode == 0, result.stderr
+    assert "sigma: 12 rules with a query yielded no predicate" in result.stdout
+    for n in range(12):
+        assert f"rules/unread_{n:02d}.yml" in result.stdout
+
+
 def test_a_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
     result = _covgraph("load", "--corpus", str(tmp_path / "nowhere"))
     assert result.returncode == 1
