@@ -155,7 +155,10 @@ def test_the_persistence_rule_shows_its_exclusions(corpus_api: str) -> None:
         ("winlog.event_data.Provider", "scm event provider"),
         ("winlog.event_data.Query", "select * from msft_scmeventlogevent"),
     }
-    keywords = {p["value"] for p in rule["predicates"] if p["field"] is None}
+    # Keyword checks name no field: the pseudo-field `*`, as in the authoring guide (null before).
+    keywords = {
+        p["value"] for p in rule["predicates"] if p["field"] is None or p["field"]["name"] == "*"
+    }
     assert keywords == {
         "activescripteventconsumer",
         "commandlineeventconsumer",
@@ -192,3 +195,202 @@ def test_overlap_similarity_matrix_and_layer_on_the_corpus(corpus_api: str) -> N
     catalog = result["catalog"]
     assert {s["name"] for s in catalog["sources"]} == {"attack", "sigma", "elastic", "splunk"}
     assert 0 < catalog["coveredTechniqueCount"] <= catalog["techniqueCount"]
+
+
+# The Sigma-only view of T1546.003, worked out by reading the 12 current Sigma rule files tagged
+# attack.t1546.003 (not taken from the API). For each: its detection's fields after pySigma's ECS
+# mapping (EventID -> event.code, Image -> process.executable, ...) and the path -> name folding
+# of docs/graph-model.md (`Image|endswith: '\x.exe'` -> process.name, `ImageLoaded|endswith:
+# '\x.dll'` -> file.name; `ProcessName|endswith: 'scrcons.exe'` has no `\`, so it stays a
+# process.executable wildcard); the catalog events its log source and EventIDs give; and its
+# non-negated (field, operator, value) checks.
+SIGMA_RULES: dict[str, tuple[set[str], set[str], int]] = {
+    # EventID 4624, LogonType 3, ProcessName|endswith scrcons.exe; not TargetLogonId 0x3e7.
+    "rules-threat-hunting/windows/builtin/security/account_management/"
+    "win_security_scrcons_remote_wmi_scripteventconsumer.yml": (
+        {"event.code", "winlog.event_data.LogonType", "process.executable", "winlog.logon.id"},
+        {"windows-security:4624"},
+        3,
+    ),
+    # EventID 4662, ObjectType 'WMI Namespace', ObjectName|contains 'subscription'.
+    "rules/windows/builtin/security/win_security_wmi_persistence.yml": (
+        {"event.code", "winlog.event_data.ObjectType", "winlog.event_data.ObjectName"},
+        {"windows-security:4662"},
+        3,
+    ),
+    # EventID 5861 with three keywords, or EventID 5859; not the SCM Event Provider's
+    # Provider, Query, User, PossibleCause.
+    "rules/windows/builtin/wmi/win_wmi_persistence.yml": (
+        {
+            "event.code",
+            "*",
+            "winlog.event_data.Provider",
+            "winlog.event_data.Query",
+            "user.name",
+            "winlog.event_data.PossibleCause",
+        },
+        {"wmi-activity:5859", "wmi-activity:5861"},
+        5,
+    ),
+    # file_event: Image 'C:\WINDOWS\system32\wbem\scrcons.exe'.
+    "rules/windows/file/file_event/"
+    "file_event_win_wmi_persistence_script_event_consumer_write.yml": (
+        {"process.executable"},
+        {"sysmon:11"},
+        1,
+    ),
+    # image_load: Image|endswith '\scrcons.exe', ImageLoaded|endswith four DLL/OCX names.
+    "rules/windows/image_load/image_load_scrcons_wmi_scripteventconsumer.yml": (
+        {"process.name", "file.name"},
+        {"sysmon:7"},
+        5,
+    ),
+    # image_load: Image 'C:\Windows\System32\wbem\WmiPrvSE.exe', ImageLoaded|endswith
+    # '\wbemcons.dll'.
+    "rules/windows/image_load/image_load_wmi_persistence_commandline_event_consumer.yml": (
+        {"process.executable", "file.name"},
+        {"sysmon:7"},
+        2,
+    ),
+    # ps_script: ScriptBlockText|contains|all, two lists sharing three of their four strings.
+    "rules/windows/powershell/powershell_script/posh_ps_wmi_persistence.yml": (
+        {"powershell.file.script_block_text"},
+        {"powershell:4104"},
+        5,
+    ),
+    # ParentImage|endswith '\EdgeTransport.exe'; not conhost.exe, not OleConverter.exe (by Image).
+    "rules/windows/process_creation/proc_creation_win_wmi_backdoor_exchange_transport_agent.yml": (
+        {"process.parent.name", "process.executable"},
+        {"sysmon:1", "windows-security:4688"},
+        1,
+    ),
+    # Image scrcons.exe (the same full path as the file_event rule), ParentImage svchost.exe.
+    "rules/windows/process_creation/proc_creation_win_wmi_persistence_script_event_consumer.yml": (
+        {"process.executable", "process.parent.executable"},
+        {"sysmon:1", "windows-security:4688"},
+        2,
+    ),
+    # OriginalFileName wmic.exe or Image|endswith '\WMIC.exe'; CommandLine|contains|all two.
+    "rules/windows/process_creation/proc_creation_win_wmic_eventconsumer_creation.yml": (
+        {"process.pe.original_file_name", "process.name", "process.command_line"},
+        {"sysmon:1", "windows-security:4688"},
+        4,
+    ),
+    # wmi_event: EventID 19, 20, 21.
+    "rules/windows/wmi_event/sysmon_wmi_event_subscription.yml": (
+        {"event.code"},
+        {"sysmon:19", "sysmon:20", "sysmon:21"},
+        3,
+    ),
+    # wmi_event: Destination (process.executable for this category)|base64offset|contains three
+    # strings: three encodings each.
+    "rules/windows/wmi_event/sysmon_wmi_susp_encoded_scripts.yml": (
+        {"process.executable"},
+        {"sysmon:19", "sysmon:20", "sysmon:21"},
+        9,
+    ),
+}
+
+#: The 18 fields of the Sigma-only authoring guide: the union of the rules' fields above.
+SIGMA_FIELDS = {
+    "*",
+    "event.code",
+    "file.name",
+    "powershell.file.script_block_text",
+    "process.command_line",
+    "process.executable",
+    "process.name",
+    "process.parent.executable",
+    "process.parent.name",
+    "process.pe.original_file_name",
+    "user.name",
+    "winlog.event_data.LogonType",
+    "winlog.event_data.ObjectName",
+    "winlog.event_data.ObjectType",
+    "winlog.event_data.PossibleCause",
+    "winlog.event_data.Provider",
+    "winlog.event_data.Query",
+    "winlog.logon.id",
+}
+
+#: The 12 catalog events Sigma's rules alone cover (the issue's "12 catalog events").
+SIGMA_EVENTS = {
+    "powershell:4104",
+    "sysmon:1",
+    "sysmon:7",
+    "sysmon:11",
+    "sysmon:19",
+    "sysmon:20",
+    "sysmon:21",
+    "windows-security:4624",
+    "windows-security:4662",
+    "windows-security:4688",
+    "wmi-activity:5859",
+    "wmi-activity:5861",
+}
+
+SIGMA_VIEW = """
+query($id: String!) {
+  technique(id: $id) {
+    authoringGuide(vendors: [SIGMA]) {
+      distinctFieldCount distinctIndicatorCount
+      fields(first: 100) { field { name } }
+      indicators(first: 100) { field { name } operator value }
+    }
+  }
+  rules(techniqueId: $id, vendor: SIGMA, first: 100) {
+    totalCount
+    nodes { sourcePath events { id } predicates { field { name } operator value negated } }
+  }
+}
+"""
+
+
+def test_t1546_003_sigma_view_is_the_hand_checked_rules(corpus_api: str) -> None:
+    result = data(corpus_api, SIGMA_VIEW, {"id": TECHNIQUE})
+    guide = result["technique"]["authoringGuide"]
+    rules = {node["sourcePath"]: node for node in result["rules"]["nodes"]}
+    assert result["rules"]["totalCount"] == 12
+    assert set(rules) == set(SIGMA_RULES)
+
+    # Rule by rule: the fields, events and checks read from the files.
+    for path, (fields, events, checks) in SIGMA_RULES.items():
+        node = rules[path]
+        got = {(p["field"]["name"] if p["field"] else "*") for p in node["predicates"]}
+        assert got == fields, path
+        assert {e["id"] for e in node["events"]} == events, path
+        positive = {
+            (p["field"]["name"] if p["field"] else "*", p["operator"], p["value"])
+            for p in node["predicates"]
+            if not p["negated"]
+        }
+        assert len(positive) == checks, (path, sorted(positive))
+
+    assert set().union(*(fields for fields, _, _ in SIGMA_RULES.values())) == SIGMA_FIELDS
+    assert set().union(*(events for _, events, _ in SIGMA_RULES.values())) == SIGMA_EVENTS
+    assert len(SIGMA_FIELDS) == 18
+    assert len(SIGMA_EVENTS) == 12
+
+    # The guide restricted to Sigma: the seed page's 18 fields; 42 indicators, which is the 43
+    # checks above less the scrcons.exe full path that two rules check.
+    assert guide["distinctFieldCount"] == 18
+    assert {f["field"]["name"] for f in guide["fields"]} == SIGMA_FIELDS
+    assert guide["distinctIndicatorCount"] == 42 == len(guide["indicators"])
+    assert sum(checks for _, _, checks in SIGMA_RULES.values()) == 43
+    scrcons = ("process.executable", "eq", "c:\\windows\\system32\\wbem\\scrcons.exe")
+    assert scrcons in {(i["field"]["name"], i["operator"], i["value"]) for i in guide["indicators"]}
+    assert {e["id"] for node in rules.values() for e in node["events"]} == SIGMA_EVENTS
+
+
+def test_t1546_003_all_vendors_add_to_the_sigma_view(corpus_api: str) -> None:
+    page = data(corpus_api, PAGE, {"id": TECHNIQUE})["technique"]
+    coverage, guide = page["coverage"], page["authoringGuide"]
+    events = {e["id"] for e in coverage["events"]}
+    # Elastic's and Splunk's six rules add one event, eleven fields and 21 indicators (docs/api.md).
+    # Splunk's windows_mof_event_triggered_execution_via_wmi.yml reads CrowdStrike's process
+    # events too.
+    assert events - SIGMA_EVENTS == {"crowdstrike-processrollup2"}
+    assert coverage["eventCount"] == len(events) == 13
+    assert {f["field"]["name"] for f in guide["fields"]} > SIGMA_FIELDS
+    assert guide["distinctFieldCount"] == 29
+    assert guide["distinctIndicatorCount"] == 63
