@@ -28,6 +28,16 @@ _SERVICE_KEY_RENAMES = {
     "wmi": "wmi-activity",
 }
 
+# Channels of Sigma Windows services that pySigma's service table lacks, as SigmaHQ's log source
+# documentation names them, so the Events of those services carry their channel and a vendor
+# naming the channel finds the same key. Splunk's windows_iis_components_new_module_added.yml
+# names the IIS one as well; win_ldap_recon.yml's definition names the LDAP one.
+_EXTRA_CHANNELS = {
+    "iis-configuration": "Microsoft-IIS-Configuration/Operational",
+    "ldap": "Microsoft-Windows-LDAP-Client/Debug",
+    "smbclient-connectivity": "Microsoft-Windows-SmbClient/Connectivity",
+}
+
 # Providers of the channels whose events are written by one well-known provider.
 _CHANNEL_PROVIDERS = {
     "sysmon": "Microsoft-Windows-Sysmon",
@@ -123,6 +133,8 @@ def _channels() -> dict[str, str]:
     for service, channels in windows_logsource_mapping.items():
         for channel in [channels] if isinstance(channels, str) else channels:
             table[channel.lower()] = service_key(service)
+    for key, channel in _EXTRA_CHANNELS.items():
+        table.setdefault(channel.lower(), key)
     return table
 
 
@@ -140,11 +152,15 @@ def channel_of(key: str) -> str | None:
                 for name in [names] if isinstance(names, str) else names:
                     if name.lower() == channel and service_key(service) == key:
                         return name
-    return None
+    return _EXTRA_CHANNELS.get(key)
 
 
-def windows_event(key: str, event_id: int | str) -> Event:
-    """The catalog Event for a Windows channel key and event id."""
+def windows_event(key: str, event_id: int | str, channel: str | None = None) -> Event:
+    """The catalog Event for a Windows channel key and event id.
+
+    ``channel`` names the channel of a key the catalog does not know (a Splunk data source's
+    ``WinEventLog:<channel>``); the catalog's own channel name wins.
+    """
     number = int(event_id)
     title = _CHANNEL_TITLES.get(key) or channel_of(key) or key
     label = (
@@ -157,7 +173,7 @@ def windows_event(key: str, event_id: int | str) -> Event:
         id=f"{key}:{number}",
         name=name,
         provider=_CHANNEL_PROVIDERS.get(key),
-        channel=channel_of(key),
+        channel=channel_of(key) or channel,
         event_id=str(number),
         platform="windows",
     )

@@ -62,6 +62,22 @@ WINDOWS_PREFIXES: Mapping[str, str] = {
     "Powershell Script Block Logging": "Microsoft-Windows-PowerShell/Operational",
 }
 
+# Splunk sources that are a Windows channel under the add-on's own name.
+SOURCE_CHANNELS: Mapping[str, str] = {
+    "iis:configuration:operational": "Microsoft-IIS-Configuration/Operational",
+}
+
+# Data sources whose ``source`` names another channel than the one their event is written to.
+# Each is set right by the detections that use it, and then meets Sigma's Event.
+CHANNEL_CORRECTIONS: Mapping[str, str] = {
+    # 4720 "A user account was created" is a Security audit event; short_lived_windows_accounts
+    # asks for the Security audit policy.
+    "Windows Event Log System 4720": "Security",
+    # print_spooler_adding_a_printer_driver reads "PrintService operational logs, EventCode 316",
+    # as Sigma's printservice-operational rules do; the data source file says Admin.
+    "Windows Event Log Printservice 316": "Microsoft-Windows-PrintService/Operational",
+}
+
 _WINDOWS_SOURCE = re.compile(r"^(?:Xml)?WinEventLog:(.+)$", re.IGNORECASE)
 _TRAILING_IDS = re.compile(r"^(.*?)\s+(\d+(?:\s*,\s*\d+)*)$")
 _SYSMON_LINUX = "Sysmon for Linux EventID"
@@ -154,13 +170,13 @@ def data_source_from_dict(data: Mapping[str, Any], path: str | None = None) -> S
         raise ParseError("data source has no name", Location(path or "<data source>"))
     name = name.strip()
     source = str(data.get("source") or "")
-    windows = _WINDOWS_SOURCE.match(source)
+    channel = _source_channel(name, source)
     numbers = _TRAILING_IDS.match(name)
     if name.startswith((f"{_SYSMON_LINUX} ", "Sysmon EventID ")) and numbers:
         base = _sysmon_source(name, numbers.group(1), int(numbers.group(2).split(",")[0]))
-    elif windows and numbers:
+    elif channel and numbers:
         ids = [int(n) for n in re.findall(r"\d+", numbers.group(2))]
-        base = _windows_source(name, windows.group(1), ids)
+        base = _windows_source(name, channel, ids)
     elif numbers and numbers.group(1) in WINDOWS_PREFIXES:
         channel = WINDOWS_PREFIXES[numbers.group(1)]
         ids = [int(n) for n in re.findall(r"\d+", numbers.group(2))]
@@ -196,18 +212,31 @@ def load_data_sources(folder: Path, relative_to: Path | None = None) -> DataSour
             catalog.errors.append(exc)
             continue
         catalog.by_name[source.name] = source
-        windows = _WINDOWS_SOURCE.match(str(data.get("source") or ""))
+        channel = _source_channel(source.name, str(data.get("source") or ""))
         numbers = _TRAILING_IDS.match(source.name)
-        if windows and numbers:
-            catalog.channels.setdefault(numbers.group(1), windows.group(1))
+        if channel and numbers and source.name not in CHANNEL_CORRECTIONS:
+            catalog.channels.setdefault(numbers.group(1), channel)
     return catalog
 
 
+def _source_channel(name: str, source: str) -> str | None:
+    """The Windows channel a data source reads, from its ``source`` and the corrections."""
+    if name in CHANNEL_CORRECTIONS:
+        return CHANNEL_CORRECTIONS[name]
+    windows = _WINDOWS_SOURCE.match(source)
+    if windows:
+        return windows.group(1)
+    return SOURCE_CHANNELS.get(source.strip().lower())
+
+
 def _windows_source(name: str, channel: str, ids: list[int]) -> SplunkDataSource:
-    key = channel_key(channel) or _channel_slug(channel)
-    service = _services().get(key)
+    known = channel_key(channel)
+    key = known or _channel_slug(channel)
+    # A channel the catalog knows but pySigma's table lacks is read by Sigma under its key.
+    service = _services().get(key) or known
     logsource: LogSource = ("windows", None, service)
-    return SplunkDataSource(name, tuple(windows_event(key, i) for i in ids), (logsource,))
+    events = tuple(windows_event(key, i, channel) for i in ids)
+    return SplunkDataSource(name, events, (logsource,))
 
 
 def _sysmon_source(name: str, prefix: str, event_id: int) -> SplunkDataSource:

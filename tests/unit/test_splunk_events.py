@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from covgraph.errors import ParseError
+from loaders.events import channel_key, windows_event
 from loaders.splunk_events import (
     DataSourceCatalog,
     data_source_from_dict,
@@ -98,6 +99,54 @@ def test_a_data_source_needs_a_name() -> None:
         data_source_from_dict({"source": "x"}, "data_sources/x.yml")
 
 
+def test_add_on_source_names_are_read_as_their_windows_channel() -> None:
+    entry = {"name": "Windows IIS 29", "source": "IIS:Configuration:Operational"}
+    source = data_source_from_dict(entry)
+    (event,) = source.events
+    # Sigma's iis-configuration service: one Event for both vendors.
+    assert (event.id, event.channel) == (
+        "iis-configuration:29",
+        "Microsoft-IIS-Configuration/Operational",
+    )
+    assert source.logsources == (("windows", None, "iis-configuration"),)
+
+
+def test_channels_sigma_has_no_service_for_are_kept_on_the_event() -> None:
+    channel = "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"
+    entry = {
+        "name": "Windows Event Log RemoteConnectionManager 1149",
+        "source": f"WinEventLog:{channel}",
+    }
+    (event,) = data_source_from_dict(entry).events
+    assert (event.id, event.channel, event.event_id) == (
+        "terminalservices-remoteconnectionmanager:1149",
+        channel,
+        "1149",
+    )
+
+
+def test_data_sources_naming_the_wrong_channel_are_corrected() -> None:
+    entry = {"name": "Windows Event Log System 4720", "source": "XmlWinEventLog:System"}
+    (event,) = data_source_from_dict(entry).events
+    assert (event.id, event.channel) == ("windows-security:4720", "Security")
+    # Other System events keep the System channel.
+    entry = {"name": "Windows Event Log System 7045", "source": "XmlWinEventLog:System"}
+    assert [e.id for e in data_source_from_dict(entry).events] == ["windows-system:7045"]
+
+
+@pytest.mark.corpus
+def test_corpus_events_meet_sigma_ids(corpus_dir: Path) -> None:
+    catalog = load_data_sources(corpus_dir / "splunk" / "data_sources")
+    assert event_ids(catalog, "Windows IIS 29") == ["iis-configuration:29"]
+    assert event_ids(catalog, "Windows Event Log System 4720") == ["windows-security:4720"]
+    (rcm,) = catalog.resolve("Windows Event Log RemoteConnectionManager 1149")
+    assert [e.channel for e in rcm.events] == [
+        "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"
+    ]
+    # The correction does not make System the channel of every "Windows Event Log System" name.
+    assert catalog.channels["Windows Event Log System"] == "System"
+
+
 @pytest.mark.corpus
 def test_corpus_catalog(corpus_dir: Path) -> None:
     catalog = load_data_sources(corpus_dir / "splunk" / "data_sources")
@@ -106,7 +155,20 @@ def test_corpus_catalog(corpus_dir: Path) -> None:
     assert event_ids(catalog, "Powershell Script Block Logging 4104") == ["powershell:4104"]
     assert event_ids(catalog, "Windows Event Log Security 4688") == ["windows-security:4688"]
     assert event_ids(catalog, "Windows Event Log Defender 1126") == ["windefend:1126"]
-    assert event_ids(catalog, "Windows Event Log Printservice 316") == ["printservice-admin:316"]
+    # The detection reads the Operational log, as Sigma does; the data source file says Admin.
+    assert event_ids(catalog, "Windows Event Log Printservice 316") == [
+        "printservice-operational:316"
+    ]
+    assert event_ids(catalog, "Windows Event Log Printservice 808") == ["printservice-admin:808"]
     assert event_ids(catalog, "Sysmon EventID 22") == ["sysmon:22"]
     (sysmon,) = catalog.resolve("Sysmon EventID 1")
     assert sysmon.data_sets == ("Endpoint.Processes",)
+
+
+def test_sigma_services_missing_from_pysigma_still_carry_their_channel() -> None:
+    # Sigma's iis-configuration rules and Splunk's "Windows IIS 29" build the same Event.
+    event = windows_event("iis-configuration", 29)
+    assert event.channel == "Microsoft-IIS-Configuration/Operational"
+    assert channel_key("Microsoft-IIS-Configuration/Operational") == "iis-configuration"
+    # A channel given by the caller never replaces the catalog's own.
+    assert windows_event("sysmon", 1, "Other").channel == "Microsoft-Windows-Sysmon/Operational"
