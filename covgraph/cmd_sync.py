@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from covgraph.errors import ConfigError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from covgraph.sync import ProgressFactory, SyncResult
     from covgraph.sync_fetch import ProgressHook, Timeouts
 
@@ -72,6 +74,13 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="seconds to wait for data once connected; $COVGRAPH_SYNC_READ_TIMEOUT, default 60",
     )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="seconds one whole download may take, however steadily data comes; "
+        "$COVGRAPH_SYNC_DEADLINE, default 1800",
+    )
     parser.add_argument("--force", action="store_true", help="download even when up to date")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=_run)
@@ -92,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         timeouts=_timeouts(args, env),
         force=args.force,
     )
-    with _progress(args.quiet) as progress:
+    with progress_bars(args.quiet) as progress:
         results = sync(options, progress, collect_errors=True)
     for result in results:
         _report(result)
@@ -137,12 +146,13 @@ def _timeouts(args: argparse.Namespace, env: Mapping[str, str]) -> Timeouts:
     return Timeouts(
         connect=seconds(args.connect_timeout, "COVGRAPH_SYNC_CONNECT_TIMEOUT", 15.0),
         read=seconds(args.read_timeout, "COVGRAPH_SYNC_READ_TIMEOUT", 60.0),
+        total=seconds(args.deadline, "COVGRAPH_SYNC_DEADLINE", 1800.0),
     )
 
 
 @contextmanager
-def _progress(quiet: bool) -> Iterator[ProgressFactory | None]:
-    """One rich progress bar per download, on stderr; none when quiet."""
+def progress_bars(quiet: bool, console: Console | None = None) -> Iterator[ProgressFactory | None]:
+    """One rich progress bar per download, on stderr (or ``console``); none when quiet."""
     if quiet:
         yield None
         return
@@ -163,7 +173,8 @@ def _progress(quiet: bool) -> Iterator[ProgressFactory | None]:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bars:
+    console = console or Console(stderr=True)
+    with Progress(*columns, console=console, transient=False) as bars:
 
         def factory(name: str, url: str) -> ProgressHook | None:
             task = bars.add_task(name, total=None)

@@ -240,3 +240,21 @@ def test_stix_bundle_checks(tmp_path: Path) -> None:
     path.write_text(json.dumps({"type": "bundle", "objects": []}))
     with pytest.raises(SyncError, match="has no objects"):
         check_stix_bundle(path, "u")
+
+
+def test_timeouts_and_the_deadline_come_from_flags_then_environment() -> None:
+    from covgraph.cli import build_parser
+    from covgraph.cmd_sync import _timeouts
+    from covgraph.sync_fetch import Timeouts
+
+    def timeouts(argv: list[str], env: dict[str, str]) -> Timeouts:
+        return _timeouts(build_parser().parse_args(["sync", *argv]), env)
+
+    assert timeouts([], {}) == Timeouts(connect=15, read=60, total=1800)
+    env = {"COVGRAPH_SYNC_DEADLINE": "120", "COVGRAPH_SYNC_READ_TIMEOUT": "5"}
+    assert timeouts([], env) == Timeouts(connect=15, read=5, total=120)
+    assert timeouts(["--deadline", "7.5"], env).total == 7.5
+    with pytest.raises(ConfigError, match="COVGRAPH_SYNC_DEADLINE must be a number"):
+        timeouts([], {"COVGRAPH_SYNC_DEADLINE": "soon"})
+    with pytest.raises(ConfigError, match="COVGRAPH_SYNC_DEADLINE must be more than 0"):
+        timeouts(["--deadline", "0"], {})
