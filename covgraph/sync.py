@@ -112,13 +112,13 @@ def sync_source(
     """Bring one source of the cache to its pin (or its new ref); download only when needed."""
     ref = options.refs.get(source.name, source.ref)
     moving = source.name in options.refs
-    expected = source.sha256 if ref == source.ref else None
     target = options.cache / source.target
     current = read_provenance(options.cache, source.name)
+    expected = expected_sha256(source, ref, current)
     if (
         not options.force
         and current is not None
-        and _up_to_date(current, source, ref, expected, target)
+        and _up_to_date(current, source, ref, expected.sha256 if expected else None, target)
     ):
         result = SyncResult(source.name, ref, "up-to-date", provenance=current)
     else:
@@ -128,6 +128,39 @@ def sync_source(
         set_pin(options.sources_file, source.name, ref, sha256)
         result.pin_moved = True
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """The checksum a download must have, and where it comes from."""
+
+    sha256: str
+    #: "pin" (the sources file) or "first use" (recorded by the sync that first fetched the ref).
+    origin: Literal["pin", "first use"]
+    fetched_at: str | None = None
+
+
+def expected_sha256(source: Source, ref: str, current: Mapping[str, Any] | None) -> Expected | None:
+    """The pin's sha256 for the pinned ref, else the one recorded when this ref was first fetched.
+
+    Trust on first use: without a pin, the first download of a ref is taken as it comes and its
+    checksum recorded in the provenance; a later download of the same ref from the same URL must
+    match it, so an archive that changed upstream (or in transit) is refused.
+    """
+    if ref == source.ref and source.sha256:
+        return Expected(source.sha256, "pin")
+    if current is None:
+        return None
+    recorded = current.get("sha256")
+    if (
+        isinstance(recorded, str)
+        and recorded
+        and current.get("ref") == ref
+        and current.get("upstream_url") == source.upstream_url(ref)
+    ):
+        fetched_at = current.get("fetched_at")
+        return Expected(recorded, "first use", fetched_at if isinstance(fetched_at, str) else None)
+    return None
 
 
 def read_provenance(cache: Path, name: str) -> dict[str, Any] | None:
@@ -157,7 +190,7 @@ def _up_to_date(
 def _download(
     source: Source,
     ref: str,
-    expected: str | None,
+    expected: Expected | None,
     options: SyncOptions,
     progress: ProgressFactory | None,
 ) -> SyncResult:
@@ -172,11 +205,10 @@ def _download(
     try:
         hook = progress(source.name, url) if progress else None
         download = fetch(url, staging / "download", options.timeouts, hook)
-        if expected is not None and download.sha256 != expected:
-            raise SyncError(
-                f"{url}: checksum mismatch: expected sha256 {expected}, got {download.sha256}"
-            )
+        if expected is not None and download.sha256 != expected.sha256:
+            raise SyncError(f"{url}: {_mismatch(expected, download.sha256)}")
         record = _provenance(source, ref, url, upstream, download)
+        record["sha256_checked_against"] = expected.origin if expected else None
         notes: list[str] = []
         if source.kind == "tarball":
             fresh = staging / "tree"
@@ -202,6 +234,16 @@ def _download(
         raise SyncError(f"{options.cache}: cannot write the cache: {exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _mismatch(expected: Expected, got: str) -> str:
+    if expected.origin == "pin":
+        return f"checksum mismatch: expected sha256 {expected.sha256} (the pin), got {got}"
+    when = f" at {expected.fetched_at}" if expected.fetched_at else ""
+    return (
+        f"checksum mismatch: expected sha256 {expected.sha256} (recorded when this ref was first"
+        f" fetched{when}), got {got}"
+    )
 
 
 def _provenance(
