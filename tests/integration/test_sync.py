@@ -1,225 +1,39 @@
-"""`covgraph sync` against a real HTTP server on 127.0.0.1 serving GitHub-style archives."""
+"""`covgraph sync` against a real HTTP server on 127.0.0.1 serving GitHub-style archives.
+
+The failures (a cut download, a wrong checksum, a 404, a hung or trickling server) are in
+test_sync_failures.py; a synced cache loaded into Neo4j in test_sync_load.py.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
-import shutil
-import tarfile
-import threading
-import time
-from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from sync_server import (
+    COMMIT_TIME,
+    NEW_REF,
+    Upstream,
+    cli,
+    corpus_files,
+    options,
+    tiny_files,
+    tree,
+)
 
-from covgraph.cli import main
-from covgraph.errors import SyncError
-from covgraph.sync import SyncOptions, read_provenance, sync
-from covgraph.sync_fetch import Timeouts
+from covgraph.cmd_sync import progress_bars
+from covgraph.sync import read_provenance, sync
 from covgraph.sync_sources import Source, load_sources
 from loaders.provenance import source_info
 
-REPO = Path(__file__).resolve().parents[2]
-SOURCES = REPO / "rules" / "sources.yaml"
-NEW_REF = "0123456789abcdef0123456789abcdef01234567"
-COMMIT_TIME = 1_786_000_000  # what git archive stamps on every member: the commit time
-
-
-# --- archives -------------------------------------------------------------------------------
-
-
-def github_tarball(
-    repo_name: str, ref: str, files: Mapping[str, bytes], commit: str | None = None
-) -> bytes:
-    """A gzip tar laid out as GitHub's archive of a ref: one top folder ``<name>-<ref>/``."""
-    top = f"{repo_name}-{ref}"
-    buffer = io.BytesIO()
-    headers = {"comment": commit or ref}
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT,
-                      pax_headers=headers, compresslevel=1) as tar:  # fmt: skip
-        folders = {top}
-        for path in sorted(files):
-            parts = path.split("/")
-            folders.update(f"{top}/" + "/".join(parts[:i]) for i in range(1, len(parts)))
-        for folder in sorted(folders):
-            info = tarfile.TarInfo(folder + "/")
-            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, COMMIT_TIME
-            tar.addfile(info)
-        for path, data in sorted(files.items()):
-            info = tarfile.TarInfo(f"{top}/{path}")
-            info.size, info.mode, info.mtime = len(data), 0o644, COMMIT_TIME
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
-def small_bundle(version: str = "18.0") -> bytes:
-    objects = [
-        {"type": "x-mitre-collection", "id": "x-mitre-collection--1", "x_mitre_version": version},
-        {
-            "type": "attack-pattern",
-            "id": "attack-pattern--1",
-            "name": "Windows Management Instrumentation",
-            "external_references": [{"source_name": "mitre-attack", "external_id": "T1047"}],
-        },
-    ]
-    return json.dumps({"type": "bundle", "id": "bundle--1", "objects": objects}).encode()
-
-
-def tiny_files(source: Source, marker: str = "v1") -> dict[str, bytes]:
-    """One hand-written file per configured folder and file, plus a folder not configured."""
-    files = {
-        f"{folder}/sub/rule_{marker}.yml": f"title: {marker}\n".encode()
-        for folder in source.folders
-    }
-    files.update(dict.fromkeys(source.files, b"licence text\n"))
-    files["tests/not_wanted.yml"] = b"title: outside the configured folders\n"
-    return files
-
-
-# --- the server ------------------------------------------------------------------------------
-
-
-@dataclass
-class Route:
-    body: bytes
-    mode: str = "ok"  # ok | truncate | hang | cut-gzip
-
-
-@dataclass
-class Upstream:
-    """What the server serves, and what it was asked for."""
-
-    routes: dict[str, Route] = field(default_factory=dict)
-    requests: Counter[str] = field(default_factory=Counter)
-    base_url: str = ""
-
-    def serve_sources(self, sources: list[Source], files: Mapping[str, Mapping[str, bytes]],
-                      ref: str | None = None) -> None:  # fmt: skip
-        for source in sources:
-            url = source.upstream_url(ref)
-            path = url.split("://", 1)[1].split("/", 1)[1]
-            if source.kind == "tarball":
-                repo_name = source.repository.split("/")[1]
-                body = github_tarball(repo_name, ref or source.ref, files[source.name])
-            else:
-                body = files[source.name]["bundle"]
-            self.routes["/" + path] = Route(body)
-
-    def route_of(self, source: Source, ref: str | None = None) -> Route:
-        path = source.upstream_url(ref).split("://", 1)[1].split("/", 1)[1]
-        return self.routes["/" + path]
-
-    @property
-    def total(self) -> int:
-        return sum(self.requests.values())
-
-
-def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            upstream.requests[self.path] += 1
-            route = upstream.routes.get(self.path)
-            if route is None:
-                self.send_error(404, "Not Found")
-                return
-            if route.mode == "hang":
-                time.sleep(3)
-            body = route.body
-            if route.mode == "cut-gzip":
-                body = body[: len(body) * 2 // 3]
-            if route.mode == "truncate":
-                self.close_connection = True
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[: len(body) // 2] if route.mode == "truncate" else body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up first (the timeout test): nothing to tell it
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler
-
-
-@pytest.fixture
-def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstream]:
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    state = Upstream()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def sources_file(tmp_path: Path) -> Path:
-    """A copy of the repository's pins, so that moving a pin never edits the real file."""
-    path = tmp_path / "sources.yaml"
-    shutil.copyfile(SOURCES, path)
-    return path
-
-
-@pytest.fixture
-def sources(sources_file: Path) -> list[Source]:
-    return load_sources(sources_file)
-
-
-@pytest.fixture
-def tiny(upstream: Upstream, sources: list[Source]) -> Upstream:
-    """The server with a tiny hand-made archive of every source at its pin."""
-    files = {s.name: tiny_files(s) for s in sources}
-    files["attack"] = {"bundle": small_bundle()}
-    upstream.serve_sources(sources, files)
-    return upstream
-
-
-def options(
-    tmp_path: Path, sources_file: Path, upstream: Upstream, **changes: object
-) -> SyncOptions:
-    values: dict[str, object] = {
-        "cache": tmp_path / "cache",
-        "sources_file": sources_file,
-        "base_url": upstream.base_url,
-        "timeouts": Timeouts(connect=2, read=2),
-    }
-    values.update(changes)
-    return SyncOptions(**values)  # type: ignore[arg-type]
-
-
-def tree(root: Path) -> dict[str, str]:
-    """Every file under root, relative path to sha256."""
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
-def cli(*args: str) -> int:
-    return main(["sync", "--quiet", *args])
+pytest_plugins = ["sync_fixtures"]
 
 
 # --- the real corpus through the archive layout ----------------------------------------------
-
-
-def corpus_files(corpus: Path, source: Source) -> dict[str, bytes]:
-    """The shared corpus copy of a source, as repository-relative paths."""
-    root = corpus / source.target
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 @pytest.mark.corpus
@@ -289,6 +103,11 @@ def test_good_sync_writes_provenance_and_second_sync_downloads_nothing(
     assert attack["url"].startswith(tiny.base_url + "/mitre/cti/")
     assert attack["upstream_url"].startswith("https://raw.githubusercontent.com/mitre/cti/")
     assert source_info(cache, "attack").version == "18.0"
+    for source in sources:  # trust on first use: each checksum is recorded, none was checked
+        recorded = read_provenance(cache, source.name)
+        assert recorded is not None
+        assert recorded["sha256"] == hashlib.sha256(tiny.route_of(source).body).hexdigest()
+        assert recorded["sha256_checked_against"] is None
     before = tree(cache)
     capsys.readouterr()
 
@@ -298,97 +117,6 @@ def test_good_sync_writes_provenance_and_second_sync_downloads_nothing(
     assert tree(cache) == before
     out = capsys.readouterr().out
     assert out.count("up to date at") == 4
-
-
-def test_truncated_download_fails_and_keeps_the_good_cache(
-    tiny: Upstream, sources: list[Source], sources_file: Path, tmp_path: Path
-) -> None:
-    sigma = sources[0]
-    sync(options(tmp_path, sources_file, tiny, only=("sigma",)))
-    cache = tmp_path / "cache"
-    before, provenance = tree(cache / "sigma"), read_provenance(cache, "sigma")
-    pins = sources_file.read_text()
-    tiny.serve_sources([sigma], {"sigma": tiny_files(sigma, "v2")}, ref=NEW_REF)
-    tiny.route_of(sigma, NEW_REF).mode = "truncate"
-
-    with pytest.raises(
-        SyncError, match=r"truncated download: received \d+ of the \d+ bytes"
-    ) as err:
-        sync(options(tmp_path, sources_file, tiny, refs={"sigma": NEW_REF}))
-
-    assert NEW_REF in str(err.value)  # the URL is named
-    assert tree(cache / "sigma") == before
-    assert read_provenance(cache, "sigma") == provenance
-    assert sources_file.read_text() == pins
-
-
-def test_cut_gzip_fails_as_corrupt_and_keeps_the_good_cache(
-    tiny: Upstream, sources: list[Source], sources_file: Path, tmp_path: Path
-) -> None:
-    sigma = sources[0]
-    sync(options(tmp_path, sources_file, tiny, only=("sigma",)))
-    cache = tmp_path / "cache"
-    before = tree(cache / "sigma")
-    # Big enough that the cut falls inside the compressed members, not only the trailer.
-    files = tiny_files(sigma, "v2")
-    files["rules/big.yml"] = hashlib.sha512(b"x").hexdigest().encode() * 4000
-    tiny.serve_sources([sigma], {"sigma": files}, ref=NEW_REF)
-    tiny.route_of(sigma, NEW_REF).mode = "cut-gzip"
-
-    with pytest.raises(SyncError, match="truncated or corrupt archive"):
-        sync(options(tmp_path, sources_file, tiny, refs={"sigma": NEW_REF}))
-
-    assert tree(cache / "sigma") == before
-    assert read_provenance(cache, "sigma")["ref"] == sigma.ref  # type: ignore[index]
-    assert [p.name for p in (cache / ".tmp").iterdir()] == []
-
-
-def test_checksum_mismatch_names_both_sums(
-    tiny: Upstream, sources_file: Path, tmp_path: Path
-) -> None:
-    wrong = "0" * 64
-    text = sources_file.read_text()
-    sources_file.write_text(text.replace("sha256: null", f'sha256: "{wrong}"', 1))
-    served = hashlib.sha256(tiny.route_of(load_sources(sources_file)[0]).body).hexdigest()
-
-    with pytest.raises(SyncError, match="checksum mismatch") as err:
-        sync(options(tmp_path, sources_file, tiny, only=("sigma",)))
-
-    assert wrong in str(err.value)
-    assert served in str(err.value)
-    assert not (tmp_path / "cache" / "sigma").exists()
-
-
-def test_not_found_names_the_url(tiny: Upstream, sources_file: Path, tmp_path: Path) -> None:
-    with pytest.raises(SyncError, match="HTTP 404") as err:
-        sync(options(tmp_path, sources_file, tiny, refs={"elastic": NEW_REF}))
-
-    assert f"{tiny.base_url}/elastic/detection-rules/archive/{NEW_REF}.tar.gz" in str(err.value)
-
-
-def test_a_server_that_hangs_times_out_quickly(
-    tiny: Upstream, sources: list[Source], sources_file: Path, tmp_path: Path
-) -> None:
-    tiny.route_of(sources[3]).mode = "hang"
-    started = time.monotonic()
-
-    with pytest.raises(SyncError, match=r"timed out after 1 s") as err:
-        sync(options(tmp_path, sources_file, tiny, only=("attack",), timeouts=Timeouts(1, 1)))
-
-    assert time.monotonic() - started < 2.5
-    assert "/mitre/cti/" in str(err.value)
-
-
-def test_a_closed_port_is_refused(sources_file: Path, tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    opts = SyncOptions(cache=tmp_path / "c", sources_file=sources_file, only=("attack",),
-                       base_url=f"http://127.0.0.1:{port}")  # fmt: skip
-    with pytest.raises(SyncError, match="connection refused"):
-        sync(opts)
 
 
 def test_ref_moves_the_pin_and_keeps_the_file_layout(
@@ -420,13 +148,52 @@ def test_ref_moves_the_pin_and_keeps_the_file_layout(
     ]
     assert (cache / "sigma" / "rules" / "sub" / "rule_v2.yml").exists()
     assert not (cache / "sigma" / "rules" / "sub" / "rule_v1.yml").exists()
-    assert read_provenance(cache, "sigma")["ref"] == NEW_REF  # type: ignore[index]
-    assert "pin moved to" in capsys.readouterr().out
+    provenance = read_provenance(cache, "sigma")
+    assert provenance is not None
+    assert (provenance["ref"], provenance["sha256"]) == (NEW_REF, served)
+    assert f"pin moved to {NEW_REF} (sha256 {served})" in capsys.readouterr().out
     requests = tiny.total
 
-    # The moved pin is now the pin: syncing again downloads nothing and checks the new sum.
+    # The moved pin is now the pin: syncing again downloads nothing...
     assert cli(*args, "--only", "sigma") == 0
     assert tiny.total == requests
+    # ...and a forced download is checked against the pinned sum.
+    assert cli(*args, "--only", "sigma", "--force") == 0
+    assert tiny.total == requests + 1
+    assert read_provenance(cache, "sigma")["sha256_checked_against"] == "pin"  # type: ignore[index]
+
+
+def test_a_second_download_of_a_ref_is_checked_against_the_first(
+    good_cache: Path, tiny: Upstream, sources: list[Source], sources_file: Path, tmp_path: Path
+) -> None:
+    first = read_provenance(good_cache, "splunk")
+    assert first is not None
+
+    [result] = sync(options(tmp_path, sources_file, tiny, only=("splunk",), force=True))
+
+    assert result.action == "synced"
+    again = read_provenance(good_cache, "splunk")
+    assert again is not None
+    assert again["sha256"] == first["sha256"]
+    assert again["sha256_checked_against"] == "first use"
+    assert load_sources(sources_file)[2].sha256 is None  # the sources file is not touched
+
+
+def test_ref_at_the_current_pin_writes_the_recorded_checksum_without_downloading(
+    good_cache: Path, tiny: Upstream, sources: list[Source], sources_file: Path, tmp_path: Path
+) -> None:
+    elastic = sources[1]
+    requests = tiny.total
+
+    [result] = sync(options(tmp_path, sources_file, tiny, refs={"elastic": elastic.ref}))
+
+    assert (result.action, result.pin_moved) == ("up-to-date", True)
+    assert tiny.total == requests
+    recorded = read_provenance(good_cache, "elastic")["sha256"]  # type: ignore[index]
+    assert recorded == hashlib.sha256(tiny.route_of(elastic).body).hexdigest()
+    assert {s.name: s.sha256 for s in load_sources(sources_file)} == {
+        "sigma": None, "elastic": recorded, "splunk": None, "attack": None,
+    }  # fmt: skip
 
 
 def test_a_failed_source_does_not_stop_the_others(
@@ -443,3 +210,59 @@ def test_a_failed_source_does_not_stop_the_others(
     assert {p.name for p in cache.iterdir() if not p.name.startswith(".")} == {
         "sigma", "splunk", "attack",
     }  # fmt: skip
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+def _incompressible(size: int) -> bytes:
+    """Bytes gzip cannot shrink, so that the archive spans several reads."""
+    blocks = (hashlib.sha512(str(i).encode()).digest() for i in range(size // 64 + 1))
+    return b"".join(blocks)[:size]
+
+
+def test_progress_reports_every_byte_of_each_archive(
+    tiny: Upstream, sources: list[Source], sources_file: Path, tmp_path: Path
+) -> None:
+    files = tiny_files(sources[0])
+    files["rules/big.bin"] = _incompressible(400_000)
+    tiny.serve_sources([sources[0]], {"sigma": files})
+    calls: dict[str, list[tuple[int, int | None]]] = {}
+
+    def factory(name: str, url: str) -> Callable[[int, int | None], None]:
+        assert url == tiny.base_url + tiny.path_of(next(s for s in sources if s.name == name))
+        return lambda done, total: calls.setdefault(name, []).append((done, total))
+
+    sync(options(tmp_path, sources_file, tiny), factory)
+
+    assert set(calls) == {"sigma", "elastic", "splunk", "attack"}
+    for source in sources:
+        size = len(tiny.route_of(source).body)
+        reported = calls[source.name]
+        assert reported[0] == (0, size), source.name
+        assert reported[-1] == (size, size), source.name
+        done = [d for d, _ in reported]
+        assert done == sorted(done), source.name
+        assert read_provenance(tmp_path / "cache", source.name)["size"] == size  # type: ignore[index]
+    assert len(calls["sigma"]) > 3  # 400 kB come in several reads, each reported
+
+
+def test_the_progress_bars_show_each_download_complete(
+    tiny: Upstream, sources: list[Source], sources_file: Path, tmp_path: Path
+) -> None:
+    files = tiny_files(sources[0])
+    files["rules/big.bin"] = _incompressible(400_000)
+    tiny.serve_sources([sources[0]], {"sigma": files})
+    output = io.StringIO()
+    console = Console(file=output, width=120, force_terminal=False, color_system=None)
+
+    with progress_bars(False, console) as factory:
+        sync(options(tmp_path, sources_file, tiny), factory)
+
+    lines = {line.split()[0]: line for line in output.getvalue().splitlines() if line.strip()}
+    assert set(lines) == {"sigma", "elastic", "splunk", "attack"}
+    size = len(tiny.route_of(sources[0]).body) / 1000
+    assert f"{size:.1f}/{size:.1f} kB" in lines["sigma"]
+    for source in sources[1:]:
+        size = len(tiny.route_of(source).body)
+        assert f"{size}/{size} bytes" in lines[source.name], lines[source.name]
