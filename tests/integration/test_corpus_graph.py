@@ -142,18 +142,27 @@ def test_sources_carry_provenance(corpus_graph: Any) -> None:
         assert by_name[name]["rules"] == by_name[name]["declared"] > 1000
 
 
-def test_reloading_a_source_changes_nothing(corpus_graph: Any, corpus_dir: Path) -> None:
+def test_reloading_the_corpus_changes_nothing(corpus_graph: Any, corpus_dir: Path) -> None:
     from covgraph.pipeline import plan_from_corpus, run
     from graph.writer import GraphWriter
 
-    def totals() -> tuple[int, int]:
-        row = _query(
+    def totals() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        nodes = _query(
             corpus_graph,
-            "MATCH (n) WITH count(n) AS nodes MATCH ()-[r]->() RETURN nodes, count(r) AS rels",
-        )[0]
-        return row["nodes"], row["rels"]
+            "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n ORDER BY label",
+        )
+        rels = _query(
+            corpus_graph,
+            "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n ORDER BY type",
+        )
+        return [(r["label"], r["n"]) for r in nodes], [(r["type"], r["n"]) for r in rels]
 
     before = totals()
-    report = run(plan_from_corpus(corpus_dir, {"sigma"}), GraphWriter(corpus_graph))
-    assert [s.failed for s in report.sources] == [None]
+    report = run(plan_from_corpus(corpus_dir), GraphWriter(corpus_graph))
+    assert [(s.name, s.failed) for s in report.sources] == [
+        ("attack", None),
+        ("sigma", None),
+        ("elastic", None),
+        ("splunk", None),
+    ]
     assert totals() == before
