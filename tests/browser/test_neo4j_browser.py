@@ -116,6 +116,14 @@ def test_browser_draws_a_technique_in_the_covgraph_style(
     auth = _wait(
         page, lambda d: [s for s in page.find_all("select") if "No authentication" in s.text]
     )
+    # The Connect URL as the guide says Browser fills it in: scheme neo4j://, then host:port.
+    from graph.settings import local_server_settings
+
+    schemes = [s for s in page.find_all("select") if "bolt://" in s.text]
+    assert schemes, "no scheme list in Browser's connect form"
+    assert Select(schemes[0]).first_selected_option.text == "neo4j://"
+    address = page.find('input[data-testid="boltaddress"]').get_attribute("value")
+    assert address == f"127.0.0.1:{local_server_settings().bolt_port}"
     Select(auth[0]).select_by_visible_text("No authentication")
     next(b for b in page.find_all("button") if b.text == "Connect").click()
     _wait(page, lambda d: "You have a working connection" in page.find("body").text)

@@ -117,7 +117,7 @@ def test_one_indicator_across_vendors_adds_up_to_its_corpus_reach(
     vendors = run(corpus_graph, section(7)[0], params)
     assert {v["vendor"] for v in vendors} == {"sigma", "elastic", "splunk"}
     assert sum(v["rules"] for v in vendors) == wmic["corpusReach"]
-    rules = run(corpus_graph, section(6)[1], params)
+    rules = run(corpus_graph, section(6)[3], params)
     assert sum(1 for r in rules if not r["excluded"]) == wmic["corpusReach"]
     assert {r["vendor"] for r in rules if r["excluded"]} <= {"sigma", "elastic", "splunk"}
 
@@ -128,6 +128,38 @@ def test_one_indicator_across_vendors_adds_up_to_its_corpus_reach(
         for i in indicators
         if i["corpusReach"] == i["ruleCount"]
     }
+
+
+def test_a_value_exactly_and_contained(
+    corpus_graph: Any, params: dict[str, Any], page_url: str
+) -> None:
+    exact_query, contains_query, totals_query = section(6)[:3]
+    exact = run(corpus_graph, exact_query, params)
+    contains = run(corpus_graph, contains_query, params)
+    (totals,) = run(corpus_graph, totals_query, params)
+    value = params["value"]
+
+    # The exact query: the values equal to wmic.exe, in the fields the guide names.
+    assert {r["value"] for r in exact} == {value}
+    assert {r["field"] for r in exact} == {
+        "process.name", "process.pe.original_file_name", "process.parent.name",
+    }  # fmt: skip
+
+    # The CONTAINS query: those rows and more, every value containing it whatever its case.
+    def keys(rows: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+        return {(r["field"], r["op"], r["value"]) for r in rows}
+
+    assert keys(exact) < keys(contains)
+    assert all(value in r["value"].lower() for r in contains)
+    assert ("process.command_line", "wildcard", f"*{value}*") in keys(contains)
+    assert len(contains) == 12
+    assert len({r["field"] for r in contains}) == 11
+
+    # Distinct rules: the exact count is the API's rules(value:), and the guide's figures.
+    api = gql(page_url, "query($v: String!) { rules(value: $v) { totalCount } }", {"v": value})
+    assert totals["rules_exact"] == api["rules"]["totalCount"] == 122
+    assert totals["rules_containing"] == 131
+    assert (totals["containing_checking"], totals["containing_excluding"]) == (129, 4)
 
 
 def test_a_rules_exclusions_as_its_negated_predicates(
