@@ -106,6 +106,15 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("IDS_Attacks", "severity"): "event.severity",
 }
 
+#: Raw fields the Splunk Add-on for Sysmon derives from a Sysmon field, with the Sigma field and
+#: whether they hold only its last path component. Neither pySigma nor the data sources list
+#: them; detections derive them the same way (windows_known_abused_dll_loaded_suspiciously.yml:
+#: loaded_file is ImageLoaded without its folder), so they land where ImageLoaded does.
+SYSMON_ADDON_FIELDS: Mapping[str, tuple[str, bool]] = {
+    "loaded_file_path": ("ImageLoaded", False),
+    "loaded_file": ("ImageLoaded", True),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class DataSourceMapping:
@@ -255,11 +264,13 @@ class CimMapper:
                 return entry
             if datamodel:
                 return FieldName(_qualified(field, datamodel), False)
-        renamed = _windows_renames().get(field, field)
+        renamed, last_component = SYSMON_ADDON_FIELDS.get(
+            field, (_windows_renames().get(field, field), False)
+        )
         for logsource in logsources:
             found = sigma_to_ecs(renamed, *logsource)
             if found:
-                return FieldName(found, True)
+                return FieldName(_name_of(found) if last_component else found, True)
         endpoint = any(ls[0] in {"windows", "linux"} for ls in logsources)
         # Splunk's Windows and Sysmon add-ons give every event the CIM process fields
         # (process_name, process_path...), whatever data set the event fills.
@@ -269,8 +280,14 @@ class CimMapper:
                 return FieldName(found, True)
         windows = next((ls for ls in logsources if ls[0] == "windows"), None)
         if windows is not None:
-            return sigma_field(renamed, *windows)
+            named = sigma_field(renamed, *windows)
+            return FieldName(_name_of(named.name), named.mapped) if last_component else named
         return FieldName(field, False)
+
+
+def _name_of(path_field: str) -> str:
+    """The ECS name field paired with a path field (dll.path -> dll.name), else the field."""
+    return PATH_TO_NAME.get(path_field, path_field)
 
 
 def _qualified(field: str, datamodel: str) -> str:

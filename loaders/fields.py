@@ -70,6 +70,18 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     },
 }
 
+# Where pySigma's mapping is overridden: it maps a Sigma field onto an ECS field that ECS and
+# Elastic's own rules keep for other data. Same keys as above; an override wins over any
+# pipeline mapping for the log sources it names, however specific.
+_OVERRIDES: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
+    # Sysmon image loads (event 7): ecs_windows maps ImageLoaded to file.path for every Windows
+    # log source, but ECS puts a loaded library in dll.* and Elastic's rules check it there
+    # (dll.name about 2,700 times, dll.path about 200); with file.path the same library is two
+    # indicators. dll.path checked with endswith '\x.dll' becomes dll.name eq x.dll
+    # (loaders.predicates.PATH_TO_NAME). driver_load keeps file.path: a driver is no dll.
+    ("windows", "image_load", None): {"ImageLoaded": "dll.path"},
+}
+
 # pySigma's ecs_windows prefixes every field it did not map with "winlog.event_data." unless
 # the name is dotted already; unmapped Windows fields keep that form.
 _WINDOWS_EVENT_DATA = "winlog.event_data."
@@ -172,6 +184,12 @@ def _index() -> tuple[dict[str, list[_Entry]], list[tuple[LogSource, LogSource]]
             order += 1
             entries.setdefault(source, []).append(
                 _Entry(target, *where, order=order, scope=frozenset())
+            )
+    for rank, (where, table) in enumerate(_OVERRIDES.items(), start=1):
+        for source, target in table.items():
+            # Negative orders win every tie with a pipeline entry of the same specificity.
+            entries.setdefault(source, []).insert(
+                0, _Entry(target, *where, order=-rank, scope=frozenset())
             )
     return entries, rewrites
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from loaders.cim import CimMapper, DataSourceMapping, split_cim
+from loaders.fields import FieldName
 from loaders.splunk_events import load_data_sources
 
 # The Sysmon EventID 1 data source's CIM mapping, as splunk/data_sources/sysmon_eventid_1.yml
@@ -113,6 +114,25 @@ def test_raw_fields_map_through_sigma_for_the_rules_log_source(
 def test_raw_cim_aliases_on_windows_events_map_through_the_process_data_set() -> None:
     found = CimMapper([SYSMON_1]).map_field("process_name", None, [("windows", None, "sysmon")])
     assert (found.name, found.mapped) == ("process.name", True)
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("ImageLoaded", "dll.path"),
+        ("loaded_file_path", "dll.path"),  # the Sysmon add-on's copy of ImageLoaded
+        ("loaded_file", "dll.name"),  # ImageLoaded without its folder
+    ],
+)
+def test_sysmon_image_load_fields_land_on_dll_fields(field: str, expected: str) -> None:
+    found = CimMapper().map_field(field, None, [("windows", "image_load", "sysmon")])
+    assert (found.name, found.mapped) == (expected, True)
+
+
+def test_driver_load_fields_stay_on_file_fields() -> None:
+    driver = ("windows", "driver_load", "sysmon")
+    assert CimMapper().map_field("ImageLoaded", None, [driver]) == FieldName("file.path", True)
+    assert CimMapper().map_field("loaded_file", None, [driver]) == FieldName("file.name", True)
 
 
 def test_raw_fields_of_unknown_logs_keep_their_name() -> None:

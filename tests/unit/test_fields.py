@@ -99,3 +99,15 @@ def test_unmapped_fields_of_other_log_sources_keep_their_sigma_name() -> None:
     assert sigma_field("Image", "windows", "process_creation") == FieldName(
         "process.executable", mapped=True
     )
+
+
+def test_image_loads_map_imageloaded_to_dll_path_over_pysigma() -> None:
+    # pySigma's ecs_windows says file.path for every Windows log source; ECS and Elastic's
+    # rules keep a loaded library in dll.*.
+    assert sigma_to_ecs("ImageLoaded", "windows", "image_load") == "dll.path"
+    assert sigma_to_ecs("ImageLoaded", "windows", "image_load", "sysmon") == "dll.path"
+    # a driver is no library: driver_load keeps pySigma's mapping, as do other categories
+    assert sigma_to_ecs("ImageLoaded", "windows", "driver_load") == "file.path"
+    assert sigma_to_ecs("ImageLoaded", "windows", None, "sysmon") == "file.path"
+    # the override is for ImageLoaded only: the other image_load fields keep pySigma's
+    assert sigma_to_ecs("Image", "windows", "image_load") == "process.executable"
