@@ -250,6 +250,8 @@ def run(
                 )
                 say(name, "failed")
                 continue
+            if isinstance(parsed, RuleLoad):
+                parsed.drop_duplicate_uids()  # reported, so the report counts what is written
             source_report = summarise(name, parsed)
             source_report.parse_seconds = seconds
             report.sources.append(source_report)

@@ -169,6 +169,25 @@ class RuleLoad:
     files_seen: int = 0
     unmapped_fields: Counter[str] = field(default_factory=Counter)
 
+    def drop_duplicate_uids(self) -> None:
+        """Keep the first rule of each uid; report every later one, naming both files.
+
+        The graph holds one Rule per uid: dropping here, with a problem, keeps the load
+        report's rule count equal to the graph's instead of letting the writer pick silently.
+        """
+        first: dict[str, Rule] = {}
+        kept: list[Rule] = []
+        for rule in self.rules:
+            seen = first.setdefault(rule.uid, rule)
+            if seen is rule:
+                kept.append(rule)
+                continue
+            reason = f"rule id {rule.native_id} is also used by {seen.path}; kept that one"
+            self.problems.append(
+                Problem(Location(rule.path), reason, "duplicate-id", "warning", rule.uid)
+            )
+        self.rules = kept
+
 
 # --- ATT&CK -------------------------------------------------------------------------------
 

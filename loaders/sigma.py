@@ -3,6 +3,14 @@
 Three layers, as pySigma's own collection is built: `rule_from_sigma` turns one parsed
 SigmaRule (and where it came from) into a Rule; `read_sigma_file` reads one YAML file, placing
 every problem on a line; `load_sigma` walks the rule folders of a SigmaHQ checkout.
+
+Each YAML document is read with ``SigmaRule.from_dict``, not ``SigmaCollection.load_ruleset``:
+load_ruleset reads files with ``yaml.safe_load_all``, so one malformed file (or invalid date)
+raises out of the whole load and nothing carries a line. Here each file is read with a loader
+that keeps lines and dates as text, and every document separately, so its problems get its
+lines and a bad document costs only itself. The collection actions of old multi-document rules
+(global, reset, repeat) are therefore followed here as ``SigmaCollection.from_dicts`` does
+(`_rule_documents`); documents of one file that share an id become one Rule (`sigma_merge`).
 """
 
 from __future__ import annotations
@@ -33,6 +41,12 @@ from covgraph.errors import Location
 from loaders.records import Event, FileProgress, Problem, Rule, RuleLoad, SourceInfo
 from loaders.sigma_detection import Issue, read_detection
 from loaders.sigma_events import sigma_events
+from loaders.sigma_merge import (
+    QUERY_SEPARATOR,
+    DocumentRule,
+    merge_same_id,
+    settle_no_predicate_problems,
+)
 from loaders.sigma_yaml import (
     LineFinder,
     detection_text,
@@ -76,6 +90,8 @@ class Origin:
     query: str | None = None
     #: The rule's YAML document as parsed, for detections pySigma could not read whole.
     raw: Mapping[str, Any] | None = None
+    #: The ``detection:`` blocks the query is made of: the template's, then the document's own.
+    query_parts: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -190,6 +206,7 @@ def read_sigma_file(path: Path, root: Path) -> FileRead:
         result.problems.append(Problem(Location(relative, line), reason, "duplicate-key"))
     lines = LineFinder(text)
     texts = [part for _, part in document_texts(text)]
+    read: list[DocumentRule] = []
     for index, document, template in _rule_documents(documents, relative, result, lines):
         if not isinstance(document, dict):
             where = Location(relative, lines.document_line(index))
@@ -197,10 +214,21 @@ def read_sigma_file(path: Path, root: Path) -> FileRead:
                 Problem(where, "the document is not a Sigma rule", "skipped-file")
             )
             continue
-        query = _query(texts, index, template)
-        _read_document(
-            document, index, Origin(relative, collection, query, document), lines, result
+        parts = _query_parts(texts, index, template)
+        query = QUERY_SEPARATOR.join(parts) or None
+        origin = Origin(relative, collection, query, document, parts)
+        found = _read_document(document, index, origin, lines, result)
+        if found is not None:
+            read.append(found)
+    merged = merge_same_id(read)
+    if len(merged) < len(read):
+        result.problems = settle_no_predicate_problems(
+            result.problems, (document.rule for document in merged)
         )
+    for document in merged:
+        result.rules.append(document.rule)
+        result.events.extend(document.events)
+        result.unmapped_fields.update(document.unmapped_fields)
     if not result.rules and not any(p.kind == "skipped-file" for p in result.problems):
         result.problems.append(_skipped(relative, "the file holds no readable rule"))
     return result
@@ -208,7 +236,8 @@ def read_sigma_file(path: Path, root: Path) -> FileRead:
 
 def _read_document(
     document: dict[str, Any], index: int, origin: Origin, lines: LineFinder, result: FileRead
-) -> None:
+) -> DocumentRule | None:
+    """The rule of one YAML document; its problems go to ``result`` with their lines."""
     try:
         rule = SigmaRule.from_dict(
             document, collect_errors=True, source=SigmaRuleLocation(Path(origin.path))
@@ -216,7 +245,7 @@ def _read_document(
     except (SigmaError, TypeError, ValueError, AttributeError) as error:
         where = Location(origin.path, lines.document_line(index))
         result.problems.append(Problem(where, f"not a Sigma rule: {error}", "skipped-file"))
-        return
+        return None
     read = rule_from_sigma(rule, origin)
     uid = read.rule.uid if read.rule else None
     for failure in rule.errors:
@@ -230,10 +259,9 @@ def _read_document(
         result.problems.append(
             Problem(Location(origin.path, line), issue.reason, issue.kind, issue.severity, uid)
         )
-    if read.rule is not None:
-        result.rules.append(read.rule)
-        result.events.extend(read.events)
-        result.unmapped_fields.update(read.unmapped_fields)
+    if read.rule is None:
+        return None
+    return DocumentRule(read.rule, read.events, read.unmapped_fields, origin.query_parts)
 
 
 def _issue_line(issue: Issue, index: int, lines: LineFinder) -> int | None:
@@ -279,11 +307,12 @@ def _rule_documents(
     return found
 
 
-def _query(texts: list[str], index: int, template: int | None) -> str | None:
-    own = detection_text(texts[index]) if index < len(texts) else None
-    if own is None and template is not None and template < len(texts):
-        return detection_text(texts[template])
-    return own
+def _query_parts(texts: list[str], index: int, template: int | None) -> tuple[str, ...]:
+    """The ``detection:`` blocks a document reads: its template's, then its own."""
+    parts = [
+        detection_text(texts[i]) for i in (template, index) if i is not None and i < len(texts)
+    ]
+    return tuple(part for part in dict.fromkeys(parts) if part)
 
 
 def _metadata_key(error: SigmaError) -> str | None:
@@ -315,7 +344,6 @@ def load_sigma(
 ) -> RuleLoad:
     """Every rule under the given top folders of a SigmaHQ checkout (default: all of them)."""
     load = RuleLoad(source=source or SourceInfo(name="sigma", root=str(root)), vendor="sigma")
-    seen_rules: dict[str, str] = {}
     seen_events: dict[str, Event] = {}
     paths: list[Path] = []
     for folder in folders if folders is not None else SIGMA_FOLDERS:
@@ -336,14 +364,7 @@ def load_sigma(
         load.unmapped_fields.update(read.unmapped_fields)
         for event in read.events:
             seen_events.setdefault(event.id, event)
-        for rule in read.rules:
-            first = seen_rules.setdefault(rule.uid, rule.path)
-            if first != rule.path:
-                reason = f"rule id {rule.native_id} is also used by {first}; kept that one"
-                load.problems.append(
-                    Problem(Location(rule.path), reason, "duplicate-id", "warning", rule.uid)
-                )
-                continue
-            load.rules.append(rule)
+        load.rules.extend(read.rules)
     load.events = list(seen_events.values())
+    load.drop_duplicate_uids()
     return load

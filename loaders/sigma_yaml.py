@@ -7,6 +7,7 @@ are found here, by composing the YAML (node marks carry lines) only when a probl
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -98,7 +99,8 @@ def _has_content(lines: list[str]) -> bool:
 
 def detection_text(document: str) -> str | None:
     """The ``detection:`` block of one document, as written (comments and all)."""
-    lines = document.splitlines()
+    # Some old multi-document rules indent a whole document by one space; YAML reads it alike.
+    lines = textwrap.dedent(document).splitlines()
     for index, line in enumerate(lines):
         if _DETECTION_KEY.match(line):
             block = [line]

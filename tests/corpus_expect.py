@@ -56,6 +56,20 @@ def sigma_rules_per_technique(sigma_root: Path) -> dict[str, set[str]]:
     return expected
 
 
+def sigma_rule_uids(sigma_root: Path) -> dict[str, set[str]]:
+    """Uid -> the files its documents are in: one Rule each, however many documents share it."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for path in sorted(sigma_root.rglob("*.yml")):
+        try:
+            documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_NoDates))
+        except yaml.YAMLError:
+            continue
+        for document in documents:
+            if isinstance(document, dict) and document.get("id"):
+                found[f"sigma:{document['id']}"].add(path.relative_to(sigma_root).as_posix())
+    return found
+
+
 def elastic_rules_per_technique(elastic_root: Path) -> dict[str, set[str]]:
     """Technique id -> uids of the Elastic rules whose [[rule.threat]] names it."""
     expected: dict[str, set[str]] = defaultdict(set)

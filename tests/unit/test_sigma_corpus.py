@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from corpus_expect import sigma_rules_per_technique
+from corpus_expect import sigma_rule_uids, sigma_rules_per_technique
 
 from loaders.records import Rule, RuleLoad
 from loaders.sigma import SIGMA_FOLDERS, load_sigma
@@ -121,3 +121,40 @@ def test_wmic_event_consumer_creation(by_path: dict[str, Rule]) -> None:
     assert set(rule.events) == {"sysmon:1", "windows-security:4688"}
     (image,) = [p for p in rule.predicates if p.vendor_field == "Image"]
     assert image.raw_value == "\\WMIC.exe"
+
+
+def test_one_rule_per_id_in_the_files(load: RuleLoad, sigma_root: Path) -> None:
+    expected = sigma_rule_uids(sigma_root)
+    uids = [rule.uid for rule in load.rules]
+    # the count the load report gives is the count of distinct ids, which the graph holds
+    assert len(uids) == len(set(uids)) == len(expected)
+    assert set(uids) == set(expected)
+    # an id used in two files is reported with both; one file's documents are merged
+    shared = {uid for uid, files in expected.items() if len(files) > 1}
+    reported = {p.rule_uid for p in load.problems if p.kind == "duplicate-id"}
+    assert reported == shared
+
+
+def test_multi_document_rules_keep_every_branch(by_path: dict[str, Rule]) -> None:
+    remote = by_path["unsupported/windows/win_remote_service.yml"]
+    assert {"windows-security:4624", "windows-security:4697", "windows-system:7045"} <= set(
+        remote.events
+    )
+    event_ids = {p.value for p in remote.predicates if p.vendor_field == "EventID"}
+    assert event_ids == {"4624", "4697", "7045"}
+    assert remote.techniques == ("T1543.003",)
+    assert remote.query is not None
+    assert "EventID: 7045" in remote.query
+    assert "EventID: 4697" in remote.query
+    reimaging = by_path["unsupported/windows/sysmon_process_reimaging.yml"]
+    assert "sysmon:11" in reimaging.events
+    assert ("event.code", "11") in {(p.field, p.value) for p in reimaging.predicates}
+
+
+def test_image_loads_check_dll_fields(by_path: dict[str, Rule]) -> None:
+    rule = by_path["rules/windows/image_load/image_load_side_load_dbghelp.yml"]
+    found = {(p.field, p.operator, p.value, p.negated) for p in rule.predicates}
+    assert ("dll.name", "eq", "dbghelp.dll", False) in found
+    assert ("dll.path", "wildcard", "c:\\windows\\system32\\*", True) in found
+    assert not {f for f, _, _, _ in found if f.startswith("file.")}
+    assert rule.events == ("sysmon:7",)

@@ -241,7 +241,7 @@ def test_a_rule_without_detection_is_kept_with_its_metadata(tmp_path: Path) -> N
     assert {p.kind for p in result.problems} == {"partial-rule", "no-predicates"}
 
 
-def test_global_action_documents_are_merged(tmp_path: Path) -> None:
+def test_global_action_documents_sharing_an_id_are_one_rule(tmp_path: Path) -> None:
     text = """\
         action: global
         title: Shared
@@ -265,15 +265,108 @@ def test_global_action_documents_are_merged(tmp_path: Path) -> None:
                 EventID: 4688
     """
     result = read(tmp_path, text)
-    # both documents carry the same id: the walker keeps one, the file layer reads both
-    assert [r.title for r in result.rules] == ["Shared", "Shared"]
-    assert [r.events for r in result.rules] == [
-        ("sysmon:1", "windows-security:4688"),
-        ("windows-security:4688",),
+    (rule,) = result.rules
+    assert rule.title == "Shared"
+    # each document's log source stays as the events it observes
+    assert rule.events == ("sysmon:1", "windows-security:4688")
+    assert [e.id for e in result.events] == ["sysmon:1", "windows-security:4688"]
+    assert rule.techniques == ("T1003",)
+    assert {(p.field, p.value) for p in rule.predicates} == {
+        ("process.name", "a.exe"),
+        ("event.code", "4688"),
+    }
+    # the first document's log source is the rule's; the template's detection comes once
+    assert rule.extra["logsource_category"] == "process_creation"
+    assert rule.query is not None
+    assert rule.query.count("condition: selection") == 1
+    assert "Image|endswith" in rule.query
+    assert "EventID: 4688" in rule.query
+    assert result.problems == []
+
+
+def test_documents_sharing_an_id_merge_without_repeating_predicates(tmp_path: Path) -> None:
+    # win_remote_service.yml's shape: the template's selection is read in every document
+    text = """\
+        action: global
+        title: Remote service
+        id: 44444444-2222-3333-4444-555555555555
+        detection:
+            selection1:
+                EventID: 4624
+            condition: selection1 or selection2
+        ---
+         logsource:
+             product: windows
+             service: security
+         detection:
+             selection2:
+                 EventID: 4697
+        ---
+        logsource:
+            product: windows
+            service: system
+        detection:
+            selection2:
+                EventID: 7045
+    """
+    (rule,) = read(tmp_path, text).rules
+    values = [p.value for p in rule.predicates]
+    assert sorted(values) == ["4624", "4697", "7045"]
+    assert "windows-system:7045" in rule.events
+    assert "windows-security:4697" in rule.events
+    # the indented document's own detection is part of the query too
+    assert rule.query is not None
+    assert "EventID: 4697" in rule.query
+
+
+def test_documents_with_different_ids_stay_separate_rules(tmp_path: Path) -> None:
+    second = FULL_RULE.replace("11111111-2222", "22222222-2222")
+    result = read(tmp_path, FULL_RULE + "---\n" + second)
+    assert [r.native_id[:8] for r in result.rules] == ["11111111", "22222222"]
+
+
+def test_a_merged_rule_is_partial_when_one_document_fails(tmp_path: Path) -> None:
+    broken = FULL_RULE.replace("condition: selection and not filter", "condition: missing")
+    broken = broken.replace("attack.T1047", "attack.t1059")
+    result = read(tmp_path, FULL_RULE + "---\n" + broken)
+    (rule,) = result.rules
+    assert rule.parse_status == "partial"
+    assert rule.techniques == ("T1546.003", "T1047", "T1059")
+    assert {p.value for p in rule.predicates} == {"5861", "5859"}
+    # the failed document's "no predicate" is answered by the other one
+    assert not [p for p in result.problems if p.kind == "no-predicates"]
+    assert [p.kind for p in result.problems if p.severity == "error"]
+
+
+def test_a_merged_rule_without_predicates_is_reported_once(tmp_path: Path) -> None:
+    broken = FULL_RULE.replace("condition: selection and not filter", "condition: missing")
+    result = read(tmp_path, broken + "---\n" + broken)
+    (rule,) = result.rules
+    assert rule.parse_status == "failed"
+    assert len([p for p in result.problems if p.kind == "no-predicates"]) == 1
+
+
+def test_image_loads_check_dll_fields(tmp_path: Path) -> None:
+    text = """\
+        title: Dbghelp load
+        id: 55555555-2222-3333-4444-555555555555
+        logsource:
+            product: windows
+            category: image_load
+        detection:
+            selection:
+                ImageLoaded|endswith: '\\dbghelp.dll'
+            filter:
+                ImageLoaded|startswith: 'C:\\Windows\\'
+            condition: selection and not filter
+    """
+    (rule,) = read(tmp_path, text).rules
+    assert [(p.field, p.operator, p.value, p.negated) for p in rule.predicates] == [
+        ("dll.name", "eq", "dbghelp.dll", False),
+        ("dll.path", "wildcard", "c:\\windows\\*", True),
     ]
-    assert all(r.techniques == ("T1003",) for r in result.rules)
-    assert result.rules[1].query is not None
-    assert "EventID: 4688" in result.rules[1].query
+    assert {p.vendor_field for p in rule.predicates} == {"ImageLoaded"}
+    assert rule.events == ("sysmon:7",)
 
 
 def test_load_sigma_walks_folders_and_reports_without_stopping(tmp_path: Path) -> None:
@@ -289,6 +382,9 @@ def test_load_sigma_walks_folders_and_reports_without_stopping(tmp_path: Path) -
     assert load.files_seen == 4
     assert [r.path for r in load.rules] == ["rules/a.yml", "deprecated/c.yml"]
     assert {p.kind for p in load.problems} == {"skipped-file", "duplicate-id"}
+    duplicate = only(load.problems, "duplicate-id")
+    assert duplicate.location.path == "unsupported/d.yml"
+    assert "rules/a.yml" in duplicate.reason
     assert [e.id for e in load.events] == ["wmi-activity:5861"]
     assert load.source.name == "sigma"
 
