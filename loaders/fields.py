@@ -79,7 +79,19 @@ _OVERRIDES: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
     # (dll.name about 2,700 times, dll.path about 200); with file.path the same library is two
     # indicators. dll.path checked with endswith '\x.dll' becomes dll.name eq x.dll
     # (loaders.predicates.PATH_TO_NAME). driver_load keeps file.path: a driver is no dll.
-    ("windows", "image_load", None): {"ImageLoaded": "dll.path"},
+    # The loaded file's other Sysmon 7 fields describe the same library: ECS's dll field set
+    # has them (dll.pe.*, dll.code_signature.*), where Elastic's library rules check them.
+    ("windows", "image_load", None): {
+        "ImageLoaded": "dll.path",
+        "OriginalFileName": "dll.pe.original_file_name",
+        "Description": "dll.pe.description",
+        "Product": "dll.pe.product",
+        "Company": "dll.pe.company",
+        "FileVersion": "dll.pe.file_version",
+        "Signed": "dll.code_signature.signed",
+        "Signature": "dll.code_signature.subject_name",
+        "SignatureStatus": "dll.code_signature.status",
+    },
 }
 
 # pySigma's ecs_windows prefixes every field it did not map with "winlog.event_data." unless

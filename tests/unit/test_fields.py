@@ -22,7 +22,6 @@ from loaders.fields import FieldName, sigma_field, sigma_to_ecs
             ("windows", "process_creation", None),
             "process.pe.original_file_name",
         ),
-        ("OriginalFileName", ("windows", "image_load", None), "file.pe.original_file_name"),
         ("CommandLine", ("windows", "process_creation", None), "process.command_line"),
         ("CommandLine", ("windows", None, "powershell-classic"), "powershell.command.value"),
         ("SubjectUserName", ("windows", None, "security"), "user.name"),
@@ -109,5 +108,13 @@ def test_image_loads_map_imageloaded_to_dll_path_over_pysigma() -> None:
     # a driver is no library: driver_load keeps pySigma's mapping, as do other categories
     assert sigma_to_ecs("ImageLoaded", "windows", "driver_load") == "file.path"
     assert sigma_to_ecs("ImageLoaded", "windows", None, "sysmon") == "file.path"
-    # the override is for ImageLoaded only: the other image_load fields keep pySigma's
+    # the loaded library's PE and signature fields follow it into dll.*; the loading process
+    # (Image) keeps pySigma's mapping
+    assert sigma_to_ecs("OriginalFileName", "windows", "image_load") == (
+        "dll.pe.original_file_name"
+    )
+    assert sigma_to_ecs("Signed", "windows", "image_load") == "dll.code_signature.signed"
+    assert sigma_to_ecs("Signature", "windows", "image_load") == "dll.code_signature.subject_name"
+    assert sigma_to_ecs("SignatureStatus", "windows", "image_load") == "dll.code_signature.status"
+    assert sigma_to_ecs("Signed", "windows", "driver_load") == "file.code_signature.signed"
     assert sigma_to_ecs("Image", "windows", "image_load") == "process.executable"
