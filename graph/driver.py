@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
+
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
@@ -34,12 +38,36 @@ def make_driver(settings: Neo4jSettings | None = None) -> Driver:
         raise ConfigError(f"NEO4J_URI {settings.uri!r} is not a Neo4j URI: {exc}") from None
 
 
+class _DropRoutingFailure(logging.Filter):
+    """Drops the pool's "Unable to retrieve routing information" record.
+
+    connect() raises CatalogUnavailable with the same text; the logged copy would print it a
+    second time on the terminal (Python's last-resort handler shows errors of unconfigured
+    loggers).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Unable to retrieve routing information"
+
+
+@contextlib.contextmanager
+def _quiet_routing_failure() -> Iterator[None]:
+    logger = logging.getLogger("neo4j.pool")
+    dropper = _DropRoutingFailure()
+    logger.addFilter(dropper)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropper)
+
+
 def connect(settings: Neo4jSettings | None = None) -> Driver:
     """A driver that has been checked to reach its server; the error names the URI."""
     settings = settings or neo4j_settings()
     driver = make_driver(settings)
     try:
-        driver.verify_connectivity()
+        with _quiet_routing_failure():
+            driver.verify_connectivity()
     except AuthError as exc:
         driver.close()
         raise CatalogUnavailable(

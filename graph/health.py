@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neo4j import Driver
+from neo4j import Driver, ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError
 
 from covgraph.errors import CatalogUnavailable
-from graph.settings import neo4j_settings
+from graph.settings import Neo4jSettings, neo4j_settings
 
 HEALTH_QUERY = """
 CALL dbms.components() YIELD name, versions, edition
@@ -23,30 +23,48 @@ RETURN collect(s.name) AS sources
 
 @dataclass(frozen=True, slots=True)
 class Health:
+    """Who the server is (version, edition) and which sources its graph holds."""
+
     version: str
     edition: str
     sources: tuple[str, ...]
 
 
-def check(driver: Driver | None = None, database: str | None = None) -> Health:
-    """Ask the server who it is and which sources are loaded; raises CatalogUnavailable."""
-    settings = neo4j_settings()
+def _read(tx: ManagedTransaction) -> Health:
+    component = tx.run(HEALTH_QUERY).single(strict=True)
+    loaded = tx.run(LOADED_QUERY).single(strict=True)
+    return Health(
+        version=str(component["version"]),
+        edition=str(component["edition"]),
+        sources=tuple(sorted(loaded["sources"])),
+    )
+
+
+def check(
+    driver: Driver | None = None,
+    database: str | None = None,
+    *,
+    settings: Neo4jSettings | None = None,
+) -> Health:
+    """Ask the server who it is and which sources are loaded; raises CatalogUnavailable.
+
+    settings name the server in errors and, without a driver, are used to connect; only when
+    neither is given are they read from the environment. database defaults to settings'.
+    """
+    if settings is None:
+        settings = neo4j_settings()
+    database = database or settings.database
     if driver is None:
         from graph.driver import connect
 
         with connect(settings) as own:
-            return check(own, database or settings.database)
+            return check(own, database, settings=settings)
     try:
-        records, _, _ = driver.execute_query(
-            HEALTH_QUERY, database_=database or settings.database, routing_="r"
-        )
-        loaded, _, _ = driver.execute_query(
-            LOADED_QUERY, database_=database or settings.database, routing_="r"
-        )
+        # Notifications off: on an empty graph, LOADED_QUERY names a label that does not exist
+        # yet, and the server's warning about it would be logged on every check.
+        with driver.session(
+            database=database, default_access_mode="READ", notifications_min_severity="OFF"
+        ) as session:
+            return session.execute_read(_read)
     except (DriverError, Neo4jError, OSError) as exc:
         raise CatalogUnavailable(f"Neo4j at {settings.uri} is not available: {exc}") from None
-    return Health(
-        version=str(records[0]["version"]),
-        edition=str(records[0]["edition"]),
-        sources=tuple(sorted(loaded[0]["sources"])),
-    )
