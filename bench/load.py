@@ -3,7 +3,8 @@
     python bench/load.py                 # ATT&CK + Sigma, then the whole corpus, 3 runs each
     python bench/load.py --scope all --runs 5
 
-It WIPES the configured database (NEO4J_URI, else the local server) before every run. Peak
+It WIPES the configured database (NEO4J_DATABASE of NEO4J_URI, else of the local server) before
+every run; a non-empty database of a NEO4J_URI server is wiped only with --allow-wipe. Peak
 memory is the maximum resident set size of the writer (this process) and of the parse worker
 (its child); the Neo4j server's own peak (VmHWM) is printed too when it is the local
 covgraph-managed server.
@@ -39,12 +40,29 @@ def corpus() -> Path:
     return path
 
 
+def refuse_foreign_data(driver: object, allow: bool) -> None:
+    """Exit unless the database is the local server's, empty, or --allow-wipe was given."""
+    settings = neo4j_settings()
+    if allow or not settings.external:
+        return
+    records, _, _ = driver.execute_query(  # type: ignore[attr-defined]
+        "MATCH (n) RETURN count(n) AS nodes", database_=settings.database, routing_="r"
+    )
+    if records[0]["nodes"]:
+        sys.exit(
+            f"refusing to wipe database {settings.database or '(default)'} of NEO4J_URI "
+            f"{settings.uri}: it holds {records[0]['nodes']} nodes; pass --allow-wipe to wipe it"
+        )
+
+
 def wipe(driver: object) -> None:
-    with driver.session() as session:  # type: ignore[attr-defined]
+    """Delete every node of the configured database and recreate the schema."""
+    database = neo4j_settings().database
+    with driver.session(database=database) as session:  # type: ignore[attr-defined]
         session.run(
             "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
-    bootstrap(driver)  # type: ignore[arg-type]
+    bootstrap(driver, database)  # type: ignore[arg-type]
 
 
 def server_peak_kib() -> int | None:
@@ -64,7 +82,8 @@ def server_peak_kib() -> int | None:
 def one_run(driver: object, path: Path, sources: set[str]) -> dict[str, float]:
     wipe(driver)
     started = time.perf_counter()
-    report = run(plan_from_corpus(path, sources), GraphWriter(driver))  # type: ignore[arg-type]
+    writer = GraphWriter(driver, neo4j_settings().database)  # type: ignore[arg-type]
+    report = run(plan_from_corpus(path, sources), writer)
     wall = time.perf_counter() - started
     figures: dict[str, float] = {"wall": wall}
     rules = 0
@@ -83,10 +102,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scope", choices=[*SCOPES, "both"], default="both")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--allow-wipe", action="store_true", help="wipe a non-empty database of NEO4J_URI"
+    )
     args = parser.parse_args()
     path = corpus()
     scopes = list(SCOPES) if args.scope == "both" else [args.scope]
     driver = connect()
+    refuse_foreign_data(driver, args.allow_wipe)
     print(
         f"corpus {path}, server {neo4j_settings().uri}, {os.cpu_count()} cpus, "
         f"{args.runs} runs per scope; medians (min..max)"

@@ -53,18 +53,53 @@ def neo4j_driver() -> Iterator[object]:
 #: Set once a test of this session has wiped the graph: what is left is no longer the corpus.
 _WIPED: list[bool] = []
 
+ALLOW_WIPE = "COVGRAPH_TEST_ALLOW_WIPE"
+
+
+def database() -> str | None:
+    """The database the tests write and read: NEO4J_DATABASE, as the API and the CLI use it."""
+    from graph.settings import neo4j_settings
+
+    return neo4j_settings().database
+
+
+def refuse_to_wipe_foreign_data(driver: object) -> None:
+    """Fail unless the database may be wiped: the local server, an empty one, or opted in.
+
+    A NEO4J_URI server may hold someone's data; the tests delete everything in the database.
+    Checked before the first wipe of the session only: after it, what is there is ours.
+    """
+    from graph.settings import neo4j_settings
+
+    settings = neo4j_settings()
+    if _WIPED or not settings.external or os.environ.get(ALLOW_WIPE) == "1":
+        return
+    records, _, _ = driver.execute_query(  # type: ignore[attr-defined]
+        "MATCH (n) RETURN count(n) AS nodes", database_=settings.database, routing_="r"
+    )
+    nodes = records[0]["nodes"]
+    if nodes:
+        pytest.fail(
+            f"refusing to wipe database {settings.database or '(default)'} of NEO4J_URI "
+            f"{settings.uri}: it holds {nodes} nodes and these tests delete every node. Point "
+            f"NEO4J_URI or NEO4J_DATABASE at a scratch database, or set {ALLOW_WIPE}=1 to allow "
+            "it.",
+            pytrace=False,
+        )
+
 
 def wipe(driver: object) -> None:
-    """Delete every node, in batches, and recreate the schema."""
+    """Delete every node of the tests' database, in batches, and recreate the schema."""
+    refuse_to_wipe_foreign_data(driver)
     _WIPED.append(True)
     from graph.schema import bootstrap
 
-    with driver.session() as session:  # type: ignore[attr-defined]
+    with driver.session(database=database()) as session:  # type: ignore[attr-defined]
         # CALL ... IN TRANSACTIONS needs an auto-commit transaction: session.run, not execute_query.
         session.run(
             "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
         ).consume()
-    bootstrap(driver)  # type: ignore[arg-type]
+    bootstrap(driver, database())  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -92,12 +127,13 @@ def corpus_graph(neo4j_driver: object, corpus_dir: Path) -> object:
 
     if os.environ.get("COVGRAPH_TEST_REUSE_GRAPH") == "1" and not _WIPED:
         records, _, _ = neo4j_driver.execute_query(  # type: ignore[attr-defined]
-            "MATCH (s:Source) RETURN collect(s.name) AS names"
+            "MATCH (s:Source) RETURN collect(s.name) AS names", database_=database()
         )
         if {"attack", "sigma", "elastic", "splunk"} <= set(records[0]["names"]):
             return neo4j_driver
     wipe(neo4j_driver)
-    report = run(plan_from_corpus(corpus_dir), GraphWriter(neo4j_driver))  # type: ignore[arg-type]
+    writer = GraphWriter(neo4j_driver, database())  # type: ignore[arg-type]
+    report = run(plan_from_corpus(corpus_dir), writer)
     failed = [f"{s.name}: {s.failed}" for s in report.sources if s.failed]
     assert not failed, failed
     return neo4j_driver
