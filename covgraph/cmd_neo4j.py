@@ -13,6 +13,7 @@ EXIT_NOT_RUNNING = 3  # as `pg_ctl status` does
 
 
 def register(commands: Any) -> None:
+    """Add `neo4j install|start|stop|status` to the CLI's sub-commands."""
     parser = commands.add_parser("neo4j", help="manage the local Neo4j server")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, handler, text in (
@@ -67,7 +68,8 @@ def _start(args: argparse.Namespace) -> int:
 
     started, state = start(_settings(args))
     print(("started: " if started else "already running, nothing started: ") + state.describe())
-    return 0
+    # Commands that connect use the configured ports: with the server elsewhere they would fail.
+    return 1 if state.ports_differ else 0
 
 
 def _stop(args: argparse.Namespace) -> int:
@@ -93,7 +95,7 @@ def _status(args: argparse.Namespace) -> int:
         from graph.health import check
 
         try:
-            health = check()
+            health = check(settings=neo4j_settings())
         except CatalogUnavailable as exc:
             print(exc, file=sys.stderr)
             return EXIT_NOT_RUNNING

@@ -40,23 +40,41 @@ class LocalServerSettings:
 
     @property
     def lib_dir(self) -> Path:
+        """Where the server jars of this version are cached."""
         return self.cache_dir / f"neo4j-{self.version}" / "lib"
 
     @property
     def pid_file(self) -> Path:
+        """The pid of the server started for this home."""
         return self.home / "run" / "covgraph-neo4j.pid"
 
     @property
+    def run_file(self) -> Path:
+        """What the running server was started with: pid, version, host and ports (JSON)."""
+        return self.home / "run" / "covgraph-neo4j.json"
+
+    @property
+    def lock_file(self) -> Path:
+        """Held by a start or a stop, so that two of them never act on one home at once."""
+        return self.home / "run" / "start.lock"
+
+    @property
     def bolt_uri(self) -> str:
+        """The configured Bolt address."""
         return f"bolt://{self.bolt_host}:{self.bolt_port}"
 
     @property
     def http_url(self) -> str:
+        """The configured HTTP address."""
         return f"http://{self.bolt_host}:{self.http_port}"
 
 
 def local_server_settings(env: Mapping[str, str] | None = None) -> LocalServerSettings:
-    """Local server settings from COVGRAPH_* variables, with the documented defaults."""
+    """Local server settings from COVGRAPH_* variables, with the documented defaults.
+
+    Paths are made absolute here, against the current directory: the launcher runs the server
+    with its home as working directory, where a relative --home-dir would name another place.
+    """
     env = os.environ if env is None else env
     cache = Path(env.get("COVGRAPH_CACHE") or Path.home() / ".cache" / "covgraph")
     home = Path(
@@ -64,8 +82,8 @@ def local_server_settings(env: Mapping[str, str] | None = None) -> LocalServerSe
     )
     return LocalServerSettings(
         version=env.get("COVGRAPH_NEO4J_VERSION") or NEO4J_VERSION,
-        cache_dir=cache.expanduser(),
-        home=home.expanduser(),
+        cache_dir=cache.expanduser().resolve(),
+        home=home.expanduser().resolve(),
         bolt_host=env.get("COVGRAPH_NEO4J_HOST") or "127.0.0.1",
         bolt_port=_int(env, "COVGRAPH_NEO4J_BOLT_PORT", 7687),
         http_port=_int(env, "COVGRAPH_NEO4J_HTTP_PORT", 7474),
@@ -88,6 +106,7 @@ class Neo4jSettings:
 
     @property
     def auth(self) -> tuple[str, str] | None:
+        """The driver's auth tuple; None when no password is set."""
         if self.password is None:
             return None
         return (self.user or "neo4j", self.password)

@@ -117,3 +117,18 @@ def test_bolt_and_routing_uris_make_a_driver_without_contacting_it(uri: str) -> 
 def test_other_uris_are_refused_by_name(uri: str) -> None:
     with pytest.raises(ConfigError, match=f"NEO4J_URI '{uri}' is not a Neo4j URI"):
         make_driver(_external(uri))
+
+
+def test_relative_paths_become_absolute_against_the_current_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The launcher runs the server with its home as working directory, where a relative
+    # --home-dir would name HOME/HOME; settings hand out absolute paths only.
+    monkeypatch.chdir(tmp_path)
+    local = local_server_settings(
+        {"COVGRAPH_NEO4J_HOME": "rel/home", "COVGRAPH_CACHE": "./cache/../jars"}
+    )
+    assert local.home == tmp_path / "rel" / "home"
+    assert local.cache_dir == tmp_path / "jars"
+    assert local.pid_file.is_absolute()
+    assert local.run_file == tmp_path / "rel" / "home" / "run" / "covgraph-neo4j.json"
