@@ -20,6 +20,8 @@ ENV COVGRAPH_SOURCES=/opt/covgraph/rules/sources.yaml
 
 USER covgraph
 WORKDIR /home/covgraph
+# Made here, owned by covgraph, so that the corpus-cache volume mounted on it is writable.
+RUN mkdir -p /home/covgraph/.cache/covgraph
 
 EXPOSE 8000
 
