@@ -8,15 +8,27 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from covgraph.cli import main as cli
 
 
-def _step(title: str, argv: list[str]) -> None:
+def _step(title: str, argv: list[str], hint: str = "") -> None:
     print(f"\n==> {title}: covgraph {' '.join(argv)}", flush=True)
     code = cli(argv)
     if code != 0:
-        sys.exit(f"make run: `covgraph {' '.join(argv)}` failed with exit code {code}")
+        sys.exit(f"make run: `covgraph {' '.join(argv)}` failed with exit code {code}{hint}")
+
+
+def _snapshot_hint() -> str:
+    """Advice for a failed sync when a corpus snapshot sits beside the checkout."""
+    snapshot = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    if not snapshot.is_dir():
+        return ""
+    return (
+        f"\nmake run: a corpus snapshot exists at {snapshot}; to load it instead of syncing, "
+        f"run: COVGRAPH_CORPUS={snapshot} make run"
+    )
 
 
 def main() -> None:
@@ -30,7 +42,9 @@ def main() -> None:
         print(f"\n==> catalog: COVGRAPH_CORPUS={corpus}", flush=True)
         load = ["load", "--corpus", corpus]
     else:
-        _step("catalog", ["sync"])
+        # The rule: COVGRAPH_CORPUS when set, otherwise the synced cache, syncing first. A
+        # snapshot beside the checkout is only suggested, never picked silently.
+        _step("catalog", ["sync"], hint=_snapshot_hint())
         load = ["load"]
     if os.environ.get("COVGRAPH_SKIP_LOAD") == "1":
         print("\n==> COVGRAPH_SKIP_LOAD=1: keeping the graph as it is", flush=True)
