@@ -50,11 +50,14 @@ query Page($id: String!) {
 # similarTechniques timings below are computed answers even against a server measured before.
 RUN_MARK = f"# bench run {time.time_ns()}\n"
 
-SIMILAR = RUN_MARK + """
+SIMILAR = (
+    RUN_MARK
+    + """
 query Similar($id: String!) {
   similarTechniques(id: $id, first: 10) { technique { id name } jaccard sharedIndicators }
 }
 """
+)
 
 COVERED = """
 query Covered($after: String) {

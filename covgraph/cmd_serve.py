@@ -7,6 +7,7 @@ from typing import Any
 
 
 def register(commands: Any) -> None:
+    """Add `serve` to the CLI's sub-commands."""
     parser = commands.add_parser(
         "serve",
         help="serve the GraphQL API (GraphiQL at /graphql, readiness at /healthz)",

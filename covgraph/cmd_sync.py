@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
+    """Add `sync` to the CLI's sub-commands."""
     parser = commands.add_parser(
         "sync",
         help="download the pinned rule catalogs and ATT&CK into the corpus cache",
