@@ -2,8 +2,10 @@
 
 Every error in a response carries `extensions.code`. Domain errors (an unknown technique id, a
 bad cursor, a bad argument) keep their message. When Neo4j cannot be reached the message is
-fixed and the code is CATALOG_UNAVAILABLE (the HTTP status is then 503). Anything else, driver
-errors included, is masked as "Unexpected error." with INTERNAL_SERVER_ERROR and logged.
+fixed and the code is CATALOG_UNAVAILABLE (the HTTP status is then 503). A read Neo4j stopped at
+the transaction timeout is QUERY_TIMEOUT, a document over the cost budget QUERY_TOO_COSTLY.
+Anything else, driver errors included, is masked as "Unexpected error." with
+INTERNAL_SERVER_ERROR and logged.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from covgraph.errors import CatalogUnavailable, CovgraphError
+from graph.queries.runner import QueryTimedOut
 
 log = logging.getLogger("covgraph.api")
 
@@ -26,6 +29,8 @@ BAD_ARGUMENT = "BAD_ARGUMENT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+QUERY_TIMEOUT = "QUERY_TIMEOUT"
 
 UNAVAILABLE_MESSAGE = "The coverage catalog (Neo4j) is unavailable; try again shortly."
 
@@ -63,12 +68,39 @@ class BadArgument(ApiError):
     code = BAD_ARGUMENT
 
 
+class QueryTooCostly(ApiError):
+    """A document whose estimated result size is over the budget; it is not run."""
+
+    code = QUERY_TOO_COSTLY
+
+    def __init__(self, estimate: int, budget: int) -> None:
+        super().__init__(
+            f"query too costly: it may return about {estimate:,} objects, over the budget of "
+            f"{budget:,}; ask for less (smaller `first`, fewer nested lists or aliases)"
+        )
+        self.estimate = estimate
+        self.budget = budget
+
+
+def timeout_message(seconds: float) -> str:
+    """The fixed message of QUERY_TIMEOUT."""
+    return (
+        f"The query ran longer than {seconds:g} s in the catalog (Neo4j) and was stopped; "
+        "ask for less (smaller `first`, fewer nested lists or aliases)."
+    )
+
+
 def _code_of(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, ApiError):
         return original.code
     if isinstance(original, CatalogUnavailable):
         return CATALOG_UNAVAILABLE
+    if isinstance(original, QueryTimedOut):
+        return QUERY_TIMEOUT
+    if isinstance(original, GraphQLError):
+        # graphql-core's own input coercion (a variable's value not of its type): the client's.
+        return VALIDATION_FAILED
     if original is None:
         return PARSE_FAILED if error.message.startswith("Syntax Error") else VALIDATION_FAILED
     return INTERNAL
@@ -96,6 +128,13 @@ class CodedErrors(MaskErrors):
             message = UNAVAILABLE_MESSAGE
         extensions: dict[str, Any] = dict(error.extensions or {})
         extensions["code"] = code
+        original = error.original_error
+        if isinstance(original, QueryTimedOut):
+            message = timeout_message(original.timeout)
+            extensions["timeoutSeconds"] = original.timeout
+        elif isinstance(original, QueryTooCostly):
+            extensions["estimate"] = original.estimate
+            extensions["budget"] = original.budget
         return GraphQLError(
             message=message,
             nodes=error.nodes,
@@ -111,7 +150,7 @@ def log_errors(errors: Sequence[GraphQLError]) -> None:
     """Log what a client cannot see: unexpected errors with their trace, outages in one line."""
     for error in errors:
         original = error.original_error
-        if isinstance(original, CatalogUnavailable):
+        if isinstance(original, CatalogUnavailable | QueryTimedOut):
             log.warning("%s", original)
         elif _is_unexpected(error):
             log.error("unexpected error at %s", error.path, exc_info=original)

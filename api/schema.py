@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.types.execution import ExecutionContext
 
 from api.context import Context
+from api.cost import MAX_COST, CostLimit
 from api.errors import CodedErrors, log_errors
 from api.query import Query
 
@@ -26,6 +27,7 @@ from api.query import Query
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
+# The cost budget (objects a document may return): api.cost.MAX_COST, or COVGRAPH_API_MAX_COST.
 
 
 class QueryCounts(SchemaExtension):
@@ -50,7 +52,7 @@ class CovgraphSchema(strawberry.Schema):
         log_errors(errors)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(max_cost: int = MAX_COST) -> strawberry.Schema:
     """The API's schema; extensions are factories so each request gets its own instances."""
     # The limits' validation rules are made once: ValidationCache keys on the rule classes, and
     # a limiter made per request would make new classes and miss the cache every time.
@@ -66,6 +68,7 @@ def build_schema() -> strawberry.Schema:
             # No ParserCache: with it a syntax error skips the other extensions' exit hooks
             # (strawberry 0.341), so the error would lose its code; parsing is cheap anyway.
             lambda: ValidationCache(maxsize=256),
+            lambda: CostLimit(max_cost),
             CodedErrors,
             QueryCounts,
         ],

@@ -20,15 +20,17 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, RoutingControl
+from neo4j import Query as Neo4jQuery
 from neo4j.exceptions import (
     AuthError,
     ConnectionAcquisitionTimeoutError,
+    Neo4jError,
     ServiceUnavailable,
     SessionExpired,
     TransientError,
 )
 
-from covgraph.errors import CatalogUnavailable, ConfigError
+from covgraph.errors import CatalogUnavailable, ConfigError, CovgraphError
 from graph.driver import BOLT_SCHEMES
 from graph.settings import Neo4jSettings
 
@@ -44,6 +46,27 @@ UNAVAILABLE_ERRORS = (
     TransientError,
     OSError,
 )
+
+#: Server codes of a transaction stopped for running past its timeout.
+TIMEOUT_CODES = frozenset(
+    {
+        "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration",
+        "Neo.ClientError.Transaction.TransactionTimedOut",
+        "Neo.TransientError.Transaction.TransactionTimedOut",
+    }
+)
+
+#: Seconds a read may run in Neo4j before the server stops it (COVGRAPH_API_QUERY_TIMEOUT).
+DEFAULT_QUERY_TIMEOUT = 10.0
+
+
+class QueryTimedOut(CovgraphError):
+    """Neo4j stopped a read that ran longer than the API's transaction timeout."""
+
+    def __init__(self, query: str, timeout: float) -> None:
+        super().__init__(f"query {query!r} ran longer than {timeout:g} s and was stopped")
+        self.query = query
+        self.timeout = timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +107,11 @@ class GraphAccess:
         cache_enabled: bool = True,
         generation_ttl: float = 1.0,
         retry_seconds: float = 1.0,
+        query_timeout: float | None = DEFAULT_QUERY_TIMEOUT,
     ) -> None:
         self.settings = settings
+        #: Seconds Neo4j gives each read transaction; None leaves the server's own limit.
+        self.query_timeout = query_timeout
         self.cache_enabled = cache_enabled
         self.generation_ttl = generation_ttl
         self._generation: str | None = None
@@ -116,16 +142,29 @@ class GraphAccess:
         return self._driver
 
     async def fetch(self, query: Query, params: Mapping[str, Any]) -> list[Row]:
-        """Run one statement in a read transaction; unavailability becomes CatalogUnavailable."""
+        """Run one statement in a read transaction with the timeout.
+
+        Unavailability becomes CatalogUnavailable, a transaction stopped by the timeout
+        QueryTimedOut.
+        """
         driver = self.driver()
         try:
             result = await driver.execute_query(
-                query.text,
+                Neo4jQuery(query.text, timeout=self.query_timeout),
                 dict(params),
                 routing_=RoutingControl.READ,
                 database_=self.settings.database,
                 bookmark_manager_=None,
             )
+        except Neo4jError as exc:
+            if exc.code in TIMEOUT_CODES and self.query_timeout is not None:
+                raise QueryTimedOut(query.name, self.query_timeout) from exc
+            if isinstance(exc, UNAVAILABLE_ERRORS):
+                await self._drop_driver(driver)
+                raise CatalogUnavailable(
+                    f"Neo4j at {self.settings.uri} is not available: {type(exc).__name__}"
+                ) from exc
+            raise
         except UNAVAILABLE_ERRORS as exc:
             await self._drop_driver(driver)
             raise CatalogUnavailable(
