@@ -3,14 +3,20 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint format bench clean-venv
+.PHONY: setup run test lint format bench clean-venv graphiql-assets
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed graphiql-assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
+
+# GraphiQL's browser files, the exact versions strawberry's page pins, fetched with npm and
+# checked against the page's hashes into ~/.cache/covgraph/graphiql-3.8.3 (COVGRAPH_CACHE), so
+# that /graphql works offline. Without npm or network it only warns: GraphiQL then uses unpkg.com.
+graphiql-assets: $(VENV)/.installed
+	$(BIN)/python -m api.graphiql
 
 run: setup
 	$(BIN)/python -m covgraph.run

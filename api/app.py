@@ -1,4 +1,8 @@
-"""The ASGI app: GraphQL (and GraphiQL) at /graphql, readiness at /healthz, the page at /."""
+"""The ASGI app: GraphQL (and GraphiQL) at /graphql, readiness at /healthz, the page at /.
+
+Also the Navigator layer as a file (/navigator-layer.json) and GraphiQL's assets when cached
+(/static/graphiql/).
+"""
 
 from __future__ import annotations
 
@@ -14,24 +18,35 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
+from api import graphiql
 from api.context import Context, build_context
-from api.errors import is_unavailable
+from api.cost import MAX_COST
+from api.errors import UNAVAILABLE_MESSAGE, is_unavailable
+from api.navigator import LayerDownload
 from api.response_cache import ResponseCache
 from api.schema import build_schema
 from covgraph import __version__
 from covgraph.errors import CatalogUnavailable, ConfigError
-from graph.queries.runner import GraphAccess
+from graph.queries.runner import DEFAULT_QUERY_TIMEOUT, GraphAccess
 from graph.settings import Neo4jSettings, neo4j_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Seconds a client is told to wait before retrying while Neo4j is unavailable.
 RETRY_AFTER = "5"
+#: What /healthz says when Neo4j answers but holds no loaded source.
+EMPTY_MESSAGE = "Neo4j answers but no source is loaded: run `covgraph load` (or `make run`)."
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +54,16 @@ log = logging.getLogger(__name__)
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with covgraph's context and the 503 rule for outages."""
 
-    def __init__(self, access: GraphAccess) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql", allow_queries_via_get=True)
+    def __init__(self, access: GraphAccess, max_cost: int = MAX_COST) -> None:
+        super().__init__(build_schema(max_cost), graphql_ide="graphiql", allow_queries_via_get=True)
         self.access = access
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return build_context(self.access, request, response)
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """Strawberry's GraphiQL page, with its assets served locally when they are cached."""
+        return HTMLResponse(graphiql.ide_page())
 
     def create_response(
         self,
@@ -60,14 +79,19 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 class Health:
-    """`/healthz`: graph.health.check through a sync driver made on first use."""
+    """`/healthz`: graph.health.check through a sync driver made on first use.
+
+    200 "ok" when Neo4j answers and sources are loaded; 503 "empty" when it answers but nothing
+    is loaded (no Source node), 503 "unavailable" when it cannot be reached. The messages are
+    fixed, as in GraphQL errors: the driver's own text goes to the log only.
+    """
 
     def __init__(self, settings: Neo4jSettings) -> None:
         self.settings = settings
         self._driver: Any = None
         self._lock = threading.Lock()
 
-    def _check(self) -> dict[str, Any]:
+    def _check(self) -> tuple[dict[str, Any], int]:
         from graph.driver import make_driver
         from graph.health import check
 
@@ -83,23 +107,33 @@ class Health:
                     self._driver = None
             driver.close()
             raise
-        return {
-            "status": "ok",
+        body: dict[str, Any] = {
+            "status": "ok" if health.sources else "empty",
             "covgraph": __version__,
             "neo4j": {"version": health.version, "edition": health.edition},
             "sources": list(health.sources),
         }
+        if not health.sources:
+            body["message"] = EMPTY_MESSAGE
+            return body, 503
+        return body, 200
 
     async def endpoint(self, request: Request) -> Response:
         try:
-            body = await run_in_threadpool(self._check)
+            body, status = await run_in_threadpool(self._check)
         except CatalogUnavailable as exc:
+            log.warning("readiness: %s", exc)
             return JSONResponse(
-                {"status": "unavailable", "covgraph": __version__, "error": str(exc)},
+                {
+                    "status": "unavailable",
+                    "covgraph": __version__,
+                    "code": "CATALOG_UNAVAILABLE",
+                    "message": UNAVAILABLE_MESSAGE,
+                },
                 status_code=503,
                 headers={"Retry-After": RETRY_AFTER},
             )
-        return JSONResponse(body)
+        return JSONResponse(body, status_code=status)
 
     def close(self) -> None:
         if self._driver is not None:
@@ -132,6 +166,32 @@ def _generation_ttl() -> float:
     return ttl
 
 
+def _query_timeout() -> float | None:
+    """COVGRAPH_API_QUERY_TIMEOUT: seconds per Neo4j read (default 10; 0 = the server's limit)."""
+    raw = os.environ.get("COVGRAPH_API_QUERY_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_QUERY_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"COVGRAPH_API_QUERY_TIMEOUT must be a number of seconds, got {raw!r}"
+        ) from None
+    if seconds < 0:
+        raise ConfigError(f"COVGRAPH_API_QUERY_TIMEOUT must be 0 or more, got {raw!r}")
+    return seconds or None
+
+
+def _max_cost() -> int:
+    """COVGRAPH_API_MAX_COST: the most objects a document may be estimated to return."""
+    raw = os.environ.get("COVGRAPH_API_MAX_COST", "").strip()
+    if not raw:
+        return MAX_COST
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"COVGRAPH_API_MAX_COST must be a whole number above 0, got {raw!r}")
+    return int(raw)
+
+
 def _graphql_route(graphql: GraphQLApp, access: GraphAccess) -> Any:
     """The GraphQL app, behind the response cache unless COVGRAPH_API_RESPONSE_CACHE=0."""
     flag = os.environ.get("COVGRAPH_API_RESPONSE_CACHE", "1").strip().lower()
@@ -160,9 +220,11 @@ def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = No
         settings,
         cache_enabled=_cache_enabled() if cache is None else cache,
         generation_ttl=_generation_ttl(),
+        query_timeout=_query_timeout(),
     )
-    graphql = GraphQLApp(access)
+    graphql = GraphQLApp(access, _max_cost())
     health = Health(settings)
+    layer = LayerDownload(graphql.schema, lambda request: build_context(access, request))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -179,6 +241,8 @@ def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = No
             Route("/", index),
             Route("/healthz", health.endpoint),
             Route("/graphql", _graphql_route(graphql, access), methods=["GET", "POST"]),
+            Route("/navigator-layer.json", layer.endpoint),
+            Route("/static/graphiql/{path:path}", graphiql.asset),
             Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
         ],
         lifespan=lifespan,

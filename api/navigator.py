@@ -1,15 +1,30 @@
-"""ATT&CK Navigator layers (format 4.5) built from per-technique rule counts."""
+"""ATT&CK Navigator layers (format 4.5) built from per-technique rule counts, and their download.
+
+The layer follows the 4.5 layer format (mitre-attack/attack-navigator
+layers/spec/v4.5/layerformat.md) and declares Navigator 5.2.0, the first release that ships ATT&CK
+v18 with that format; older Navigators (5.1 knows ATT&CK up to v17) offer to upgrade it first.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api.errors import BAD_ARGUMENT, CATALOG_UNAVAILABLE, INTERNAL
 from api.types.rule import source_url
 
+if TYPE_CHECKING:
+    from strawberry.schema.base import BaseSchema
+
 LAYER_VERSION = "4.5"
-NAVIGATOR_VERSION = "5.1.0"
+NAVIGATOR_VERSION = "5.2.0"
 DOMAIN = "enterprise-attack"
+#: Gradient from the lowest score (1 rule) to the highest; 6-digit RGB as the format asks.
+GRADIENT_COLORS = ("#ffe766", "#8ec843")
 
 #: Navigator's own names for the platforms; a filter is given in these spellings.
 NAVIGATOR_PLATFORMS = (
@@ -53,6 +68,8 @@ def build_layer(
             for r in rules
             if (url := source_url(r.get("repository"), r.get("commit"), r.get("path")))
         ][:links_per_technique]
+        # No `tactic`: the entry applies under every tactic of the technique. No
+        # `showSubtechniques`: "annotated" below expands every parent with a scored sub-technique.
         techniques.append(
             {
                 "techniqueID": row["id"],
@@ -62,7 +79,6 @@ def build_layer(
                 "enabled": True,
                 "metadata": [{"name": v, "value": str(n)} for v, n in sorted(by_vendor.items())],
                 "links": entry_links,
-                "showSubtechniques": False,
             }
         )
     scope = ", ".join(vendors) if vendors else "all vendors"
@@ -87,15 +103,12 @@ def build_layer(
             "showName": True,
             "showAggregateScores": False,
             "countUnscored": False,
-            "expandedSubtechniques": "none",
+            "expandedSubtechniques": "annotated",
         },
         "hideDisabled": False,
         "techniques": techniques,
-        "gradient": {
-            "colors": ["#ffe766ff", "#8ec843ff"],
-            "minValue": 1,
-            "maxValue": max(top, 1),
-        },
+        # The format requires maxValue > minValue, also when the top score is 1 (or none).
+        "gradient": {"colors": list(GRADIENT_COLORS), "minValue": 1, "maxValue": max(top, 2)},
         "legendItems": [],
         "metadata": [],
         "links": [],
@@ -108,3 +121,69 @@ def build_layer(
     if platform:
         layer["filters"] = {"platforms": [_platform_name(platform, ())]}
     return layer
+
+
+LAYER_QUERY = """
+query Layer($platform: String, $vendors: [Vendor!], $links: Int) {
+  navigatorLayer(platform: $platform, vendors: $vendors, linksPerTechnique: $links)
+}
+"""
+
+
+def layer_filename(platform: str | None, vendors: Sequence[str] | None) -> str:
+    """`covgraph-layer[-<platform>][-<vendors>].json`, in safe lower-case characters."""
+    parts = ["covgraph-layer", platform or "", "-".join(vendors or ())]
+    words = (re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") for p in parts)
+    return "-".join(w for w in words if w) + ".json"
+
+
+def _status(codes: Iterable[str]) -> int:
+    codes = set(codes)
+    if CATALOG_UNAVAILABLE in codes:
+        return 503
+    if INTERNAL in codes:
+        return 500
+    return 400
+
+
+class LayerDownload:
+    """`GET /navigator-layer.json?platform=&vendors=SIGMA,ELASTIC&linksPerTechnique=`.
+
+    The same layer as the `navigatorLayer` field (it runs that field), as a file to save and
+    open in Navigator. Errors come back as a GraphQL-style `{"errors": [...]}` with 400 (bad
+    parameter), 503 (Neo4j unavailable) or 500.
+    """
+
+    def __init__(self, schema: BaseSchema, context: Callable[[Request], Any]) -> None:
+        self.schema = schema
+        self.context = context
+
+    async def endpoint(self, request: Request) -> Response:
+        query = request.query_params
+        platform = (query.get("platform") or "").strip() or None
+        vendors = [v.strip().upper() for v in query.get("vendors", "").split(",") if v.strip()]
+        links: int | None = None
+        if query.get("linksPerTechnique"):
+            try:
+                links = int(query["linksPerTechnique"])
+            except ValueError:
+                error = {
+                    "message": "linksPerTechnique must be a whole number",
+                    "extensions": {"code": BAD_ARGUMENT},
+                }
+                return JSONResponse({"errors": [error]}, status_code=400)
+        result = await self.schema.execute(
+            LAYER_QUERY,
+            variable_values={"platform": platform, "vendors": vendors or None, "links": links},
+            context_value=self.context(request),
+        )
+        if result.errors or not result.data:
+            errors = [e.formatted for e in result.errors or ()]
+            codes = [str((e.get("extensions") or {}).get("code")) for e in errors]
+            headers = {"Retry-After": "5"} if CATALOG_UNAVAILABLE in codes else None
+            return JSONResponse({"errors": errors}, status_code=_status(codes), headers=headers)
+        name = layer_filename(platform, vendors)
+        return JSONResponse(
+            result.data["navigatorLayer"],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
