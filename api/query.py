@@ -268,9 +268,9 @@ class Query:
         ]
 
     @resolver(
-        "Techniques some current rule can fire on given the events collected: a "
-        "rule can fire when at least one of the events it observes is collected. Unknown "
-        "event ids match nothing."
+        "Current techniques (revoked and deprecated ones left out) some current rule can fire "
+        "on given the events collected: a rule can fire when at least one of the events it "
+        "observes is collected. Unknown event ids match nothing."
     )
     async def detectable_with(self, info: Info, event_ids: list[str]) -> list[Technique]:
         ids = _ids(event_ids, "eventIds")
@@ -278,8 +278,9 @@ class Query:
         return await load_techniques(info, [row["id"] for row in rows])
 
     @resolver(
-        "An ATT&CK Navigator 4.5 layer: score = distinct current rules, comment = "
-        "rules per vendor, links = the rule files upstream (at most linksPerTechnique each)."
+        "An ATT&CK Navigator layer (format 4.5, Navigator 5.2 or later): score = distinct "
+        "current rules, comment = rules per vendor, links = the rule files upstream (at most "
+        "linksPerTechnique each). Also a file at GET /navigator-layer.json."
     )
     async def navigator_layer(
         self,

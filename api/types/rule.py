@@ -14,8 +14,6 @@ from api.types.field import Field
 from api.types.technique import Technique, load_techniques
 from api.types.vendor import Vendor
 
-ANY_FIELD = "*"
-
 # Rule node properties shown as their own GraphQL fields; the rest are vendor extras.
 _CORE = frozenset(
     {
@@ -42,8 +40,9 @@ def source_url(repository: str | None, commit: str | None, path: str | None) -> 
 
 @strawberry.type(description="One check a rule makes.")
 class Predicate:
-    field: Field | None = strawberry.field(
-        description="Canonical field; null for a keyword search that names no field."
+    field: Field = strawberry.field(
+        description="Canonical field; `*` for a keyword search that names no field (as in the "
+        "authoring guide)."
     )
     vendor_field: str | None = strawberry.field(description="The field as the rule wrote it.")
     operator: str
@@ -129,7 +128,7 @@ class Rule:
         rows = await info.context.loaders.predicates.load(self.uid)
         return [
             Predicate(
-                field=None if p["field"] == ANY_FIELD else Field(name=p["field"]),
+                field=Field(name=p["field"]),
                 vendor_field=p.get("vendor_field"),
                 operator=p["operator"],
                 value=p.get("value"),

@@ -108,12 +108,13 @@ RETURN t.id AS id,
 """,
 )
 
-#: Techniques detected by a current rule that observes at least one of the events.
+#: Current techniques detected by a current rule that observes at least one of the events
+#: (revoked and deprecated techniques left out, as in the matrix and similarity).
 DETECTABLE_WITH = Query(
     "detectable_with",
-    """
+    f"""
 MATCH (e:Event)<-[:OBSERVES]-(r:Rule)-[:DETECTS]->(t:Technique)
-WHERE e.id IN $events AND NOT r.deprecated
+WHERE e.id IN $events AND NOT r.deprecated AND {CURRENT}
 RETURN DISTINCT t.id AS id
 ORDER BY id
 """,

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from http_api import data, gql
+from navigator_spec import layer_problems
 from small_graph import FILLER, write_small_graph
 
 pytestmark = pytest.mark.neo4j
@@ -181,6 +182,20 @@ def test_detectable_with_the_events_collected(small: str) -> None:
     assert ids(["no-such-event"]) == []
 
 
+def test_detectable_with_leaves_out_revoked_techniques(clean_graph: Any, api_url: str) -> None:
+    write_small_graph(clean_graph)
+    # sigma:w (current, observes windows-security:4688) also tagged with the revoked T1999.
+    clean_graph.execute_query(  # type: ignore[attr-defined]
+        "MATCH (r:Rule {uid: 'sigma:w'}), (t:Technique {id: 'T1999'}) MERGE (r)-[:DETECTS]->(t)"
+    )
+    query = "query($e: [String!]!) { detectableWith(eventIds: $e) { id revoked } }"
+    found = data(api_url, query, {"e": ["windows-security:4688"]})["detectableWith"]
+    assert found == [{"id": "T1047", "revoked": False}, {"id": "T1546.003", "revoked": False}]
+    # The tag is there: the rule lists it, so only detectableWith's filter leaves it out.
+    rule = data(api_url, '{ rule(uid: "sigma:w") { techniques { id } } }')["rule"]
+    assert {t["id"] for t in rule["techniques"]} == {"T1047", "T1999"}
+
+
 def test_coverage_matrix_per_platform_and_vendor(small: str) -> None:
     query = """query($p: String, $v: [Vendor!]) { coverageMatrix(platform: $p, vendors: $v) {
         tactic { shortname } techniqueCount coveredCount
@@ -209,9 +224,12 @@ def test_coverage_matrix_per_platform_and_vendor(small: str) -> None:
 
 def test_navigator_layer_is_a_4_5_layer(small: str) -> None:
     layer = data(small, '{ navigatorLayer(platform: "windows") }')["navigatorLayer"]
-    assert layer["versions"] == {"attack": "18", "navigator": "5.1.0", "layer": "4.5"}
+    assert layer_problems(layer) == []
+    assert layer["versions"] == {"attack": "18", "navigator": "5.2.0", "layer": "4.5"}
     assert layer["domain"] == "enterprise-attack"
     assert layer["filters"] == {"platforms": ["Windows"]}
+    # Sub-techniques with a score are shown, not collapsed under their parent.
+    assert layer["layout"]["expandedSubtechniques"] == "annotated"
     entries = {t["techniqueID"]: t for t in layer["techniques"]}
     assert set(entries) == {"T1546.003", "T1546.008", "T1047", "T1059.001"}
     wmi = entries["T1546.003"]
@@ -223,7 +241,35 @@ def test_navigator_layer_is_a_4_5_layer(small: str) -> None:
         "https://github.com/SigmaHQ/sigma/blob/abc123/rules/windows/a.yml",
         "https://github.com/SigmaHQ/sigma/blob/abc123/rules/windows/b.yml",
     ]
-    assert layer["gradient"]["maxValue"] == 4
+    assert layer["gradient"] == {"colors": ["#ffe766", "#8ec843"], "minValue": 1, "maxValue": 4}
+    # A top score of 1 still gives maxValue > minValue, as the format requires.
+    splunk_linux = data(small, '{ navigatorLayer(platform: "linux", vendors: [SPLUNK]) }')
+    assert layer_problems(splunk_linux["navigatorLayer"]) == []
+    assert splunk_linux["navigatorLayer"]["gradient"]["maxValue"] == 2
+
+
+def test_the_layer_checker_finds_deviations() -> None:
+    layer = {
+        "name": "x",
+        "domain": "enterprise-attack",
+        "versions": {"navigator": "4.8.0", "layer": "4.5"},
+        "layout": {"expandedSubtechniques": "some"},
+        "gradient": {"colors": ["#ffe766ff", "#8ec843"], "minValue": 1, "maxValue": 1},
+        "techniques": [{"techniqueID": "T1546.3", "score": "4", "links": [{"label": "a"}]}],
+        "extra": True,
+    }
+    problems = "\n".join(layer_problems(layer))
+    for expected in (
+        "'extra' is not a property",
+        "navigator must be at least 4.9.0",
+        "'expandedSubtechniques' has a value",
+        "'colors' has a value",
+        "maxValue must be greater than minValue",
+        "'techniqueID' has a value",
+        "'score' has a value",
+        "required 'url' missing",
+    ):
+        assert expected in problems
 
 
 def test_rules_filters_and_cursor_pages(small: str) -> None:
@@ -333,7 +379,12 @@ def test_rule_event_field_and_catalog(small: str) -> None:
         "negated": True,
     }
     keyword = next(p for p in predicates if p["operator"] == "match")
-    assert keyword["field"] is None
+    # The pseudo-field `*`, as the authoring guide names it.
+    assert keyword["field"] == {"name": "*"}
+    guide = data(small, '{ technique(id: "T1546.003") { authoringGuide { indicators(first: 50) '
+                 "{ field { name } operator value } } } }")  # fmt: skip
+    indicators = guide["technique"]["authoringGuide"]["indicators"]
+    assert {"field": {"name": "*"}, "operator": "match", "value": keyword["value"]} in indicators
     event = result["event"]
     assert (event["provider"], event["eventId"], event["ruleCount"]) == (
         "Microsoft-Windows-Sysmon",
@@ -382,14 +433,21 @@ def test_a_page_of_50_techniques_is_a_handful_of_queries(small: str) -> None:
     assert counts[50] <= 7
 
 
-def test_graphiql_the_page_and_readiness(api_url: str) -> None:
-    graphiql = httpx.get(f"{api_url}/graphql", headers={"accept": "text/html"}, timeout=30)
-    assert graphiql.status_code == 200
-    assert "graphiql" in graphiql.text.lower()
-    page = httpx.get(f"{api_url}/", timeout=30)
+def test_the_page_and_readiness(small: str) -> None:
+    page = httpx.get(f"{small}/", timeout=30)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    health = httpx.get(f"{api_url}/healthz", timeout=30)
+    health = httpx.get(f"{small}/healthz", timeout=30)
     assert health.status_code == 200
     assert health.json()["status"] == "ok"
+    assert health.json()["sources"] == ["attack", "elastic", "sigma", "splunk"]
     assert health.json()["neo4j"]["version"].startswith("5.")
+
+
+def test_readiness_of_an_empty_graph(clean_graph: Any, api_url: str) -> None:
+    health = httpx.get(f"{api_url}/healthz", timeout=30)
+    assert health.status_code == 503
+    body = health.json()
+    assert (body["status"], body["sources"]) == ("empty", [])
+    assert "covgraph load" in body["message"]
+    assert body["neo4j"]["version"].startswith("5.")  # Neo4j itself answers
