@@ -122,7 +122,7 @@ CALL (r, row) {
   UNWIND row.checks AS c
   MATCH (v:Value {key: c.key})
   CREATE (r)-[:CHECKS {negated: c.negated, vendor_field: c.vendor_field,
-                       raw_value: c.raw_value}]->(v)
+                       raw_value: c.raw_value, case_sensitive: c.case_sensitive}]->(v)
   RETURN count(*) AS checks
 }
 RETURN sum(detects) AS detects, sum(checks) AS checks

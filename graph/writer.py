@@ -292,6 +292,8 @@ def _rule_row(rule: Rule) -> dict[str, Any]:
                     "negated": p.negated,
                     "vendor_field": p.vendor_field,
                     "raw_value": p.raw_value,
+                    # Only when true: most checks ignore case, and absent reads as false.
+                    "case_sensitive": p.case_sensitive or None,
                 }
             ),
         )
@@ -299,6 +301,7 @@ def _rule_row(rule: Rule) -> dict[str, Any]:
     for check in checks.values():
         check.setdefault("vendor_field", None)
         check.setdefault("raw_value", None)
+        check.setdefault("case_sensitive", None)
     return {
         "uid": rule.uid,
         "props": props,

@@ -67,15 +67,19 @@ def make_predicate(
     """A canonical Predicate from a vendor's (field, operator, value).
 
     ``field`` is the canonical name already (None for a keyword search); ``value`` may be any
-    scalar and is rendered as text. Values of case-insensitive eq / wildcard / match checks are
-    lower-cased; a path field matched on its last component becomes the name field with eq.
+    scalar and is rendered as text. Values of eq / wildcard / match checks are lower-cased, the
+    case-sensitive ones too (they are marked ``case_sensitive``): `process.name == "WMIC.exe"`
+    and `process.name : "wmic.exe"` check the same indicator, and corpus reach counts both. A
+    path field matched on its last component becomes the name field with eq.
     """
     text = _render(value)
     raw = text if raw_value is None else raw_value
     name = ANY_FIELD if not field else clean_field(field)
     if operator == "match":
         name = ANY_FIELD if not field else name
-    if case_insensitive and operator in CASE_FOLDED_OPERATORS:
+    case_sensitive = False
+    if operator in CASE_FOLDED_OPERATORS:
+        case_sensitive = not case_insensitive
         text = text.lower()
     if operator == "wildcard" and name in PATH_TO_NAME:
         found = _LAST_COMPONENT.match(text)
@@ -88,6 +92,7 @@ def make_predicate(
         negated=negated,
         vendor_field=vendor_field,
         raw_value=raw,
+        case_sensitive=case_sensitive,
     )
 
 

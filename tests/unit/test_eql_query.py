@@ -12,6 +12,11 @@ def triples(query: str) -> set[tuple[str, str, str, bool]]:
     return {(p.field, p.operator, p.value, p.negated) for p in parse_eql(query).predicates}
 
 
+def case_sensitive(query: str) -> set[tuple[str, str]]:
+    """(field, raw value) of the checks the query makes with case."""
+    return {(p.field, p.raw_value or "") for p in parse_eql(query).predicates if p.case_sensitive}
+
+
 def test_event_category_is_a_predicate() -> None:
     assert ("event.category", "eq", "process", False) in triples("process where true")
 
@@ -20,10 +25,18 @@ def test_any_event_names_no_category() -> None:
     assert triples("any where process.pid == 4") == {("process.pid", "eq", "4", False)}
 
 
-def test_double_equals_keeps_case() -> None:
-    assert ("process.name", "eq", "WMIC.exe", False) in triples(
-        'process where process.name == "WMIC.exe"'
+def test_double_equals_is_the_same_indicator_marked_case_sensitive() -> None:
+    parsed = parse_eql('process where process.name == "WMIC.exe" and process.pid == 4')
+    name = next(p for p in parsed.predicates if p.field == "process.name")
+    assert (name.operator, name.value, name.raw_value) == ("eq", "wmic.exe", "WMIC.exe")
+    assert name.case_sensitive
+    colon = next(
+        p
+        for p in parse_eql('process where process.name : "WMIC.exe"').predicates
+        if p.field == "process.name"
     )
+    assert colon.key == name.key
+    assert not colon.case_sensitive
 
 
 def test_colon_folds_case_and_picks_eq_or_wildcard() -> None:
@@ -39,9 +52,11 @@ def test_colon_with_a_list_gives_one_predicate_each() -> None:
 
 
 def test_like_is_case_sensitive_and_like_tilde_is_not() -> None:
-    found = triples('file where file.name like "Ab*" and file.path like~ "C:\\\\Temp\\\\*"')
-    assert ("file.name", "wildcard", "Ab*", False) in found
+    query = 'file where file.name like "Ab*" and file.path like~ "C:\\\\Temp\\\\*"'
+    found = triples(query)
+    assert ("file.name", "wildcard", "ab*", False) in found
     assert ("file.path", "wildcard", "c:\\temp\\*", False) in found
+    assert case_sensitive(query) == {("file.name", "Ab*")}
 
 
 def test_regex_keeps_case_and_regex_tilde_carries_an_inline_flag() -> None:
@@ -62,10 +77,12 @@ def test_folded_match_function_carries_the_inline_flag() -> None:
     assert ("process.name", "regex_match", "Y", False) in found
 
 
-def test_in_keeps_case_and_in_tilde_folds_it() -> None:
-    found = triples('process where user.name in ("Admin", "root") and host.name in~ ("HOST")')
-    assert ("user.name", "eq", "Admin", False) in found
+def test_in_is_case_sensitive_and_in_tilde_is_not() -> None:
+    query = 'process where user.name in ("Admin", "root") and host.name in~ ("HOST")'
+    found = triples(query)
+    assert ("user.name", "eq", "admin", False) in found
     assert ("host.name", "eq", "host", False) in found
+    assert case_sensitive(query) == {("user.name", "Admin"), ("user.name", "root")}
 
 
 def test_not_in_and_not_equal_are_negated() -> None:
@@ -103,11 +120,14 @@ def test_optional_fields_read_as_fields() -> None:
 
 
 def test_string_functions_become_wildcards() -> None:
-    found = triples(
+    query = (
         'process where startsWith(process.name, "Cmd") and endsWith~(process.name, ".EXE")'
         ' and stringContains(process.command_line, "-enc")'
     )
-    assert ("process.name", "wildcard", "Cmd*", False) in found
+    found = triples(query)
+    assert ("process.name", "wildcard", "cmd*", False) in found
+    assert ("process.name", "Cmd") in case_sensitive(query)
+    assert ("process.name", ".EXE") not in case_sensitive(query)
     assert ("process.name", "wildcard", "*.exe", False) in found
     assert ("process.command_line", "wildcard", "*-enc*", False) in found
 

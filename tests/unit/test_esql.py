@@ -18,17 +18,22 @@ def test_from_patterns_are_indices_not_predicates() -> None:
     assert parsed.predicates == []
 
 
-def test_equality_keeps_case_and_inequality_is_negated() -> None:
-    assert triples('from a | where process.name == "CMD.exe" and user.id != "S-1"') == {
-        ("process.name", "eq", "CMD.exe", False),
-        ("user.id", "eq", "S-1", True),
+def test_equality_is_case_sensitive_and_inequality_is_negated() -> None:
+    query = 'from a | where process.name == "CMD.exe" and user.id != "S-1"'
+    assert triples(query) == {
+        ("process.name", "eq", "cmd.exe", False),
+        ("user.id", "eq", "s-1", True),
     }
+    assert all(p.case_sensitive for p in parse_esql(query).predicates)
+    assert {p.raw_value for p in parse_esql(query).predicates} == {"CMD.exe", "S-1"}
 
 
 def test_to_lower_folds_case() -> None:
+    parsed = parse_esql('from a | WHERE TO_LOWER(process.name) == "WMIC.exe"')
     assert triples('from a | WHERE TO_LOWER(process.name) == "WMIC.exe"') == {
         ("process.name", "eq", "wmic.exe", False)
     }
+    assert not parsed.predicates[0].case_sensitive
 
 
 def test_like_and_not_like() -> None:
@@ -82,7 +87,7 @@ def test_functions() -> None:
         ' and cidr_match(source.ip, "10.0.0.0/8", "fd00::/8")'
     )
     assert found == {
-        ("process.name", "wildcard", "Cmd*", False),
+        ("process.name", "wildcard", "cmd*", False),
         ("file.name", "wildcard", "*.ps1", False),
         ("source.ip", "cidr", "10.0.0.0/8", False),
         ("source.ip", "cidr", "fd00::/8", False),

@@ -97,7 +97,7 @@ def test_all_modifier_gives_one_predicate_per_value() -> None:
     assert [p.raw_value for p in found] == ["a", "b"]
 
 
-def test_cased_keeps_the_case() -> None:
+def test_cased_is_marked_case_sensitive_on_the_same_indicator() -> None:
     (found,) = predicates(
         """
             selection:
@@ -105,7 +105,8 @@ def test_cased_keeps_the_case() -> None:
             condition: selection
         """
     )
-    assert (found.operator, found.value) == ("wildcard", "*MiXeD*")
+    assert (found.operator, found.value, found.raw_value) == ("wildcard", "*mixed*", "MiXeD")
+    assert found.case_sensitive
 
 
 def test_regular_expressions_keep_case_and_flags() -> None:
