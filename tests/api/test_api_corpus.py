@@ -199,11 +199,12 @@ def test_overlap_similarity_matrix_and_layer_on_the_corpus(corpus_api: str) -> N
 
 # The Sigma-only view of T1546.003, worked out by reading the 12 current Sigma rule files tagged
 # attack.t1546.003 (not taken from the API). For each: its detection's fields after pySigma's ECS
-# mapping (EventID -> event.code, Image -> process.executable, ...) and the path -> name folding
-# of docs/graph-model.md (`Image|endswith: '\x.exe'` -> process.name, `ImageLoaded|endswith:
-# '\x.dll'` -> file.name; `ProcessName|endswith: 'scrcons.exe'` has no `\`, so it stays a
-# process.executable wildcard); the catalog events its log source and EventIDs give; and its
-# non-negated (field, operator, value) checks.
+# mapping (EventID -> event.code, Image -> process.executable, ...), the image-load override
+# (ImageLoaded -> dll.path) and the path -> name folding of docs/graph-model.md
+# (`Image|endswith: '\x.exe'` -> process.name, `ImageLoaded|endswith: '\x.dll'` -> dll.name;
+# `ProcessName|endswith: 'scrcons.exe'` has no `\`, so it stays a process.executable wildcard);
+# the catalog events its log source and EventIDs give; and its non-negated (field, operator,
+# value) checks.
 SIGMA_RULES: dict[str, tuple[set[str], set[str], int]] = {
     # EventID 4624, LogonType 3, ProcessName|endswith scrcons.exe; not TargetLogonId 0x3e7.
     "rules-threat-hunting/windows/builtin/security/account_management/"
@@ -241,14 +242,14 @@ SIGMA_RULES: dict[str, tuple[set[str], set[str], int]] = {
     ),
     # image_load: Image|endswith '\scrcons.exe', ImageLoaded|endswith four DLL/OCX names.
     "rules/windows/image_load/image_load_scrcons_wmi_scripteventconsumer.yml": (
-        {"process.name", "file.name"},
+        {"process.name", "dll.name"},
         {"sysmon:7"},
         5,
     ),
     # image_load: Image 'C:\Windows\System32\wbem\WmiPrvSE.exe', ImageLoaded|endswith
     # '\wbemcons.dll'.
     "rules/windows/image_load/image_load_wmi_persistence_commandline_event_consumer.yml": (
-        {"process.executable", "file.name"},
+        {"process.executable", "dll.name"},
         {"sysmon:7"},
         2,
     ),
@@ -294,8 +295,8 @@ SIGMA_RULES: dict[str, tuple[set[str], set[str], int]] = {
 #: The 18 fields of the Sigma-only authoring guide: the union of the rules' fields above.
 SIGMA_FIELDS = {
     "*",
+    "dll.name",
     "event.code",
-    "file.name",
     "powershell.file.script_block_text",
     "process.command_line",
     "process.executable",
