@@ -49,6 +49,10 @@ class Predicate:
     value: str | None = strawberry.field(description="Normalised value (the Value node's).")
     raw_value: str | None = strawberry.field(description="The value as the rule wrote it.")
     negated: bool = strawberry.field(description="True when the rule excludes what matches.")
+    case_sensitive: bool = strawberry.field(
+        description="True when the rule compares with case (EQL `==`, Sigma `|cased`...); "
+        "`value` is lower-cased either way, `rawValue` keeps the case written."
+    )
 
 
 @strawberry.type(description="A detection rule from Sigma, Elastic or Splunk.")
@@ -134,6 +138,7 @@ class Rule:
                 value=p.get("value"),
                 raw_value=p.get("raw_value"),
                 negated=bool(p.get("negated")),
+                case_sensitive=bool(p.get("case_sensitive")),
             )
             for p in rows
         ]

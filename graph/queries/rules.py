@@ -26,7 +26,8 @@ MATCH (r:Rule {uid: uid})-[c:CHECKS]->(v:Value)
 WITH uid, c, v ORDER BY c.negated, v.field, v.operator, v.value
 RETURN uid, collect({field: v.field, operator: v.operator, value: v.value,
                      negated: c.negated, vendor_field: c.vendor_field,
-                     raw_value: c.raw_value}) AS predicates
+                     raw_value: c.raw_value,
+                     case_sensitive: coalesce(c.case_sensitive, false)}) AS predicates
 """,
 )
 

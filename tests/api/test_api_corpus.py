@@ -395,3 +395,32 @@ def test_t1546_003_all_vendors_add_to_the_sigma_view(corpus_api: str) -> None:
     assert {f["field"]["name"] for f in guide["fields"]} > SIGMA_FIELDS
     assert guide["distinctFieldCount"] == 29
     assert guide["distinctIndicatorCount"] == 63
+
+
+CASED = """
+query {
+  rules(field: "process.pe.original_file_name", value: "powershell.exe", first: 200) {
+    totalCount
+    nodes { vendor query predicates { field { name } value rawValue caseSensitive } }
+  }
+}
+"""
+
+
+def test_a_case_sensitive_check_meets_the_same_indicator(corpus_api: str) -> None:
+    rules = data(corpus_api, CASED, {})["rules"]
+    checks = [
+        (rule["vendor"], p["rawValue"], p["caseSensitive"], rule["query"] or "")
+        for rule in rules["nodes"]
+        for p in rule["predicates"]
+        if (p["field"]["name"], p["value"]) == ("process.pe.original_file_name", "powershell.exe")
+    ]
+    assert {vendor for vendor, *_ in checks} == {"SIGMA", "ELASTIC", "SPLUNK"}
+    # Elastic's EQL `in` / `==` compare with case: the check says so and keeps the value as the
+    # query writes it (PowerShell.EXE), on the same Value as every vendor's case-insensitive
+    # checks.
+    cased = [(vendor, raw, query) for vendor, raw, sensitive, query in checks if sensitive]
+    assert {vendor for vendor, _, _ in cased} == {"ELASTIC"}
+    assert all(f'"{raw}"' in query for _, raw, query in cased)
+    assert any(raw != raw.lower() for _, raw, _ in cased)
+    assert any(not sensitive for _, _, sensitive, _ in checks)
