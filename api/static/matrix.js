@@ -76,11 +76,26 @@ export async function matrixView(_id, params, signal) {
       `${platform ? ` on ${platform}` : ""}: ${covered.toLocaleString("en")} (${share}%) with at least `,
       `one rule${vendors ? ` from ${vendors.map((v) => VENDOR_LABELS[v]).join(" or ")}` : ""}.`,
     ),
+    h(
+      "p",
+      {},
+      h("a", { id: "navigator-layer", href: layerUrl(platform, vendors), download: "" }, "Download this view as an ATT&CK Navigator layer"),
+      " (opens in Navigator 5.2 or later).",
+    ),
     legend(),
     columns.length
       ? h("div", { class: `matrix${showSub ? "" : " no-sub"}` }, columns.map(column))
       : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
   );
+}
+
+/** The API's layer download for the matrix's platform and vendors (none: every vendor). */
+function layerUrl(platform, vendors) {
+  const params = new URLSearchParams();
+  if (platform) params.set("platform", platform);
+  if (vendors) params.set("vendors", vendors.join(","));
+  const query = params.toString();
+  return `navigator-layer.json${query ? `?${query}` : ""}`;
 }
 
 function controls(state) {

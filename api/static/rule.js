@@ -22,7 +22,7 @@ query Rule($uid: String!) {
     sourcePath sourceUrl collection author date modified references falsePositives parseStatus
     techniques { id name }
     events { id name }
-    predicates { field { name } vendorField operator value rawValue negated }
+    predicates { field { name } vendorField operator value rawValue negated caseSensitive }
   }
 }`;
 
@@ -63,11 +63,14 @@ export async function ruleView(uid, _params, signal) {
     ["parse", rule.parseStatus || "—"],
   ];
   const predicates = rule.predicates.map((p) => [
-    p.field ? h("span", { class: "field" }, p.field.name) : h("span", { class: "muted" }, "any field"),
+    p.field.name === "*" ? h("span", { class: "muted" }, "any field") : h("span", { class: "field" }, p.field.name),
     p.vendorField ? code(p.vendorField) : "",
     h("span", { class: "op" }, p.operator),
     { cell: p.value === null ? "" : code(p.value), class: "value" },
-    p.negated ? h("span", { class: "flag exclusion" }, "excluded") : "",
+    [
+      p.negated ? h("span", { class: "flag exclusion" }, "excluded") : "",
+      p.caseSensitive ? h("span", { class: "flag", title: `compared with case: ${p.rawValue}` }, "case-sensitive") : "",
+    ],
   ]);
   return h(
     "div",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from browser_page import Page, gql
 
@@ -214,6 +215,18 @@ def test_coverage_matrix_by_platform_and_vendor(page: Page) -> None:
     page.screenshot("matrix-windows-elastic")
     assert page.console_errors() == []
 
+    # The view as an ATT&CK Navigator layer: the link asks for the same platform and vendor,
+    # and the file it names scores T1546.003 with the cell's rule count.
+    link = page.find("#navigator-layer").get_attribute("href")
+    assert link.endswith("/navigator-layer.json?platform=Windows&vendors=ELASTIC")
+    response = httpx.get(link, timeout=60)
+    assert response.status_code == 200
+    layer = response.json()
+    assert layer["versions"]["layer"] == "4.5"
+    assert layer["domain"] == "enterprise-attack"
+    scored = {t["techniqueID"]: t["score"] for t in layer["techniques"] if "score" in t}
+    assert scored["T1546.003"] == _cell(elastic, "Persistence", "T1546.003")
+
 
 def test_coverage_matrix_with_no_vendor_ticked_says_so(page: Page) -> None:
     splunk = gql(page.base, MATRIX, {"vendors": ["SPLUNK"]})["coverageMatrix"]
@@ -386,6 +399,53 @@ def test_rules_checking_a_value_across_vendors(page: Page) -> None:
     if api["all"]["totalCount"] > 100:
         page.find("#more-rules").click()
         page.wait_for("table.rules-list tbody tr:nth-child(101)")
+    assert page.console_errors() == []
+
+
+RULE = """
+query($uid: String!) {
+  rule(uid: $uid) { title predicates { field { name } operator value negated caseSensitive } }
+}
+"""
+
+
+def _rule_rows(page: Page, uid: str) -> tuple[dict[str, Any], list[list[str]]]:
+    rule = gql(page.base, RULE, {"uid": uid})["rule"]
+    assert page.open(f"#/rule/{uid.replace(':', '%3A')}") == "ready"
+    rows = [
+        [cell.text for cell in row.find_elements("css selector", "td")]
+        for row in page.find_all("table.predicates tbody tr")
+    ]
+    return rule, rows
+
+
+def test_a_rule_page_lists_every_check(page: Page) -> None:
+    rule, rows = _rule_rows(page, WMI_PERSISTENCE)
+    assert page.find("h1").text == rule["title"] == "WMI Persistence"
+    assert len(rows) == len(rule["predicates"])
+    # Keyword checks name no field: "any field"; exclusions are flagged.
+    keywords = [r for r in rows if r[0] == "any field"]
+    assert len(keywords) == sum(p["field"]["name"] == "*" for p in rule["predicates"]) > 0
+    assert all(r[2] == "match" for r in keywords)
+    excluded = [r for r in rows if "excluded" in r[4]]
+    assert len(excluded) == sum(p["negated"] for p in rule["predicates"]) == 4
+
+    # An Elastic rule comparing with case says so on that check.
+    cased = gql(
+        page.base,
+        """{ rules(field: "process.pe.original_file_name", value: "powershell.exe",
+                   vendor: ELASTIC, first: 200) {
+               nodes { uid predicates { value caseSensitive } } } }""",
+    )["rules"]["nodes"]
+    uid = next(
+        n["uid"]
+        for n in cased
+        if any(p["caseSensitive"] and p["value"] == "powershell.exe" for p in n["predicates"])
+    )
+    rule, rows = _rule_rows(page, uid)
+    flagged = [r for r in rows if "case-sensitive" in r[4]]
+    assert len(flagged) == sum(p["caseSensitive"] for p in rule["predicates"]) > 0
+    assert any(r[3] == "powershell.exe" for r in flagged)
     assert page.console_errors() == []
 
 
