@@ -100,7 +100,7 @@ class Health:
                 self._driver = make_driver(self.settings)
             driver = self._driver
         try:
-            health = check(driver, self.settings.database)
+            health = check(driver, self.settings.database, settings=self.settings)
         except CatalogUnavailable:
             with self._lock:
                 if self._driver is driver:

@@ -46,8 +46,31 @@ def neo4j_driver() -> Iterator[object]:
         if os.environ.get("COVGRAPH_REQUIRE_NEO4J") == "1":
             pytest.fail(str(exc))
         pytest.skip(f"{exc}")
+    _require_home_database(driver)
     yield driver
     driver.close()
+
+
+def _require_home_database(driver: object) -> None:
+    """Fail when NEO4J_DATABASE names a database other than the server's home database.
+
+    The loads and the API use NEO4J_DATABASE, but the tests' own checking queries run in the
+    home database; with two databases they would check one and load the other.
+    """
+    wanted = database()
+    if wanted is None:
+        return
+    records, _, _ = driver.execute_query(  # type: ignore[attr-defined]
+        "CALL db.info() YIELD name RETURN name", routing_="r"
+    )
+    home = records[0]["name"]
+    if wanted != home:
+        pytest.fail(
+            f"NEO4J_DATABASE={wanted} is not the server's home database ({home}): the tests' "
+            "queries run in the home database. Unset NEO4J_DATABASE, or use a server (or a "
+            f"user) whose home database is {wanted}.",
+            pytrace=False,
+        )
 
 
 #: Set once a test of this session has wiped the graph: what is left is no longer the corpus.
