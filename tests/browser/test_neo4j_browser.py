@@ -7,6 +7,7 @@ and events; the nodes come out in the style's colours with its captions.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -119,11 +120,14 @@ def test_browser_draws_a_technique_in_the_covgraph_style(
     # The Connect URL as the guide says Browser fills it in: scheme neo4j://, then host:port.
     from graph.settings import local_server_settings
 
-    schemes = [s for s in page.find_all("select") if "bolt://" in s.text]
-    assert schemes, "no scheme list in Browser's connect form"
+    # The form's lists fill in as Browser starts: wait for the scheme list too.
+    schemes = _wait(page, lambda d: [s for s in page.find_all("select") if "bolt://" in s.text])
     assert Select(schemes[0]).first_selected_option.text == "neo4j://"
-    address = page.find('input[data-testid="boltaddress"]').get_attribute("value")
-    assert address == f"127.0.0.1:{local_server_settings().bolt_port}"
+    expected_address = f"127.0.0.1:{local_server_settings().bolt_port}"
+    address = page.find('input[data-testid="boltaddress"]')
+    with contextlib.suppress(TimeoutException):  # filled in as Browser starts, too
+        _wait(page, lambda d: address.get_attribute("value") == expected_address, timeout=20)
+    assert address.get_attribute("value") == expected_address
     Select(auth[0]).select_by_visible_text("No authentication")
     next(b for b in page.find_all("button") if b.text == "Connect").click()
     _wait(page, lambda d: "You have a working connection" in page.find("body").text)
