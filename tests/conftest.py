@@ -160,3 +160,17 @@ def corpus_graph(neo4j_driver: object, corpus_dir: Path) -> object:
     failed = [f"{s.name}: {s.failed}" for s in report.sources if s.failed]
     assert not failed, failed
     return neo4j_driver
+
+
+@pytest.fixture(scope="session")
+def graphiql_assets() -> Path:
+    """The GraphiQL files `make setup` caches; skip without them (fail under CI's browser flag)."""
+    from api.graphiql import assets_dir, local_assets_present
+
+    root = assets_dir()
+    if not local_assets_present(root):
+        reason = f"GraphiQL's assets are not in {root}: run `make setup` (needs npm)"
+        if os.environ.get("COVGRAPH_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return root

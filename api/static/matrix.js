@@ -42,12 +42,9 @@ export async function matrixView(_id, params, signal) {
   const chosen = vendorsParam.split(",").filter((v) => VENDORS.includes(v));
   const showSub = params.get("sub") !== "0";
   const state = { platform, vendors: noVendor ? [NO_VENDOR] : chosen, sub: showSub };
+  const page = (...content) => h("div", { class: "matrix-page" }, h("h1", {}, "Coverage matrix"), controls(state), ...content);
   if (noVendor) {
-    return h(
-      "div",
-      { class: "matrix-page" },
-      h("h1", {}, "Coverage matrix"),
-      controls(state),
+    return page(
       h(
         "p",
         { class: "summary empty-state", id: "matrix-empty" },
@@ -64,11 +61,7 @@ export async function matrixView(_id, params, signal) {
   }
   const covered = [...counts.values()].filter((n) => n > 0).length;
   const share = counts.size ? Math.round((100 * covered) / counts.size) : 0;
-  return h(
-    "div",
-    { class: "matrix-page" },
-    h("h1", {}, "Coverage matrix"),
-    controls(state),
+  return page(
     h(
       "p",
       { class: "summary", id: "matrix-summary" },

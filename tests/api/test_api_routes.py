@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ from navigator_spec import layer_problems
 from small_graph import write_small_graph
 
 from api.errors import UNAVAILABLE_MESSAGE
-from api.graphiql import CDN, LOCAL_PREFIX, assets, assets_dir, local_assets_present, sri
+from api.graphiql import CDN, LOCAL_PREFIX, assets, sri
 
 
 def test_readiness_while_neo4j_is_unreachable_names_no_internals() -> None:
@@ -100,14 +100,8 @@ def test_graphiql_falls_back_to_the_cdn_without_local_assets(tmp_path: Any) -> N
     assert missing.status_code == 404
 
 
-def test_graphiql_serves_its_assets_locally() -> None:
-    root = assets_dir()
-    if not local_assets_present(root):
-        reason = f"GraphiQL's assets are not in {root}: run `make setup` (needs npm)"
-        if os.environ.get("COVGRAPH_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with running_api({"COVGRAPH_GRAPHIQL_ASSETS": str(root)}) as url:
+def test_graphiql_serves_its_assets_locally(graphiql_assets: Path) -> None:
+    with running_api({"COVGRAPH_GRAPHIQL_ASSETS": str(graphiql_assets)}) as url:
         page = httpx.get(f"{url}/graphql", headers={"accept": "text/html"}, timeout=30)
         assert page.status_code == 200
         assert "unpkg.com" not in page.text

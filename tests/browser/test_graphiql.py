@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,21 +9,15 @@ from typing import Any
 import pytest
 from browser_page import OUTPUT, api_server
 
-from api.graphiql import assets_dir, local_assets_present
-
 pytestmark = [pytest.mark.neo4j, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
-def graphiql_url(neo4j_driver: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def graphiql_url(
+    neo4j_driver: object, graphiql_assets: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The API over the test Neo4j, serving GraphiQL's assets from the cache `make setup` fills."""
-    root = assets_dir()
-    if not local_assets_present(root):
-        reason = f"GraphiQL's assets are not in {root}: run `make setup` (needs npm)"
-        if os.environ.get("COVGRAPH_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    env = {"COVGRAPH_GRAPHIQL_ASSETS": str(root), "COVGRAPH_API_CACHE": "0"}
+    env = {"COVGRAPH_GRAPHIQL_ASSETS": str(graphiql_assets), "COVGRAPH_API_CACHE": "0"}
     with api_server(tmp_path_factory.mktemp("api-graphiql"), env) as url:
         yield url
 
