@@ -281,11 +281,11 @@ def _rule_row(rule: Rule) -> dict[str, Any]:
         if name not in props and value is not None:
             props[name] = list(value) if isinstance(value, tuple) else value
     props["predicate_count"] = len(rule.predicates)
-    checks: dict[tuple[str, bool, str | None], dict[str, Any]] = {}
+    checks: dict[tuple[str, bool, str | None, bool], dict[str, Any]] = {}
     operators: dict[str, set[str]] = {}
     for p in rule.predicates:
         checks.setdefault(
-            (p.key, p.negated, p.vendor_field),
+            (p.key, p.negated, p.vendor_field, p.case_sensitive),
             _clean(
                 {
                     "key": p.key,

@@ -67,10 +67,10 @@ def make_predicate(
     """A canonical Predicate from a vendor's (field, operator, value).
 
     ``field`` is the canonical name already (None for a keyword search); ``value`` may be any
-    scalar and is rendered as text. Values of eq / wildcard / match checks are lower-cased, the
-    case-sensitive ones too (they are marked ``case_sensitive``): `process.name == "WMIC.exe"`
-    and `process.name : "wmic.exe"` check the same indicator, and corpus reach counts both. A
-    path field matched on its last component becomes the name field with eq.
+    scalar and is rendered as text. Values of case-insensitive eq / wildcard / match checks are
+    lower-cased; case-sensitive ones keep their case and are marked ``case_sensitive`` (`-c` and
+    `-C` are different flags). A path field matched on its last component becomes the name
+    field with eq.
     """
     text = _render(value)
     raw = text if raw_value is None else raw_value
@@ -79,8 +79,11 @@ def make_predicate(
         name = ANY_FIELD if not field else name
     case_sensitive = False
     if operator in CASE_FOLDED_OPERATORS:
-        case_sensitive = not case_insensitive
-        text = text.lower()
+        if case_insensitive:
+            text = text.lower()
+        else:
+            # Only where case can matter: a value with letters (not "4", not "-1").
+            case_sensitive = text.lower() != text.upper()
     if operator == "wildcard" and name in PATH_TO_NAME:
         found = _LAST_COMPONENT.match(text)
         if found:

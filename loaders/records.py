@@ -38,11 +38,11 @@ PropertyValue = Scalar | tuple[str, ...] | tuple[int, ...] | None
 class Predicate:
     """One (field, operator, value) check a rule makes, and whether it is an exclusion.
 
-    ``field`` is the canonical (ECS) name, ``value`` the normalised value (eq, wildcard and
-    match values lower-cased, so one indicator is one Value whatever the case a rule wrote it
-    in). ``vendor_field`` and ``raw_value`` keep what the rule wrote; ``case_sensitive`` says the
-    rule compares with case (EQL ``==``, Sigma ``|cased``...). ``negated`` is true when the check
-    sits under an odd number of NOTs.
+    ``field`` is the canonical (ECS) name, ``value`` the normalised value (lower-cased when the
+    comparison is case-insensitive). ``vendor_field`` and ``raw_value`` keep what the rule wrote;
+    ``case_sensitive`` says an eq / wildcard / match check compares with case (EQL ``==``, Sigma
+    ``|cased``...), its value then kept as written. ``negated`` is true when the check sits under
+    an odd number of NOTs.
     """
 
     field: str

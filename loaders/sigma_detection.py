@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sigma.conditions import (
@@ -344,8 +344,9 @@ def _predicate(context: _Context, value: SigmaType) -> Predicate:
     if isinstance(value, SigmaFieldReference):
         # fieldref compares two fields of one event; the value names the other field by its
         # canonical name ("field:process.executable"), so it reads the same across vendors.
+        # The name keeps its case; it is no literal compared with case.
         other = sigma_field(value.field, *context.logsource).name
-        return build("eq", f"field:{other}", folded=False)
+        return replace(build("eq", f"field:{other}", folded=False), case_sensitive=False)
     return build("eq", _text(value))
 
 

@@ -50,8 +50,8 @@ class Predicate:
     raw_value: str | None = strawberry.field(description="The value as the rule wrote it.")
     negated: bool = strawberry.field(description="True when the rule excludes what matches.")
     case_sensitive: bool = strawberry.field(
-        description="True when the rule compares with case (EQL `==`, Sigma `|cased`...); "
-        "`value` is lower-cased either way, `rawValue` keeps the case written."
+        description="True when the rule compares with case (EQL `==`, Sigma `|cased`...): "
+        "`value` then keeps the case written; case-insensitive values are lower-cased."
     )
 
 

@@ -398,8 +398,8 @@ def test_t1546_003_all_vendors_add_to_the_sigma_view(corpus_api: str) -> None:
 
 
 CASED = """
-query {
-  rules(field: "process.pe.original_file_name", value: "powershell.exe", first: 200) {
+query($value: String!) {
+  rules(field: "process.pe.original_file_name", value: $value, first: 200) {
     totalCount
     nodes { vendor query predicates { field { name } value rawValue caseSensitive } }
   }
@@ -407,20 +407,25 @@ query {
 """
 
 
-def test_a_case_sensitive_check_meets_the_same_indicator(corpus_api: str) -> None:
-    rules = data(corpus_api, CASED, {})["rules"]
-    checks = [
+def _checks(api: str, value: str) -> list[tuple[str, str, bool, str]]:
+    rules = data(api, CASED, {"value": value})["rules"]
+    return [
         (rule["vendor"], p["rawValue"], p["caseSensitive"], rule["query"] or "")
         for rule in rules["nodes"]
         for p in rule["predicates"]
-        if (p["field"]["name"], p["value"]) == ("process.pe.original_file_name", "powershell.exe")
+        if (p["field"]["name"], p["value"]) == ("process.pe.original_file_name", value)
     ]
-    assert {vendor for vendor, *_ in checks} == {"SIGMA", "ELASTIC", "SPLUNK"}
-    # Elastic's EQL `in` / `==` compare with case: the check says so and keeps the value as the
-    # query writes it (PowerShell.EXE), on the same Value as every vendor's case-insensitive
-    # checks.
-    cased = [(vendor, raw, query) for vendor, raw, sensitive, query in checks if sensitive]
-    assert {vendor for vendor, _, _ in cased} == {"ELASTIC"}
-    assert all(f'"{raw}"' in query for _, raw, query in cased)
-    assert any(raw != raw.lower() for _, raw, _ in cased)
-    assert any(not sensitive for _, _, sensitive, _ in checks)
+
+
+def test_a_case_sensitive_check_keeps_its_case_and_says_so(corpus_api: str) -> None:
+    # Elastic's EQL `in` / `==` compare with case: "PowerShell.EXE" is its own indicator, every
+    # check of it marked case-sensitive and written so in the rule's query.
+    cased = _checks(corpus_api, "PowerShell.EXE")
+    assert cased
+    assert {vendor for vendor, *_ in cased} == {"ELASTIC"}
+    assert all(sensitive for _, _, sensitive, _ in cased)
+    assert all('"PowerShell.EXE"' in query for *_, query in cased)
+    # The lower-cased indicator is what the case-insensitive checks of every vendor share.
+    folded = _checks(corpus_api, "powershell.exe")
+    assert {vendor for vendor, *_ in folded} == {"SIGMA", "ELASTIC", "SPLUNK"}
+    assert not any(sensitive and raw != raw.lower() for _, raw, sensitive, _ in folded)

@@ -25,18 +25,19 @@ def test_any_event_names_no_category() -> None:
     assert triples("any where process.pid == 4") == {("process.pid", "eq", "4", False)}
 
 
-def test_double_equals_is_the_same_indicator_marked_case_sensitive() -> None:
+def test_double_equals_keeps_case_and_is_marked_case_sensitive() -> None:
     parsed = parse_eql('process where process.name == "WMIC.exe" and process.pid == 4')
     name = next(p for p in parsed.predicates if p.field == "process.name")
-    assert (name.operator, name.value, name.raw_value) == ("eq", "wmic.exe", "WMIC.exe")
+    assert (name.operator, name.value, name.raw_value) == ("eq", "WMIC.exe", "WMIC.exe")
     assert name.case_sensitive
+    pid = next(p for p in parsed.predicates if p.field == "process.pid")
+    assert not pid.case_sensitive  # no letter, no case
     colon = next(
         p
         for p in parse_eql('process where process.name : "WMIC.exe"').predicates
         if p.field == "process.name"
     )
-    assert colon.key == name.key
-    assert not colon.case_sensitive
+    assert (colon.value, colon.case_sensitive) == ("wmic.exe", False)
 
 
 def test_colon_folds_case_and_picks_eq_or_wildcard() -> None:
@@ -54,7 +55,7 @@ def test_colon_with_a_list_gives_one_predicate_each() -> None:
 def test_like_is_case_sensitive_and_like_tilde_is_not() -> None:
     query = 'file where file.name like "Ab*" and file.path like~ "C:\\\\Temp\\\\*"'
     found = triples(query)
-    assert ("file.name", "wildcard", "ab*", False) in found
+    assert ("file.name", "wildcard", "Ab*", False) in found
     assert ("file.path", "wildcard", "c:\\temp\\*", False) in found
     assert case_sensitive(query) == {("file.name", "Ab*")}
 
@@ -80,7 +81,7 @@ def test_folded_match_function_carries_the_inline_flag() -> None:
 def test_in_is_case_sensitive_and_in_tilde_is_not() -> None:
     query = 'process where user.name in ("Admin", "root") and host.name in~ ("HOST")'
     found = triples(query)
-    assert ("user.name", "eq", "admin", False) in found
+    assert ("user.name", "eq", "Admin", False) in found
     assert ("host.name", "eq", "host", False) in found
     assert case_sensitive(query) == {("user.name", "Admin"), ("user.name", "root")}
 
@@ -125,7 +126,7 @@ def test_string_functions_become_wildcards() -> None:
         ' and stringContains(process.command_line, "-enc")'
     )
     found = triples(query)
-    assert ("process.name", "wildcard", "cmd*", False) in found
+    assert ("process.name", "wildcard", "Cmd*", False) in found
     assert ("process.name", "Cmd") in case_sensitive(query)
     assert ("process.name", ".EXE") not in case_sensitive(query)
     assert ("process.name", "wildcard", "*.exe", False) in found

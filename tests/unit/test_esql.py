@@ -21,11 +21,10 @@ def test_from_patterns_are_indices_not_predicates() -> None:
 def test_equality_is_case_sensitive_and_inequality_is_negated() -> None:
     query = 'from a | where process.name == "CMD.exe" and user.id != "S-1"'
     assert triples(query) == {
-        ("process.name", "eq", "cmd.exe", False),
-        ("user.id", "eq", "s-1", True),
+        ("process.name", "eq", "CMD.exe", False),
+        ("user.id", "eq", "S-1", True),
     }
     assert all(p.case_sensitive for p in parse_esql(query).predicates)
-    assert {p.raw_value for p in parse_esql(query).predicates} == {"CMD.exe", "S-1"}
 
 
 def test_to_lower_folds_case() -> None:
@@ -87,7 +86,7 @@ def test_functions() -> None:
         ' and cidr_match(source.ip, "10.0.0.0/8", "fd00::/8")'
     )
     assert found == {
-        ("process.name", "wildcard", "cmd*", False),
+        ("process.name", "wildcard", "Cmd*", False),
         ("file.name", "wildcard", "*.ps1", False),
         ("source.ip", "cidr", "10.0.0.0/8", False),
         ("source.ip", "cidr", "fd00::/8", False),

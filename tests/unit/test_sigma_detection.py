@@ -97,7 +97,7 @@ def test_all_modifier_gives_one_predicate_per_value() -> None:
     assert [p.raw_value for p in found] == ["a", "b"]
 
 
-def test_cased_is_marked_case_sensitive_on_the_same_indicator() -> None:
+def test_cased_keeps_the_case_and_says_so() -> None:
     (found,) = predicates(
         """
             selection:
@@ -105,7 +105,7 @@ def test_cased_is_marked_case_sensitive_on_the_same_indicator() -> None:
             condition: selection
         """
     )
-    assert (found.operator, found.value, found.raw_value) == ("wildcard", "*mixed*", "MiXeD")
+    assert (found.operator, found.value) == ("wildcard", "*MiXeD*")
     assert found.case_sensitive
 
 
@@ -195,6 +195,20 @@ def test_fieldref_names_the_other_field_canonically() -> None:
         "field:process.executable",
     )
     assert found.raw_value == "Image"
+    assert not found.case_sensitive
+
+
+def test_fieldref_keeps_the_case_of_an_unmapped_field_name() -> None:
+    (found,) = predicates(
+        """
+            selection:
+                User|fieldref: TargetUserNameUnmapped
+            condition: selection
+        """
+    )
+    # A field name is no literal: it keeps its case and is not flagged case-sensitive.
+    assert found.value == "field:winlog.event_data.TargetUserNameUnmapped"
+    assert not found.case_sensitive
 
 
 def test_keywords_are_match_on_any_field() -> None:

@@ -130,11 +130,11 @@ def test_predicates_are_canonical_ecs_indicators() -> None:
         ("process.name", "eq", "mofcomp.exe", False),
         ("process.name", "eq", "wmic.exe", False),
         ("process.pe.original_file_name", "eq", "wmic.exe", False),
-        # where like() is case-sensitive: marked so, the value folded like every other
-        ("process.command_line", "wildcard", "*\\temp\\*", True),
+        # where like() is case-sensitive: the value keeps its case, and says so
+        ("process.command_line", "wildcard", "*\\Temp\\*", True),
     }
     by_value = {p.value: p for p in rule.predicates}
-    assert by_value["*\\temp\\*"].case_sensitive
+    assert by_value["*\\Temp\\*"].case_sensitive
     assert not by_value["mofcomp.exe"].case_sensitive
     assert by_value["mofcomp.exe"].vendor_field == "Processes.process_name"
 
