@@ -188,9 +188,14 @@ def _windows_events(
         key = _channel_for(int(code), keys, generic)
         if key is not None:
             events.append(windows_event(key, code))
-    if events:
-        return events, None
     actions = values.get("event.action", set())
+    if events:
+        # An action the codes do not already name is another event of the rule (a sequence of
+        # a special logon, by action, then a share access, by code: 4672 and 5145).
+        named = {e.id for e in events}
+        if keys or generic or on_windows:
+            events += [e for e in _action_events(actions, keys, generic) if e.id not in named]
+        return list({e.id: e for e in events}.values()), None
     if keys or generic or on_windows:
         events = _action_events(actions, keys, generic)
     if events:

@@ -162,7 +162,7 @@ def windows_event(key: str, event_id: int | str, channel: str | None = None) -> 
     ``WinEventLog:<channel>``); the catalog's own channel name wins.
     """
     number = int(event_id)
-    title = _CHANNEL_TITLES.get(key) or channel_of(key) or key
+    title = _CHANNEL_TITLES.get(key) or channel_of(key) or channel or key
     label = (
         SYSMON_EVENT_NAMES.get(number)
         if key == "sysmon"

@@ -70,9 +70,12 @@ SOURCE_CHANNELS: Mapping[str, str] = {
 # Data sources whose ``source`` names another channel than the one their event is written to.
 # Each is set right by the detections that use it, and then meets Sigma's Event.
 CHANNEL_CORRECTIONS: Mapping[str, str] = {
-    # 4720 "A user account was created" is a Security audit event; short_lived_windows_accounts
-    # asks for the Security audit policy.
+    # 4720 "A user account was created", 4726 "deleted" and 4728 "added to a security-enabled
+    # global group" are Security audit events; short_lived_windows_accounts asks for the
+    # Security audit policy. Their data source files say System.
     "Windows Event Log System 4720": "Security",
+    "Windows Event Log System 4726": "Security",
+    "Windows Event Log System 4728": "Security",
     # print_spooler_adding_a_printer_driver reads "PrintService operational logs, EventCode 316",
     # as Sigma's printservice-operational rules do; the data source file says Admin.
     "Windows Event Log Printservice 316": "Microsoft-Windows-PrintService/Operational",

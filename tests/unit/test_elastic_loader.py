@@ -260,11 +260,20 @@ def test_event_action_names_the_security_event_when_no_code_is_given() -> None:
     assert ids(group) == {f"windows-security:{c}" for c in (4728, 4732, 4756)}
 
 
-def test_event_code_wins_over_event_action() -> None:
+def test_event_code_and_its_own_action_are_one_event() -> None:
     found = rule_events(
-        [eq("event.code", "4625"), eq("event.action", "logged-in")], WINDOWS_SECURITY, []
+        [eq("event.code", "4624"), eq("event.action", "logged-in")], WINDOWS_SECURITY, []
     )
-    assert ids(found) == {"windows-security:4625"}
+    assert ids(found) == {"windows-security:4624"}
+
+
+def test_an_action_no_code_names_adds_its_event() -> None:
+    # A sequence: a special logon named by its action, then a share access by its code.
+    found = rule_events(
+        [eq("event.action", "logged-in-special"), eq("event.code", "5145")], WINDOWS_SECURITY, []
+    )
+    # logged-in-special is 4672 and 4964 in Elastic's Security pipeline.
+    assert ids(found) == {"windows-security:4672", "windows-security:4964", "windows-security:5145"}
 
 
 def test_event_action_outside_windows_data_names_no_windows_event() -> None:
