@@ -31,7 +31,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
 from api import graphiql
-from api.context import Context, build_context
+from api.context import MAX_ITEMS, Context, build_context
 from api.cost import MAX_COST
 from api.errors import UNAVAILABLE_MESSAGE, is_unavailable
 from api.navigator import LayerDownload
@@ -54,12 +54,15 @@ log = logging.getLogger(__name__)
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with covgraph's context and the 503 rule for outages."""
 
-    def __init__(self, access: GraphAccess, max_cost: int = MAX_COST) -> None:
+    def __init__(
+        self, access: GraphAccess, max_cost: int = MAX_COST, max_items: int = MAX_ITEMS
+    ) -> None:
         super().__init__(build_schema(max_cost), graphql_ide="graphiql", allow_queries_via_get=True)
         self.access = access
+        self.max_items = max_items
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        return build_context(self.access, request, response)
+        return build_context(self.access, request, response, max_items=self.max_items)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """Strawberry's GraphiQL page, with its assets served locally when they are cached."""
@@ -182,14 +185,24 @@ def _query_timeout() -> float | None:
     return seconds or None
 
 
+def _positive(name: str, default: int) -> int:
+    """A whole number above 0 from the environment, or the default."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number above 0, got {raw!r}")
+    return int(raw)
+
+
 def _max_cost() -> int:
     """COVGRAPH_API_MAX_COST: the most objects a document may be estimated to return."""
-    raw = os.environ.get("COVGRAPH_API_MAX_COST", "").strip()
-    if not raw:
-        return MAX_COST
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"COVGRAPH_API_MAX_COST must be a whole number above 0, got {raw!r}")
-    return int(raw)
+    return _positive("COVGRAPH_API_MAX_COST", MAX_COST)
+
+
+def _max_items() -> int:
+    """COVGRAPH_API_MAX_ITEMS: the most list items an answer may hold as it runs."""
+    return _positive("COVGRAPH_API_MAX_ITEMS", MAX_ITEMS)
 
 
 def _graphql_route(graphql: GraphQLApp, access: GraphAccess) -> Any:
@@ -222,7 +235,7 @@ def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = No
         generation_ttl=_generation_ttl(),
         query_timeout=_query_timeout(),
     )
-    graphql = GraphQLApp(access, _max_cost())
+    graphql = GraphQLApp(access, _max_cost(), _max_items())
     health = Health(settings)
     layer = LayerDownload(graphql.schema, lambda request: build_context(access, request))
 

@@ -7,8 +7,10 @@ one (the value asked, or the argument's default, capped at MAX_FIRST as the reso
 connection's `first` sizes its `edges` and `nodes`; `indicatorOverlap`'s `ruleCountByTechnique`
 has one entry per id asked; any other list counts as its fixed estimate in LIST_ESTIMATES
 (rounded-up corpus averages), else DEFAULT_LIST_ESTIMATE. Scalars cost nothing, except the
-Navigator layer (a JSON scalar), which counts its techniques and links. Aliases and fragments
-add up like any other selection; introspection (`__schema`, `__type`) is free, being bounded by
+Navigator layer (a JSON scalar), which counts its techniques and links. Fields are grouped by
+response key as execution groups them: aliases add up, while the same key asked twice (again,
+or through two fragments) counts once with its sub-selections merged, and selections @skip or
+@include drop are not counted. Introspection (`__schema`, `__type`) is free, being bounded by
 the schema. A document over MAX_COST gets QUERY_TOO_COSTLY and no data.
 
 The estimate is checked at execution (after validation, with the request's variables), so a
@@ -28,23 +30,31 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
+    GraphQLIncludeDirective,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSkipDirective,
     InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     Undefined,
     get_named_type,
     is_leaf_type,
 )
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.values import (
+    VariableValues,
+    get_argument_values,
+    get_directive_values,
+    get_variable_values,
+)
 from strawberry.extensions import SchemaExtension
 
 from api.errors import QueryTooCostly
-from api.pagination import MAX_FIRST
+from api.pagination import MAX_FIRST, MAX_LINKS
 
 #: The most objects a document may be estimated to return. The technique page costs about 400,
 #: a page of 50 techniques with coverage and rules about 7,700, the coverage matrix about 5,600
@@ -94,9 +104,13 @@ def _first(field: GraphQLField, args: Mapping[str, Any]) -> int:
 def _leaf_cost(key: str, args: Mapping[str, Any]) -> int:
     if key == "Query.navigatorLayer":
         links = args.get("linksPerTechnique")
-        links = 25 if links is None else max(0, min(int(links), MAX_FIRST))
+        links = 25 if links is None else max(0, min(int(links), MAX_LINKS))
         return LAYER_TECHNIQUES * (1 + links)
     return 0
+
+
+#: Fields by response key: the type they are asked on and every node asking them.
+_Groups = dict[str, tuple[GraphQLObjectType | GraphQLInterfaceType, list[FieldNode]]]
 
 
 class _Estimator:
@@ -118,29 +132,58 @@ class _Estimator:
         parent: GraphQLObjectType | GraphQLInterfaceType,
         multiplier: int,
         sizes: Mapping[str, int],
-        seen: frozenset[str] = frozenset(),
     ) -> int:
         """Objects the selections return under `multiplier` parents; `sizes` sizes child lists."""
-        if selection_set is None:
-            return 0
-        total = 0
-        for node in selection_set.selections:
-            if isinstance(node, FieldNode):
-                total += self.field(node, parent, multiplier, sizes)
-            elif isinstance(node, InlineFragmentNode):
-                condition = node.type_condition
-                kind = self.composite(condition.name.value if condition else None, parent)
-                total += self.selections(node.selection_set, kind, multiplier, sizes, seen)
-            elif isinstance(node, FragmentSpreadNode):
-                name = node.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:  # validation reports both
+        return self.grouped(self.collect([selection_set], parent), multiplier, sizes)
+
+    def grouped(self, groups: _Groups, multiplier: int, sizes: Mapping[str, int]) -> int:
+        return sum(
+            self.field(nodes, parent, multiplier, sizes) for parent, nodes in groups.values()
+        )
+
+    def collect(
+        self,
+        selection_sets: list[SelectionSetNode | None],
+        parent: GraphQLObjectType | GraphQLInterfaceType,
+        seen: frozenset[str] = frozenset(),
+    ) -> _Groups:
+        """Fields by response key, as execution merges them: fragments spread, the same key
+        asked twice counted once (its sub-selections merged), @skip / @include applied."""
+        groups: _Groups = {}
+        for selection_set in selection_sets:
+            if selection_set is None:
+                continue
+            for node in selection_set.selections:
+                if not self.included(node):
                     continue
-                kind = self.composite(fragment.type_condition.name.value, parent)
-                total += self.selections(
-                    fragment.selection_set, kind, multiplier, sizes, seen | {name}
-                )
-        return total
+                if isinstance(node, FieldNode):
+                    key = node.alias.value if node.alias else node.name.value
+                    groups.setdefault(key, (parent, []))[1].append(node)
+                    continue
+                if isinstance(node, InlineFragmentNode):
+                    condition = node.type_condition
+                    kind = self.composite(condition.name.value if condition else None, parent)
+                    inner = self.collect([node.selection_set], kind, seen)
+                elif isinstance(node, FragmentSpreadNode):
+                    name = node.name.value
+                    fragment = self.fragments.get(name)
+                    if fragment is None or name in seen:  # validation reports both
+                        continue
+                    kind = self.composite(fragment.type_condition.name.value, parent)
+                    inner = self.collect([fragment.selection_set], kind, seen | {name})
+                else:
+                    continue
+                for key, (kind, nodes) in inner.items():
+                    groups.setdefault(key, (kind, []))[1].extend(nodes)
+        return groups
+
+    def included(self, node: SelectionNode) -> bool:
+        """False when @skip(if: true) or @include(if: false) drops the selection."""
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)
 
     def composite(
         self, name: str | None, fallback: GraphQLObjectType | GraphQLInterfaceType
@@ -153,11 +196,12 @@ class _Estimator:
 
     def field(
         self,
-        node: FieldNode,
+        nodes: list[FieldNode],
         parent: GraphQLObjectType | GraphQLInterfaceType,
         multiplier: int,
         sizes: Mapping[str, int],
     ) -> int:
+        node = nodes[0]  # a merged group shares its name and arguments (validation checks it)
         name = node.name.value
         definition = parent.fields.get(name)
         if name.startswith("__") or definition is None:
@@ -189,7 +233,8 @@ class _Estimator:
             child_sizes = {"ruleCountByTechnique": len(args.get("techniqueIds") or ())}
         if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
             return count
-        return count + self.selections(node.selection_set, named, count, child_sizes)
+        children = self.collect([n.selection_set for n in nodes], named)
+        return count + self.grouped(children, count, child_sizes)
 
 
 def estimate_cost(

@@ -3,7 +3,8 @@
 Every error in a response carries `extensions.code`. Domain errors (an unknown technique id, a
 bad cursor, a bad argument) keep their message. When Neo4j cannot be reached the message is
 fixed and the code is CATALOG_UNAVAILABLE (the HTTP status is then 503). A read Neo4j stopped at
-the transaction timeout is QUERY_TIMEOUT, a document over the cost budget QUERY_TOO_COSTLY.
+the transaction timeout is QUERY_TIMEOUT, a document over the cost budget QUERY_TOO_COSTLY, an
+answer that grows past the result budget as it runs RESULT_TOO_LARGE (reported once).
 Anything else, driver errors included, is masked as "Unexpected error." with
 INTERNAL_SERVER_ERROR and logged.
 """
@@ -31,6 +32,7 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 QUERY_TIMEOUT = "QUERY_TIMEOUT"
+RESULT_TOO_LARGE = "RESULT_TOO_LARGE"
 
 UNAVAILABLE_MESSAGE = "The coverage catalog (Neo4j) is unavailable; try again shortly."
 
@@ -82,10 +84,25 @@ class QueryTooCostly(ApiError):
         self.budget = budget
 
 
-def timeout_message(seconds: float) -> str:
-    """The fixed message of QUERY_TIMEOUT."""
+class ResultTooLarge(ApiError):
+    """An answer that grew past the result budget while it ran (the estimate was too low)."""
+
+    code = RESULT_TOO_LARGE
+
+    def __init__(self, budget: int) -> None:
+        super().__init__(
+            f"result too large: the answer grew past {budget:,} list items (rules, checks, "
+            "events...) and was cut short; ask for less (fewer techniques, nested lists or "
+            "aliases, or no includeSubtechniques)"
+        )
+        self.budget = budget
+
+
+def timeout_message(seconds: float | None) -> str:
+    """The fixed message of QUERY_TIMEOUT (None: the server's own timeout stopped it)."""
+    limit = f"{seconds:g} s" if seconds is not None else "its transaction timeout"
     return (
-        f"The query ran longer than {seconds:g} s in the catalog (Neo4j) and was stopped; "
+        f"The query ran longer than {limit} in the catalog (Neo4j) and was stopped; "
         "ask for less (smaller `first`, fewer nested lists or aliases)."
     )
 
@@ -117,7 +134,10 @@ class CodedErrors(MaskErrors):
         super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._coded(error) for error in errors]
+        coded = [self._coded(error) for error in errors]
+        # Every list resolved after the result budget ran out raises it again: say it once.
+        too_large = [e for e in coded if (e.extensions or {}).get("code") == RESULT_TOO_LARGE]
+        return [e for e in coded if e not in too_large[1:]]
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         code = _code_of(error)
@@ -131,7 +151,8 @@ class CodedErrors(MaskErrors):
         original = error.original_error
         if isinstance(original, QueryTimedOut):
             message = timeout_message(original.timeout)
-            extensions["timeoutSeconds"] = original.timeout
+            if original.timeout is not None:
+                extensions["timeoutSeconds"] = original.timeout
         elif isinstance(original, QueryTooCostly):
             extensions["estimate"] = original.estimate
             extensions["budget"] = original.budget

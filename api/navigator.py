@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.errors import BAD_ARGUMENT, CATALOG_UNAVAILABLE, INTERNAL
+from api.errors import BAD_ARGUMENT, CATALOG_UNAVAILABLE, INTERNAL, BadArgument
 from api.types.rule import source_url
 
 if TYPE_CHECKING:
@@ -31,6 +31,14 @@ NAVIGATOR_PLATFORMS = (
     "Windows", "Linux", "macOS", "Network Devices", "ESXi", "PRE", "Containers",
     "IaaS", "SaaS", "Office Suite", "Identity Provider",
 )  # fmt: skip
+
+
+def navigator_platform(platform: str) -> str:
+    """Navigator's spelling of a platform, any case; BadArgument for one it does not know."""
+    for name in NAVIGATOR_PLATFORMS:
+        if name.lower() == platform.strip().lower():
+            return name
+    raise BadArgument(f"unknown platform {platform!r}; one of: {', '.join(NAVIGATOR_PLATFORMS)}")
 
 
 def _platform_name(platform: str, seen: Iterable[str]) -> str:

@@ -9,6 +9,9 @@ from api.errors import BadArgument, BadCursor
 
 #: The most items one page or list returns; larger `first` values are lowered to it.
 MAX_FIRST = 200
+#: The most rule links per technique a Navigator layer carries (linksPerTechnique is lowered to
+#: it): 550 techniques with 50 links each is already a 2 MB file.
+MAX_LINKS = 50
 _PREFIX = "offset:"
 #: No list has a billion items: longer offsets are forged, and would overflow Cypher's integers.
 _MAX_DIGITS = 9

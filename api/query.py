@@ -9,8 +9,8 @@ from strawberry.scalars import JSON
 
 from api.context import Info, resolver
 from api.errors import BadArgument
-from api.navigator import build_layer
-from api.pagination import capped, encode_cursor, page_window
+from api.navigator import build_layer, navigator_platform
+from api.pagination import MAX_LINKS, capped, encode_cursor, page_window
 from api.types.catalog import Catalog, Source
 from api.types.connection import page_info
 from api.types.coverage import MatrixCell, TacticCoverage, TechniqueCount
@@ -280,7 +280,8 @@ class Query:
     @resolver(
         "An ATT&CK Navigator layer (format 4.5, Navigator 5.2 or later): score = distinct "
         "current rules, comment = rules per vendor, links = the rule files upstream (at most "
-        "linksPerTechnique each). Also a file at GET /navigator-layer.json."
+        "linksPerTechnique each, at most 50). The platform is one of Navigator's (Windows, "
+        "Linux, macOS, ..., any case). Also a file at GET /navigator-layer.json."
     )
     async def navigator_layer(
         self,
@@ -289,7 +290,9 @@ class Query:
         vendors: list[Vendor] | None = UNSET,
         links_per_technique: int | None = 25,
     ) -> JSON:
-        params = {"platform": _text(platform), "vendors": _vendor_list(vendors)}
+        chosen = _text(platform)
+        platform_name = navigator_platform(chosen) if chosen else None
+        params = {"platform": platform_name, "vendors": _vendor_list(vendors)}
         counts = await info.context.runner.read(coverage.TECHNIQUE_RULE_COUNTS, **params)
         links = await info.context.runner.read(coverage.TECHNIQUE_RULE_LINKS, **params)
         sources = await info.context.loaders.sources()
@@ -298,9 +301,11 @@ class Query:
             counts,
             {row["id"]: row["rules"] for row in links},
             attack_version=attack.get("version"),
-            platform=_text(platform),
+            platform=platform_name,
             vendors=params["vendors"],
-            links_per_technique=capped(links_per_technique, 25, "linksPerTechnique"),
+            links_per_technique=min(
+                capped(links_per_technique, 25, "linksPerTechnique"), MAX_LINKS
+            ),
         )
         return cast(JSON, layer)
 

@@ -31,14 +31,20 @@ MAX_TOKENS = 2000
 
 
 class QueryCounts(SchemaExtension):
-    """Adds `extensions.covgraph` to each response: statements asked for and sent to Neo4j."""
+    """Adds `extensions.covgraph`: statements asked for and sent to Neo4j, list items resolved."""
 
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
         if not isinstance(context, Context):
             return {}
         runner = context.runner
-        return {"covgraph": {"queries": runner.queries, "neo4j": runner.executed}}
+        return {
+            "covgraph": {
+                "queries": runner.queries,
+                "neo4j": runner.executed,
+                "items": context.items,
+            }
+        }
 
 
 class CovgraphSchema(strawberry.Schema):

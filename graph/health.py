@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, Transaction
 from neo4j.exceptions import DriverError, Neo4jError
 
 from covgraph.errors import CatalogUnavailable
@@ -30,7 +30,11 @@ class Health:
     sources: tuple[str, ...]
 
 
-def _read(tx: ManagedTransaction) -> Health:
+#: Seconds the server may take to answer the check.
+CHECK_TIMEOUT = 5.0
+
+
+def _read(tx: ManagedTransaction | Transaction) -> Health:
     component = tx.run(HEALTH_QUERY).single(strict=True)
     loaded = tx.run(LOADED_QUERY).single(strict=True)
     return Health(
@@ -62,9 +66,14 @@ def check(
     try:
         # Notifications off: on an empty graph, LOADED_QUERY names a label that does not exist
         # yet, and the server's warning about it would be logged on every check.
-        with driver.session(
-            database=database, default_access_mode="READ", notifications_min_severity="OFF"
-        ) as session:
-            return session.execute_read(_read)
+        # One explicit transaction, not a managed one: a readiness probe wants the answer now,
+        # and a managed read would retry an unreachable server for the driver's retry time.
+        with (
+            driver.session(
+                database=database, default_access_mode="READ", notifications_min_severity="OFF"
+            ) as session,
+            session.begin_transaction(timeout=CHECK_TIMEOUT) as tx,
+        ):
+            return _read(tx)
     except (DriverError, Neo4jError, OSError) as exc:
         raise CatalogUnavailable(f"Neo4j at {settings.uri} is not available: {exc}") from None

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 async def _load_rules(info: Info, uids: list[str]) -> list[Any]:
     from api.types.rule import Rule
 
+    info.context.spend(len(uids))
     rows = await info.context.loaders.rule.load_many(uids)
     return [Rule.from_row(row) for row in rows if row is not None]
 
@@ -24,6 +25,7 @@ async def _load_rules(info: Info, uids: list[str]) -> list[Any]:
 async def _load_events(info: Info, ids: list[str]) -> list[Any]:
     from api.types.event import Event
 
+    info.context.spend(len(ids))
     rows = await info.context.loaders.event.load_many(ids)
     return [Event.from_row(row) for row in rows if row is not None]
 

@@ -21,6 +21,7 @@ class Field:
     @resolver("Field names as the rules wrote them, per vendor.")
     async def aliases(self, info: Info) -> list[FieldAlias]:
         rows = await info.context.loaders.field_aliases.load(self.name)
+        info.context.spend(len(rows))
         return [
             FieldAlias(vendor=vendor, name=row["name"])
             for row in rows

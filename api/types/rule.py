@@ -87,6 +87,8 @@ class Rule:
     )
     technique_ids: strawberry.Private[list[str]]
     event_ids: strawberry.Private[list[str]]
+    #: Checks the loader read (before duplicates were merged): what `predicates` will cost.
+    predicate_count: strawberry.Private[int] = 0
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Rule":
@@ -116,6 +118,7 @@ class Rule:
             vendor_properties=cast(JSON, {k: v for k, v in sorted(r.items()) if k not in _CORE}),
             technique_ids=sorted(row.get("techniques") or []),
             event_ids=sorted(row.get("events") or []),
+            predicate_count=int(r.get("predicate_count") or 0),
         )
 
     @resolver("The techniques it is tagged with.")
@@ -124,11 +127,14 @@ class Rule:
 
     @resolver("The catalog events it needs (any one of them suffices).")
     async def events(self, info: Info) -> list[Event]:
+        info.context.spend(len(self.event_ids))
         rows = await info.context.loaders.event.load_many(self.event_ids)
         return [Event.from_row(row) for row in rows if row is not None]
 
     @resolver("Every check it makes, exclusions last.")
     async def predicates(self, info: Info) -> list[Predicate]:
+        # Counted before the read, so an answer past the budget stops before its largest part.
+        info.context.spend(self.predicate_count)
         rows = await info.context.loaders.predicates.load(self.uid)
         return [
             Predicate(

@@ -123,6 +123,7 @@ class Technique:
 
 async def load_techniques(info: Info, ids: list[str]) -> list[Technique]:
     """Techniques by id through the request's loader, in the given order, unknown ids skipped."""
+    info.context.spend(len(ids))
     rows = await info.context.loaders.technique.load_many(ids)
     return [Technique.from_row(row) for row in rows if row is not None]
 

@@ -61,11 +61,13 @@ DEFAULT_QUERY_TIMEOUT = 10.0
 
 
 class QueryTimedOut(CovgraphError):
-    """Neo4j stopped a read that ran longer than the API's transaction timeout."""
+    """Neo4j stopped a read that ran longer than a transaction timeout (the API's or its own)."""
 
-    def __init__(self, query: str, timeout: float) -> None:
-        super().__init__(f"query {query!r} ran longer than {timeout:g} s and was stopped")
+    def __init__(self, query: str, timeout: float | None) -> None:
+        limit = f"{timeout:g} s" if timeout is not None else "the server's transaction timeout"
+        super().__init__(f"query {query!r} ran longer than {limit} and was stopped")
         self.query = query
+        #: The API's timeout, or None when the server's own (db.transaction.timeout) stopped it.
         self.timeout = timeout
 
 
@@ -157,7 +159,7 @@ class GraphAccess:
                 bookmark_manager_=None,
             )
         except Neo4jError as exc:
-            if exc.code in TIMEOUT_CODES and self.query_timeout is not None:
+            if exc.code in TIMEOUT_CODES:
                 raise QueryTimedOut(query.name, self.query_timeout) from exc
             if isinstance(exc, UNAVAILABLE_ERRORS):
                 await self._drop_driver(driver)

@@ -88,10 +88,21 @@ def test_how_estimates_add_up() -> None:
     assert one == 14
     assert _cost("{ a: tactics { id } b: tactics { ...T } } fragment T on Tactic { id }") == 28
     assert _cost("{ __schema { types { fields { name } } } catalog { ruleCount } }") == 1
+    # The same key asked twice, directly or through fragments, is one field, as executed.
+    twice = (
+        "{ tactics { id ...T ...T } tactics { name } } fragment T on Tactic { techniques { id } }"
+    )
+    assert _cost(twice) == 14 + 14 * 80
+    # Selections @skip or @include drop cost nothing.
+    assert _cost("{ tactics @skip(if: true) { id } catalog { ruleCount } }") == 1
+    dropped = "query($on: Boolean!) { tactics @include(if: $on) { id } }"
+    assert _cost(dropped, {"on": False}) == 0
+    assert _cost(dropped, {"on": True}) == 14
     # indicatorOverlap's per-technique counts: one per id asked.
     overlap = '{ indicatorOverlap(techniqueIds: ["T1", "T2", "T3"], first: 10) { ruleCountByTechnique { ruleCount } } }'  # noqa: E501
     assert _cost(overlap) == 10 + 10 * 3
-    assert _cost("{ navigatorLayer(linksPerTechnique: 200) }") == 550 * 201
+    # The layer's links are capped at 50 per technique, so any layer is within the budget.
+    assert _cost("{ navigatorLayer(linksPerTechnique: 200) }") == 550 * 51 < MAX_COST
 
 
 @pytest.mark.neo4j
@@ -136,6 +147,26 @@ def test_a_costly_query_is_refused_and_the_others_pass(clean_graph: Any, api_url
         }
 
 
+def test_an_answer_past_the_item_budget_is_cut_short_once(clean_graph: Any) -> None:
+    write_small_graph(clean_graph)
+    rules = """{ techniques(first: 30) { nodes { id
+        coverage { byVendor { rules { uid predicates { value } } } } } } }"""
+    with running_api({"COVGRAPH_API_MAX_ITEMS": "10", "COVGRAPH_API_CACHE": "0"}) as url:
+        # Under the cost budget, but its answer holds more than 10 rules and checks.
+        assert _cost(rules) < MAX_COST
+        status, body = gql(url, rules)
+        assert status == 200
+        codes = [e["extensions"]["code"] for e in body["errors"]]
+        assert codes == ["RESULT_TOO_LARGE"]
+        assert "10 list items" in body["errors"][0]["message"]
+        assert body["extensions"]["covgraph"]["items"] > 10
+        # A smaller answer within the same limits is whole.
+        small = '{ technique(id: "T1546.003") { coverage { byVendor { rules { uid } } } } }'
+        status, body = gql(url, small)
+        assert "errors" not in body, body
+        assert 0 < body["extensions"]["covgraph"]["items"] <= 10
+
+
 @pytest.mark.neo4j
 @pytest.mark.corpus
 def test_a_read_past_the_transaction_timeout_is_a_coded_error(corpus_graph: Any) -> None:
@@ -145,6 +176,7 @@ def test_a_read_past_the_transaction_timeout_is_a_coded_error(corpus_graph: Any)
     env = {
         "COVGRAPH_API_QUERY_TIMEOUT": "0.5",
         "COVGRAPH_API_MAX_COST": "1000000",
+        "COVGRAPH_API_MAX_ITEMS": "10000000",
         "COVGRAPH_API_CACHE": "0",
     }
     with running_api(env) as url:
@@ -171,6 +203,7 @@ def test_bad_limit_settings_stop_the_server_with_a_clear_error() -> None:
         ("COVGRAPH_API_QUERY_TIMEOUT", "-1"),
         ("COVGRAPH_API_MAX_COST", "lots"),
         ("COVGRAPH_API_MAX_COST", "0"),
+        ("COVGRAPH_API_MAX_ITEMS", "-5"),
     ):
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv(name, raw)

@@ -82,6 +82,19 @@ def test_the_navigator_layer_file_with_bad_parameters(api_url: str) -> None:
         bad = httpx.get(f"{api_url}/navigator-layer.json?linksPerTechnique={value}", timeout=60)
         assert bad.status_code == 400
         assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+    # A platform Navigator does not know is refused, naming the ones it does; any case is fine.
+    nope = httpx.get(f"{api_url}/navigator-layer.json?platform=Nope", timeout=60)
+    assert nope.status_code == 400
+    error = nope.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_ARGUMENT"
+    assert "'Nope'" in error["message"]
+    assert "Windows" in error["message"]
+    lower = httpx.get(f"{api_url}/navigator-layer.json?platform=windows", timeout=60)
+    assert lower.status_code == 200
+    assert lower.json()["filters"] == {"platforms": ["Windows"]}
+    # Links past the cap are lowered to it, within the cost budget, not refused.
+    many = httpx.get(f"{api_url}/navigator-layer.json?linksPerTechnique=200", timeout=60)
+    assert many.status_code == 200
 
 
 def _asset_urls(page: str) -> list[str]:
