@@ -38,18 +38,17 @@ def main() -> None:
     else:
         _step("local Neo4j", ["neo4j", "start"])
     corpus = os.environ.get("COVGRAPH_CORPUS")
-    if corpus:
+    if os.environ.get("COVGRAPH_SKIP_LOAD") == "1":
+        # Nothing to read: no sync either, so this works offline on a graph loaded before.
+        print("\n==> COVGRAPH_SKIP_LOAD=1: keeping the graph as it is", flush=True)
+    elif corpus:
         print(f"\n==> catalog: COVGRAPH_CORPUS={corpus}", flush=True)
-        load = ["load", "--corpus", corpus]
+        _step("graph", ["load", "--corpus", corpus])
     else:
         # The rule: COVGRAPH_CORPUS when set, otherwise the synced cache, syncing first. A
         # snapshot beside the checkout is only suggested, never picked silently.
         _step("catalog", ["sync"], hint=_snapshot_hint())
-        load = ["load"]
-    if os.environ.get("COVGRAPH_SKIP_LOAD") == "1":
-        print("\n==> COVGRAPH_SKIP_LOAD=1: keeping the graph as it is", flush=True)
-    else:
-        _step("graph", load)
+        _step("graph", ["load"])
     host = os.environ.get("COVGRAPH_HOST", "127.0.0.1")
     port = os.environ.get("COVGRAPH_PORT", "8000")
     _step("API", ["serve", "--host", host, "--port", port])
