@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from http_api import data, free_port, gql, running_api
+from api_process import free_port
+from http_api import data, gql, running_api
 from navigator_spec import layer_problems
 from small_graph import write_small_graph
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+from api_process import serve_api
 
 REPO = Path(__file__).resolve().parents[2]
 #: Screenshots are copied here too (git-ignored), so that a run leaves them in one known place.
@@ -51,48 +47,11 @@ def browser_missing() -> str | None:
     return None
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def api_server(log_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """`covgraph serve` on a free port; yields its base URL once it listens, stops it after."""
-    port = free_port()
-    log_path = log_dir / f"api-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "covgraph", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            cwd=REPO,
-            env={**os.environ, **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the API exited with {process.returncode}:\n{log_path.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the API did not answer within 60 s:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    """`covgraph serve` on a free port, its log kept in `log_dir`; yields its base URL."""
+    with serve_api(env, log_path=log_dir / "api.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def gql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

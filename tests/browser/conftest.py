@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_process import free_port
 from browser_page import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -15,7 +16,6 @@ from browser_page import (
     Page,
     api_server,
     browser_missing,
-    free_port,
 )
 
 
