@@ -30,7 +30,7 @@ class Context:
     #: estimate (api.cost) uses averages, and one technique has 30 times the average number of
     #: rules: past `max_items` the answer is cut short rather than take the worker for seconds.
     items: int = 0
-    max_items: int = 0
+    max_items: int = MAX_ITEMS
 
     def spend(self, count: int) -> None:
         """Count `count` more list items; ResultTooLarge once the answer is past the budget."""
