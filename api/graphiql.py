@@ -27,6 +27,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
+from graph.settings import cache_root
+
 CDN = "https://unpkg.com/"
 #: Where the page's assets are served from when they are in the cache.
 LOCAL_PREFIX = "/static/graphiql/"
@@ -73,8 +75,7 @@ def assets_dir() -> Path:
     explicit = os.environ.get("COVGRAPH_GRAPHIQL_ASSETS")
     if explicit:
         return Path(explicit).expanduser()
-    cache_root = os.environ.get("COVGRAPH_CACHE") or Path.home() / ".cache" / "covgraph"
-    return Path(cache_root).expanduser() / f"graphiql-{GRAPHIQL_VERSION}"
+    return cache_root() / f"graphiql-{GRAPHIQL_VERSION}"
 
 
 def local_assets_present(root: Path | None = None) -> bool:

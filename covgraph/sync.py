@@ -33,9 +33,9 @@ ProgressFactory = Callable[[str, str], ProgressHook | None]
 
 def default_cache(env: Mapping[str, str] | None = None) -> Path:
     """$COVGRAPH_CACHE/corpus, else ~/.cache/covgraph/corpus."""
-    env = os.environ if env is None else env
-    parent = Path(env.get("COVGRAPH_CACHE") or Path.home() / ".cache" / "covgraph")
-    return parent.expanduser() / "corpus"
+    from graph.settings import cache_root
+
+    return cache_root(env) / "corpus"
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,13 @@ class LocalServerSettings:
         return f"http://{self.bolt_host}:{self.http_port}"
 
 
+def cache_root(env: Mapping[str, str] | None = None) -> Path:
+    """Where covgraph caches downloads: $COVGRAPH_CACHE, else ~/.cache/covgraph (absolute)."""
+    env = os.environ if env is None else env
+    root = Path(env.get("COVGRAPH_CACHE") or Path.home() / ".cache" / "covgraph")
+    return root.expanduser().resolve()
+
+
 def local_server_settings(env: Mapping[str, str] | None = None) -> LocalServerSettings:
     """Local server settings from COVGRAPH_* variables, with the documented defaults.
 
@@ -76,13 +83,12 @@ def local_server_settings(env: Mapping[str, str] | None = None) -> LocalServerSe
     with its home as working directory, where a relative --home-dir would name another place.
     """
     env = os.environ if env is None else env
-    cache = Path(env.get("COVGRAPH_CACHE") or Path.home() / ".cache" / "covgraph")
     home = Path(
         env.get("COVGRAPH_NEO4J_HOME") or Path.home() / ".local" / "share" / "covgraph" / "neo4j"
     )
     return LocalServerSettings(
         version=env.get("COVGRAPH_NEO4J_VERSION") or NEO4J_VERSION,
-        cache_dir=cache.expanduser().resolve(),
+        cache_dir=cache_root(env),
         home=home.expanduser().resolve(),
         bolt_host=env.get("COVGRAPH_NEO4J_HOST") or "127.0.0.1",
         bolt_port=_int(env, "COVGRAPH_NEO4J_BOLT_PORT", 7687),
