@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sigma.collection import deep_dict_update
 from sigma.exceptions import (
     SigmaConditionError,
@@ -54,6 +53,7 @@ from loaders.sigma_yaml import (
     error_line,
     load_documents,
 )
+from loaders.walk import read_rule_text, rule_files, unexpected
 
 #: The top folders of a SigmaHQ checkout that hold rules, in the order they are read.
 SIGMA_FOLDERS: tuple[str, ...] = (
@@ -129,25 +129,32 @@ def rule_from_sigma(rule: SigmaRule, origin: Origin) -> SigmaRead:
         )
         issues.append(Issue(reason, "no-predicates", ("detection",), severity="warning"))
     events = sigma_events(*logsource, read.predicates)
+    raw = origin.raw or {}
     tags = tuple(str(tag) for tag in rule.tags)
+    if not tags and isinstance(raw.get("tags"), str):
+        # "tags: attack.t1059" is one tag, as Elastic and Splunk read a scalar; pySigma drops it.
+        tags = (raw["tags"].strip(),)
+        reason = f"tags is a text, not a list; read as the one tag {tags[0]!r}"
+        issues.append(Issue(reason, "invalid-metadata", ("tags",), severity="warning"))
+    title = _one_text("title", rule.title or raw.get("title"), issues)
     level = _enum_text(rule.level)
     status_name = _enum_text(rule.status)
     record = Rule(
         uid=f"sigma:{rule.id}",
         vendor="sigma",
         native_id=str(rule.id),
-        title=rule.title or str(rule.id),
+        title=title or str(rule.id),
         path=origin.path,
         collection=origin.collection,
-        description=rule.description or None,
+        description=_one_text("description", rule.description, issues),
         level=level,
         status=status_name,
         deprecated=origin.collection == "deprecated" or status_name == "deprecated",
-        author=rule.author or None,
+        author=_one_text("author", rule.author, issues),
         date=rule.date.isoformat() if rule.date else None,
         modified=rule.modified.isoformat() if rule.modified else None,
-        references=tuple(str(ref) for ref in rule.references),
-        falsepositives=tuple(str(fp) for fp in rule.falsepositives),
+        references=_texts("references", rule.references, issues),
+        falsepositives=_texts("falsepositives", rule.falsepositives, issues),
         tags=tags,
         rule_type="sigma",
         language="sigma",
@@ -163,6 +170,71 @@ def rule_from_sigma(rule: SigmaRule, origin: Origin) -> SigmaRead:
         parse_status=status,
     )
     return SigmaRead(record, events, issues, read.unmapped_fields)
+
+
+def _one_text(key: str, value: object, issues: list[Issue]) -> str | None:
+    """A metadata text (title, author, description); a list or number is joined or converted,
+    a map dropped, and either reported, for pySigma keeps the invalid value after reporting it.
+    """
+    if value is None or value == "" or isinstance(value, str):
+        return value or None
+    if isinstance(value, list | tuple):
+        text = ", ".join(str(item) for item in value if _is_scalar(item))
+    elif _is_scalar(value):
+        text = str(value)
+    else:
+        text = ""
+    kept = f"read as {text!r}" if text else "dropped"
+    reason = f"{key} is {_kind(value)}, not a text; {kept}"
+    issues.append(Issue(reason, "invalid-metadata", (key,), severity="warning"))
+    return text or None
+
+
+def _texts(key: str, value: object, issues: list[Issue]) -> tuple[str, ...]:
+    """A list of texts (references, false positives): a scalar is one item, the rest reported.
+
+    pySigma keeps an invalid value after reporting it, so ``references: http://x`` would be
+    stored letter by letter, and a map as its keys.
+    """
+    if value is None or value == "":
+        return ()
+    if isinstance(value, list | tuple):
+        kept = tuple(str(item) for item in value if _is_scalar(item))
+        if len(kept) < len(value):
+            reason = f"{key} holds {len(value) - len(kept)} item(s) that are not text; dropped"
+            issues.append(Issue(reason, "invalid-metadata", (key,), severity="warning"))
+        return kept
+    if _is_scalar(value):
+        reason = f"{key} is {_kind(value)}, not a list; read as a list of one"
+        issues.append(Issue(reason, "invalid-metadata", (key,), severity="warning"))
+        return (str(value),)
+    reason = f"{key} is {_kind(value)}, not a list; dropped"
+    issues.append(Issue(reason, "invalid-metadata", (key,), severity="warning"))
+    return ()
+
+
+def _is_scalar(value: object) -> bool:
+    return isinstance(value, str | int | float | bool) and value != ""
+
+
+def _kind(value: object) -> str:
+    """What a YAML value is, in words: "a number", "a map"..."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, Mapping):
+        return "a map"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return "empty" if value is None else f"a {type(value).__name__}"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def techniques_of(tags: Sequence[str]) -> tuple[str, ...]:
@@ -191,16 +263,20 @@ def read_sigma_file(path: Path, root: Path) -> FileRead:
     collection = relative.split("/", 1)[0]
     result = FileRead()
     try:
-        text = path.read_text(encoding="utf-8")
-        documents, duplicates = load_documents(text)
-    except (OSError, UnicodeDecodeError) as error:
+        text, result.problems = read_rule_text(path, relative)
+        documents, duplicates, malformed = load_documents(text)
+    except OSError as error:
         result.problems.append(_skipped(relative, f"cannot read the file: {error}"))
         return result
-    except (yaml.YAMLError, ValueError, TypeError) as error:
-        line, column = error_line(error) if isinstance(error, yaml.YAMLError) else (None, None)
-        reason = f"malformed YAML: {getattr(error, 'problem', None) or error}"
-        result.problems.append(_skipped(relative, reason, line, column))
+    except (ValueError, TypeError) as error:
+        result.problems.append(_skipped(relative, f"malformed YAML: {error}"))
         return result
+    if malformed is not None:
+        line, column = error_line(malformed)
+        reason = f"malformed YAML: {getattr(malformed, 'problem', None) or malformed}"
+        if documents:
+            reason += f"; the {len(documents)} document(s) before it are read"
+        result.problems.append(_skipped(relative, reason, line, column))
     for key, line in duplicates:
         reason = f"key {key!r} is written twice in one map; the last one is read"
         result.problems.append(Problem(Location(relative, line), reason, "duplicate-key"))
@@ -238,6 +314,16 @@ def _read_document(
     document: dict[str, Any], index: int, origin: Origin, lines: LineFinder, result: FileRead
 ) -> DocumentRule | None:
     """The rule of one YAML document; its problems go to ``result`` with their lines."""
+    identifier = document.get("id")
+    if identifier is not None and not isinstance(identifier, str):
+        # pySigma fails on it with "'int' object has no attribute 'replace'", at no line.
+        where = Location(origin.path, lines.key_line(index, ("id",)))
+        reason = (
+            f"id {_shown(identifier)} is {_kind(identifier)}, not a text (a UUID); "
+            "the rule is skipped"
+        )
+        result.problems.append(Problem(where, reason, "skipped-file"))
+        return None
     try:
         rule = SigmaRule.from_dict(
             document, collect_errors=True, source=SigmaRuleLocation(Path(origin.path))
@@ -248,9 +334,13 @@ def _read_document(
         return None
     read = rule_from_sigma(rule, origin)
     uid = read.rule.uid if read.rule else None
+    # A key rule_from_sigma already reported (saying what it kept) is not reported twice.
+    told = {issue.path[0] for issue in read.issues if issue.kind == "invalid-metadata"}
     for failure in rule.errors:
         if not isinstance(failure, _DETECTION_ERRORS):
             key = _metadata_key(failure)
+            if key in told:
+                continue
             where = Location(origin.path, lines.key_line(index, (key,) if key else ()))
             reason = str(failure.args[0]) if failure.args else str(failure)
             result.problems.append(Problem(where, reason, "invalid-metadata", "warning", uid))
@@ -354,12 +444,18 @@ def load_sigma(
                     Problem(Location(folder), "no such folder", "missing-folder", "warning")
                 )
             continue
-        paths += sorted(p for p in base.rglob("*") if p.suffix in {".yml", ".yaml"})
+        found, passed_over = rule_files(base, root, {".yml", ".yaml"})
+        paths += found
+        load.problems.extend(passed_over)
     for path in paths:
         load.files_seen += 1
         if progress is not None:
             progress(load.files_seen, len(paths))
-        read = read_sigma_file(path, root)
+        try:
+            read = read_sigma_file(path, root)
+        except Exception as error:  # noqa: BLE001  # one broken file never stops the load
+            load.problems.append(unexpected(path.relative_to(root).as_posix(), error))
+            continue
         load.problems.extend(read.problems)
         load.unmapped_fields.update(read.unmapped_fields)
         for event in read.events:

@@ -34,8 +34,10 @@ from sigma.types import (
     SigmaFieldReference,
     SigmaNull,
     SigmaNumber,
+    SigmaQueryExpression,
     SigmaRegularExpression,
     SigmaString,
+    SigmaTimestampPart,
     SigmaType,
 )
 
@@ -48,6 +50,9 @@ LogSource = tuple[str | None, str | None, str | None]
 # Keys of a detection section that are not detections. pySigma drops only "condition"; the old
 # "timeframe" key would otherwise become a keyword search for "30s" under "all of them".
 _NOT_DETECTIONS = frozenset({"condition", "timeframe"})
+
+# Values a keyword (full-text) search reads as text; a keyword regex or exists has no reading.
+_KEYWORD_TYPES = (SigmaString, SigmaNumber, SigmaBool, SigmaCIDRExpression)
 
 _COMPARE_OPERATORS = {
     CompareOperators.LT: "lt",
@@ -81,6 +86,8 @@ class DetectionRead:
     unmapped_fields: set[str] = field(default_factory=set)
     #: True when part of the section could not be read (a detection, a condition, a pipe).
     incomplete: bool = False
+    #: Detections already reported as unreadable: a condition naming one is not reported again.
+    unreadable: set[str] = field(default_factory=set)
 
 
 def read_detection(
@@ -96,14 +103,14 @@ def read_detection(
         detections = {
             name: det for name, det in parsed.detections.items() if name not in _NOT_DETECTIONS
         }
-        conditions = list(parsed.condition)
+        conditions = _conditions(parsed.condition, result)
     else:
         detections, conditions = _parse_each(raw, result)
     polarity = _polarities(conditions, detections, result)
     seen: dict[tuple[str, bool, str | None, str | None], Predicate] = {}
     for name, detection in detections.items():
         for negated in sorted(polarity.get(name, ())):
-            for predicate in _detection_predicates(detection, negated, logsource, result):
+            for predicate in _detection_predicates(name, detection, negated, logsource, result):
                 key = (
                     predicate.key,
                     predicate.negated,
@@ -130,6 +137,7 @@ def _parse_each(raw: object, result: DetectionRead) -> tuple[dict[str, SigmaDete
             detections[str(name)] = SigmaDetection.from_definition(definition)
         except SigmaError as error:
             result.incomplete = True
+            result.unreadable.add(str(name))
             result.issues.append(
                 Issue(
                     f"detection {name!r} cannot be read: {_message(error)}",
@@ -138,16 +146,30 @@ def _parse_each(raw: object, result: DetectionRead) -> tuple[dict[str, SigmaDete
                     key_contains=_modifier_in(error),
                 )
             )
-    condition = raw.get("condition")
-    if condition is None:
+    return detections, _conditions(raw.get("condition"), result)
+
+
+def _conditions(condition: object, result: DetectionRead) -> list[str]:
+    """The condition texts of a section; a missing one or one that is not text is reported."""
+    items = list(condition) if isinstance(condition, list | tuple) else [condition]
+    texts = [item for item in items if isinstance(item, str) and item.strip()]
+    if len(texts) < len(items):
         result.incomplete = True
-        result.issues.append(
-            Issue("the detection has no condition", "partial-rule", ("detection",))
-        )
-        return detections, []
-    return detections, [str(c) for c in condition] if isinstance(condition, list) else [
-        str(condition)
-    ]
+        wrong = [item for item in items if not isinstance(item, str) or not item.strip()]
+        if condition is None or all(item is None for item in items):
+            reason = "the detection has no condition"
+        else:
+            reason = (
+                f"condition {_shown(wrong[0])} is not a text "
+                f"({type(wrong[0]).__name__}); it is not read"
+            )
+        result.issues.append(Issue(reason, "partial-rule", ("detection", "condition")))
+    return texts
+
+
+def _shown(value: object) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _polarities(
@@ -204,6 +226,8 @@ def _walk(
     if isinstance(node, ConditionIdentifier):
         if node.identifier in detections:
             polarity.setdefault(node.identifier, set()).add(negated)
+        elif node.identifier in result.unreadable:
+            result.incomplete = True  # reported once, where the detection is
         else:
             result.incomplete = True
             result.issues.append(
@@ -218,7 +242,7 @@ def _walk(
         if not names:
             result.issues.append(
                 Issue(
-                    f"'{' '.join(node.args)}' selects no detection",
+                    f"'{node.args[0]} of {node.pattern}' selects no detection",
                     "partial-rule",
                     where,
                     severity="warning",
@@ -249,11 +273,22 @@ def _selected(pattern: str, detections: Mapping[str, SigmaDetection]) -> list[st
 
 
 def _detection_predicates(
-    detection: SigmaDetection, negated: bool, logsource: LogSource, result: DetectionRead
+    name: str,
+    detection: SigmaDetection,
+    negated: bool,
+    logsource: LogSource,
+    result: DetectionRead,
 ) -> Iterator[Predicate]:
     for item in detection.detection_items:
         if isinstance(item, SigmaDetection):
-            yield from _detection_predicates(item, negated, logsource, result)
+            yield from _detection_predicates(name, item, negated, logsource, result)
+        elif item.field is None and any(isinstance(value, SigmaNull) for value in item.value):
+            # "selection:" with nothing under it: pySigma reads a keyword search for null,
+            # which would become a Value keyed by the object's memory address.
+            result.incomplete = True
+            issue = Issue(f"detection {name!r} is empty", "partial-rule", ("detection", name))
+            if issue not in result.issues:
+                result.issues.append(issue)
         else:
             yield from _item_predicates(item, negated, logsource, result)
 
@@ -289,7 +324,17 @@ def _item_predicates(
         )
         context = _Context(name, item.field, raw, negated, cased, logsource)
         for one in values:
-            yield _predicate(context, one)
+            predicate = _predicate(context, one)
+            if predicate is not None:
+                yield predicate
+                continue
+            # No Value is keyed by an object's repr: a value no operator reads is reported.
+            what = type(one).__name__.removeprefix("Sigma").lower()
+            where = f"field {item.field!r}" if item.field else "a keyword list"
+            issue = Issue(f"a {what} value of {where} is not read", "partial-rule", ("detection",))
+            result.incomplete = True
+            if issue not in result.issues:
+                result.issues.append(issue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,10 +362,12 @@ class _Context:
         )
 
 
-def _predicate(context: _Context, value: SigmaType) -> Predicate:
-    """The predicate of one typed value, after pySigma applied the modifiers."""
+def _predicate(context: _Context, value: SigmaType) -> Predicate | None:
+    """The predicate of one typed value, after pySigma applied the modifiers (None: no reading)."""
     build = context.build
     if context.name is None:
+        if not isinstance(value, _KEYWORD_TYPES):
+            return None
         # A keyword is a full-text search: any "*" written or added around it adds nothing.
         return build("match", _text(value).strip("*"))
     if isinstance(value, SigmaString):
@@ -329,7 +376,11 @@ def _predicate(context: _Context, value: SigmaType) -> Predicate:
         return build("eq", _plain(value))
     if isinstance(value, SigmaRegularExpression):
         flags = "".join(sorted(value.sigma_to_re_flag[flag] for flag in value.flags))
-        pattern = value.regexp.original or value.regexp.to_plain_regex()
+        regexp: object = value.regexp
+        if isinstance(regexp, SigmaString):
+            pattern = regexp.original or regexp.to_plain_regex()
+        else:  # "|re: 1": YAML read a number, the rule means the pattern as written
+            pattern = str(regexp)
         return build("regex_match", f"(?{flags}){pattern}" if flags else pattern, folded=False)
     if isinstance(value, SigmaCIDRExpression):
         return build("cidr", str(value))
@@ -339,15 +390,19 @@ def _predicate(context: _Context, value: SigmaType) -> Predicate:
     if isinstance(value, SigmaNull):
         # "field: null" matches events without the field: exists, excluded.
         return build("exists", "true", flip=True)
-    if isinstance(value, SigmaCompareExpression) and value.op in _COMPARE_OPERATORS:
-        return build(_COMPARE_OPERATORS[value.op], str(value.number.number))
+    if isinstance(value, SigmaCompareExpression):
+        if value.op in _COMPARE_OPERATORS:
+            return build(_COMPARE_OPERATORS[value.op], str(value.number.number))
+        return build("eq", str(value.number.number), flip=True)  # "|neq": not equal
     if isinstance(value, SigmaFieldReference):
         # fieldref compares two fields of one event; the value names the other field by its
         # canonical name ("field:process.executable"), so it reads the same across vendors.
         # The name keeps its case; it is no literal compared with case.
         other = sigma_field(value.field, *context.logsource).name
         return replace(build("eq", f"field:{other}", folded=False), case_sensitive=False)
-    return build("eq", _text(value))
+    if isinstance(value, SigmaNumber | SigmaBool | SigmaQueryExpression | SigmaTimestampPart):
+        return build("eq", _text(value))
+    return None
 
 
 def _plain(value: SigmaString) -> str:
@@ -377,9 +432,14 @@ def _raw(value: SigmaType) -> str | None:
     return _text(value)
 
 
+_OBJECT_REPR = re.compile(r"<sigma\.types\.(\w+) object at 0x[0-9a-fA-F]+>")
+
+
 def _message(error: SigmaError) -> str:
-    # pySigma appends the (empty) location to str(error); the bare message reads better.
-    return str(error.args[0]) if error.args else type(error).__name__
+    # pySigma appends the (empty) location to str(error); the bare message reads better. Its
+    # messages may hold an object's repr ("<...SigmaNull object at 0x7f...>"): named instead.
+    text = str(error.args[0]) if error.args else type(error).__name__
+    return _OBJECT_REPR.sub(lambda found: found.group(1).lower().replace("sigma", ""), text)
 
 
 def _modifier_in(error: SigmaError) -> str | None:

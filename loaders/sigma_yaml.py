@@ -52,21 +52,24 @@ _TOP_LEVEL_KEY = re.compile(r"^[^\s#]")
 _DETECTION_KEY = re.compile(r"^detection\s*:")
 
 
-def load_documents(text: str) -> tuple[list[Any], list[tuple[str, int]]]:
-    """Every non-empty YAML document of a file, and the keys written twice (with their lines).
-
-    Raises yaml.YAMLError on malformed YAML.
+def load_documents(
+    text: str,
+) -> tuple[list[Any], list[tuple[str, int]], yaml.YAMLError | None]:
+    """Every non-empty YAML document of a file, the keys written twice (with their lines), and
+    the error that stopped the reading, if any: the documents before it are kept.
     """
     loader = _Loader(text)
+    documents: list[Any] = []
     try:
-        documents = []
         while loader.check_data():
             document = loader.get_data()
             if document is not None:
                 documents.append(document)
-        return documents, loader.duplicates
+    except yaml.YAMLError as error:
+        return documents, loader.duplicates, error
     finally:
         loader.dispose()
+    return documents, loader.duplicates, None
 
 
 def error_line(error: yaml.YAMLError) -> tuple[int | None, int | None]:
@@ -123,14 +126,13 @@ class LineFinder:
 
     def _documents(self) -> list[yaml.Node]:
         if self._nodes is None:
-            try:
-                self._nodes = [
-                    node
-                    for node in yaml.compose_all(self._text, Loader=_Loader)
-                    if node is not None
-                ]
+            self._nodes = []
+            try:  # the documents before a malformed one keep their lines
+                for node in yaml.compose_all(self._text, Loader=_Loader):
+                    if node is not None:
+                        self._nodes.append(node)
             except yaml.YAMLError:
-                self._nodes = []
+                pass
         return self._nodes
 
     def document_line(self, document: int) -> int | None:
