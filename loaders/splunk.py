@@ -33,10 +33,11 @@ from loaders.records import (
     RuleLoad,
     SourceInfo,
 )
-from loaders.spl import Comparison, SplParse, parse_spl
+from loaders.spl import Comparison, SplError, SplParse, parse_spl
 from loaders.splunk_events import DataSourceCatalog, SplunkDataSource, load_data_sources
 from loaders.splunk_macros import Expansion, MacroCatalog, expand, load_macros
 from loaders.splunk_stories import load_stories
+from loaders.walk import read_rule_text, rule_files, unexpected
 
 _TECHNIQUE = re.compile(r"^T\d{4}(?:\.\d{3})?$")
 
@@ -69,23 +70,39 @@ def rule_from_dict(
 ) -> DetectionRead:
     """A Rule from one parsed detection (``path`` relative to the splunk root)."""
     lines = lines or {}
+    for key in ("id", "name"):
+        if data.get(key) is not None and _text(data.get(key)) is None:
+            reason = f"detection {key} is {_kind(data.get(key))}, not a text"
+            raise ParseError(reason, Location(path, lines.get(key, 1)))
     native_id = _text(data.get("id"))
     title = _text(data.get("name"))
     if native_id is None or title is None:
         missing = "id" if native_id is None else "name"
         raise ParseError(f"detection has no {missing}", Location(path, lines.get(missing, 1)))
     uid = f"splunk:{native_id}"
-    raw_tags = data.get("tags")
-    tags: Mapping[str, Any] = raw_tags if isinstance(raw_tags, Mapping) else {}
     problems: list[Problem] = []
 
     def problem(reason: str, kind: str, key: str, severity: str = "error") -> None:
         location = Location(path, lines.get(key))
         problems.append(Problem(location, reason, kind, severity, uid))  # type: ignore[arg-type]
 
+    raw_tags = data.get("tags")
+    tags: Mapping[str, Any] = raw_tags if isinstance(raw_tags, Mapping) else {}
+    if raw_tags is not None and not isinstance(raw_tags, Mapping):
+        reason = (
+            f"tags is {_kind(raw_tags)}, not a map: the rule loads without techniques, "
+            "stories or risk score"
+        )
+        problem(reason, "invalid-metadata", "tags")
     sources: list[SplunkDataSource] = []
     for name in _texts(data.get("data_source")):
         sources.extend(context.data_sources.resolve(name))
+        for unknown in context.data_sources.unknown(name):
+            reason = (
+                f"data source {unknown!r} is not in splunk/data_sources; "
+                "it is kept as an event of its own name"
+            )
+            problem(reason, "unknown-data-source", "data_source", "warning")
     events = list({e.id: e for s in sources for e in s.events}.values())
     story_names = _texts(tags.get("analytic_story"))
     stories: list[str] = []
@@ -103,16 +120,26 @@ def rule_from_dict(
         else:
             problem(f"{technique!r} is no ATT&CK technique id", "invalid-technique", "tags")
 
-    query = _text(data.get("search"))
+    raw_search = data.get("search")
+    query = raw_search.strip() or None if isinstance(raw_search, str) else None
     predicates: list[Predicate] = []
     unmapped: list[str] = []
     datamodels: list[str] = []
     if query is None:
         status = "no_query"
-        problem("detection has no search", "no-query", "search" if "search" in data else "name")
+        if raw_search is None or isinstance(raw_search, str):
+            reason = "detection has no search"
+        else:
+            reason = f"search is {_kind(raw_search)}, not a text; the rule loads without it"
+        problem(reason, "no-query", "search" if "search" in data else "name")
     else:
-        expansion = expand(query, context.macros)
-        parsed = parse_spl(expansion.text)
+        try:
+            expansion = expand(query, context.macros)
+            parsed = parse_spl(expansion.text)
+        except RecursionError:
+            # Pathological nesting (thousands of parentheses): the rule keeps its metadata.
+            expansion = Expansion(text=query, original=query)
+            parsed = SplParse(errors=[SplError("the search is nested too deeply to read", 0)])
         datamodels = list(dict.fromkeys(parsed.datamodels))
         logsources = [ls for s in sources for ls in s.logsources]
         if not logsources:
@@ -126,6 +153,12 @@ def rule_from_dict(
                 f"unknown macro `{unknown.name}` at query position {unknown.position}; "
                 "the search is read without it",
                 "unknown-macro",
+                "search",
+            )
+        for reason, position in expansion.refused.values():
+            problem(
+                f"{reason} at query position {position}; the search is read without it",
+                "macro-error",
                 "search",
             )
         status = _status(parsed, expansion, predicates)
@@ -175,17 +208,28 @@ def read_detection(path: Path, root: Path, context: SplunkContext) -> DetectionR
     """Read one detection file; raise ParseError with file and line when it cannot be read."""
     shown = path.relative_to(root).as_posix()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text, warnings = read_rule_text(path, shown)
+    except OSError as exc:
         raise ParseError(f"cannot read the file: {exc}", Location(shown)) from None
-    data, lines = read_yaml(text, shown)
+    data, lines, duplicates = read_yaml_keys(text, shown)
     if not isinstance(data, Mapping):
         raise ParseError("a detection file holds one mapping", Location(shown, 1))
-    return rule_from_dict(data, shown, context, lines)
+    read = rule_from_dict(data, shown, context, lines)
+    for key, line in duplicates:
+        reason = f"key {key!r} is written twice in one map; the last one is read"
+        warnings.append(Problem(Location(shown, line), reason, "duplicate-key", "warning"))
+    read.problems[:0] = warnings
+    return read
 
 
 def read_yaml(text: str, shown: str) -> tuple[Any, dict[str, int]]:
     """The document, and the line of each top-level key (from the YAML node marks)."""
+    data, lines, _ = read_yaml_keys(text, shown)
+    return data, lines
+
+
+def read_yaml_keys(text: str, shown: str) -> tuple[Any, dict[str, int], list[tuple[str, int]]]:
+    """The document, the line of each top-level key, and the keys written twice in one map."""
     loader = yaml.CSafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -204,7 +248,26 @@ def read_yaml(text: str, shown: str) -> tuple[Any, dict[str, int]]:
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode):
                 lines[str(key.value)] = key.start_mark.line + 1
-    return data, lines
+    return data, lines, _duplicate_keys(node)
+
+
+def _duplicate_keys(node: yaml.Node | None) -> list[tuple[str, int]]:
+    """(key, line) of every key written again in the same map: YAML keeps the last silently."""
+    found: list[tuple[str, int]] = []
+    pending = [node] if node is not None else []
+    while pending:
+        current = pending.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        found.append((str(key.value), key.start_mark.line + 1))
+                    seen.add(key.value)
+                pending.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            pending.extend(current.value)
+    return sorted(found, key=lambda item: item[1])
 
 
 def load_context(root: Path) -> tuple[SplunkContext, list[Problem], list[Any]]:
@@ -238,10 +301,18 @@ def load_splunk(
     load.stories.extend(stories)
     events: dict[str, Event] = {}
     detections = root / "detections"
+    if not detections.is_dir():
+        reason = "no detections folder (is it the root of a security_content checkout?)"
+        load.problems.append(Problem(Location("detections"), reason, "missing-folder"))
+        return load
     chosen = (
         sorted(folders) if folders else sorted(p.name for p in detections.iterdir() if p.is_dir())
     )
-    paths = [path for folder in chosen for path in sorted((detections / folder).rglob("*.yml"))]
+    paths: list[Path] = []
+    for folder in chosen:
+        found, passed_over = rule_files(detections / folder, root, {".yml"})
+        paths += found
+        load.problems.extend(passed_over)
     for path in paths:
         load.files_seen += 1
         if progress is not None:
@@ -251,6 +322,9 @@ def load_splunk(
         except ParseError as exc:
             location = exc.location or Location(path.relative_to(root).as_posix())
             load.problems.append(Problem(location, exc.reason, "skipped-file"))
+            continue
+        except Exception as exc:  # noqa: BLE001  # one broken file never stops the load
+            load.problems.append(unexpected(path.relative_to(root).as_posix(), exc))
             continue
         load.rules.append(read.rule)
         load.problems.extend(read.problems)
@@ -290,7 +364,7 @@ def _predicates(
 
 
 def _status(parsed: SplParse, expansion: Expansion, predicates: Sequence[Predicate]) -> str:
-    if not parsed.errors and not expansion.unknown:
+    if not parsed.errors and not expansion.unknown and not expansion.refused:
         return "ok"
     return "partial" if predicates else "failed"
 
@@ -341,6 +415,19 @@ def _text(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _kind(value: object) -> str:
+    """What a YAML value is, in words: "a number", "a map"..."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    return "a text" if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 def _texts(value: object) -> tuple[str, ...]:

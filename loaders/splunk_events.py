@@ -121,6 +121,25 @@ class DataSourceCatalog:
                 found.append(self.by_name.get(part) or self._by_pattern(part))
         return found
 
+    def unknown(self, name: str) -> list[str]:
+        """The parts of a ``data_source`` entry that neither the folder nor a pattern knows."""
+        return [
+            part
+            for part in re.split(r"\s+AND\s+", name.strip())
+            if part and part not in self.by_name and not self._known_pattern(part)
+        ]
+
+    def _known_pattern(self, name: str) -> bool:
+        found = _TRAILING_IDS.match(name)
+        if not found:
+            return False
+        prefix = found.group(1)
+        return bool(
+            self.channels.get(prefix)
+            or WINDOWS_PREFIXES.get(prefix)
+            or prefix in {"Sysmon EventID", _SYSMON_LINUX}
+        )
+
     def logsources_for(self, selections: Sequence[tuple[str, str]]) -> list[LogSource]:
         """Sigma log sources of the events a search selects by ``source`` / ``sourcetype``.
 

@@ -34,6 +34,9 @@ CIM_APP_MACROS: Mapping[str, tuple[tuple[str, ...], str]] = {
 }
 
 _MAX_DEPTH = 10
+# Macro calls expanded in one search at most: a macro calling others several times each, ten
+# deep, would otherwise expand into millions of copies.
+_MAX_CALLS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,14 @@ class Expansion:
     unknown: list[UnknownMacro] = field(default_factory=list)
     spans: list[tuple[int, int, int]] = field(default_factory=list)
     original: str = ""
+    #: Calls that were not expanded although the macro exists (a cycle, a wrong number of
+    #: arguments, too deep), one per macro name: name -> why, at the top-level call's offset.
+    refused: dict[str, tuple[str, int]] = field(default_factory=dict)
+    calls: int = 0
+
+    def refuse(self, name: str, reason: str, position: int) -> None:
+        """Note why a call of ``name`` was not expanded; the first reason per macro is kept."""
+        self.refused.setdefault(name, (reason, position))
 
     def original_position(self, position: int) -> int:
         """Offset in the original search of an offset in the expanded text."""
@@ -114,6 +125,9 @@ def macro_from_dict(data: Mapping[str, Any], path: str | None = None) -> Macro:
     if not isinstance(name, str) or not name.strip():
         raise ParseError("macro has no name", Location(path or "<macro>"))
     definition = data.get("definition")
+    if definition is not None and not isinstance(definition, str | int | float):
+        kind = "a map" if isinstance(definition, Mapping) else "a list"
+        raise ParseError(f"macro {name}: definition is {kind}, not a text", Location(path or ""))
     arguments = data.get("arguments") or ()
     if not isinstance(arguments, list | tuple) or not all(isinstance(a, str) for a in arguments):
         raise ParseError(f"macro {name}: arguments is not a list of names", Location(path or ""))
@@ -197,7 +211,12 @@ def strip_comments(search: str) -> str:
 
 
 def expand(search: str, catalog: MacroCatalog) -> Expansion:
-    """The search with comments dropped and every macro call expanded, recursively."""
+    """The search with comments dropped and every macro call expanded, recursively.
+
+    A call of a macro already being expanded (``a`` calling ``b`` calling ``a``) is a cycle
+    Splunk refuses to run; it is left out and noted once in ``refused``, as is a call with a
+    number of arguments the macro is not defined with.
+    """
     original = strip_comments(search)
     expansion = Expansion(text="", original=original)
     pieces: list[str] = []
@@ -206,7 +225,7 @@ def expand(search: str, catalog: MacroCatalog) -> Expansion:
     for found in _CALL.finditer(original):
         pieces.append(original[last : found.start()])
         length += found.start() - last
-        body = _expand_call(found, catalog, expansion.unknown, found.start(), 0)
+        body = _expand_call(found, catalog, expansion, found.start(), ())
         pieces.append(body)
         expansion.spans.append((length, length + len(body), found.start()))
         length += len(body)
@@ -219,36 +238,51 @@ def expand(search: str, catalog: MacroCatalog) -> Expansion:
 def _expand_call(
     found: re.Match[str],
     catalog: MacroCatalog,
-    unknown: list[UnknownMacro],
+    expansion: Expansion,
     position: int,
-    depth: int,
+    stack: tuple[str, ...],
 ) -> str:
     name = found.group(1)
     macro = catalog.get(name)
     if macro is None:
         if name.endswith("_filter"):
             return " "
-        unknown.append(UnknownMacro(name, position))
+        if all(unknown.name != name for unknown in expansion.unknown):
+            expansion.unknown.append(UnknownMacro(name, position))
         # Splunk refuses to run a search whose macro is undefined. An empty group in its place
         # keeps the rest of the search readable (`a OR `x`` stays a valid search); the caller
         # reports the problem.
         return " ( ) "
     if macro.name.endswith("_filter") and macro.is_empty_filter:
         return " "
+    if name in stack:
+        path = " -> ".join((*stack[stack.index(name) :], name))
+        expansion.refuse(name, f"macro {name} calls itself ({path})", position)
+        return " ( ) "
+    if len(stack) >= _MAX_DEPTH:
+        reason = f"macro {name} is not expanded: the calls nest more than {_MAX_DEPTH} deep"
+        expansion.refuse(name, reason, position)
+        return " ( ) "
+    if expansion.calls >= _MAX_CALLS:
+        # One problem for the search, keyed by no macro: every call after this one is cut.
+        reason = f"the search expands more than {_MAX_CALLS} macro calls; from {name} on"
+        expansion.refuse("", f"{reason} they are not expanded", position)
+        return " ( ) "
+    expansion.calls += 1
     body = macro.definition
-    if found.group(2) is not None:
-        arguments = split_arguments(found.group(2)[1:-1])
-        for index, argument in enumerate(arguments):
-            if index < len(macro.arguments):
-                body = body.replace(f"${macro.arguments[index]}$", argument)
-    if depth >= _MAX_DEPTH:
-        unknown.append(UnknownMacro(name, position))
-        return " "
+    arguments = split_arguments(found.group(2)[1:-1]) if found.group(2) is not None else []
+    if macro.arguments and len(arguments) != len(macro.arguments):
+        # Splunk names a macro by its arity (name(2)): another count is another, unknown macro.
+        reason = (
+            f"macro {name} takes {len(macro.arguments)} argument(s), the call gives "
+            f"{len(arguments)}"
+        )
+        expansion.refuse(name, reason, position)
+        return " ( ) "
+    for index, argument in enumerate(arguments):
+        if index < len(macro.arguments):
+            body = body.replace(f"${macro.arguments[index]}$", argument)
     body = strip_comments(body)
-    return " " + _expand_text(body, catalog, unknown, position, depth + 1) + " "
-
-
-def _expand_text(
-    text: str, catalog: MacroCatalog, unknown: list[UnknownMacro], position: int, depth: int
-) -> str:
-    return _CALL.sub(lambda m: _expand_call(m, catalog, unknown, position, depth), text)
+    inner = (*stack, name)
+    text = _CALL.sub(lambda m: _expand_call(m, catalog, expansion, position, inner), body)
+    return " " + text + " "

@@ -239,3 +239,84 @@ def test_load_splunk_walks_a_folder_and_survives_broken_files(tmp_path: Path) ->
     assert {e.id for e in load.events} == {"sysmon:1", "windows-security:4688"}
     assert load.rules[0].stories == ("story-1",)
     assert load_splunk(root, folders=["cloud"]).rules == []
+
+
+def test_tags_that_are_not_a_map_are_reported() -> None:
+    start = DETECTION.index("tags:")
+    result = read(DETECTION[:start] + "tags: T1546.003\n")
+    assert result.rule.techniques == ()
+    (problem,) = [p for p in result.problems if p.kind == "invalid-metadata"]
+    assert problem.location.line == DETECTION[:start].count("\n") + 1
+    assert problem.reason.startswith("tags is a text, not a map")
+
+
+@pytest.mark.parametrize(
+    ("search", "kind"), [("[a, b]", "a list"), ("{a: b}", "a map"), ("5", "a number")]
+)
+def test_a_search_of_the_wrong_type_is_reported_as_such(search: str, kind: str) -> None:
+    start = DETECTION.index("search:")
+    end = DETECTION.index("how_to_implement:")
+    result = read(DETECTION[:start] + f"search: {search}\n" + DETECTION[end:])
+    assert result.rule.parse_status == "no_query"
+    assert result.rule.query is None
+    (problem,) = [p for p in result.problems if p.kind == "no-query"]
+    assert problem.reason == f"search is {kind}, not a text; the rule loads without it"
+    assert problem.location.line == 12
+
+
+def test_a_name_that_is_a_list_is_reported_as_such() -> None:
+    text = DETECTION.replace("name: Windows MOF Event Triggered Execution via WMI", "name: [a]")
+    with pytest.raises(ParseError, match="detection name is a list, not a text"):
+        read(text)
+
+
+def test_an_unknown_data_source_is_a_warning_and_still_an_event() -> None:
+    text = DETECTION.replace("- Sysmon EventID 1\n", "- No Such Data Source 42\n")
+    result = read(text)
+    (problem,) = [p for p in result.problems if p.kind == "unknown-data-source"]
+    assert problem.severity == "warning"
+    assert "'No Such Data Source 42'" in problem.reason
+    assert problem.location.line == 9
+    assert "no-such-data-source-42" in result.rule.events
+    # a data source known by pattern (channel and event id) is no problem
+    assert [p for p in read(DETECTION).problems if p.kind == "unknown-data-source"] == []
+
+
+def splunk_root(tmp_path: Path) -> Path:
+    root = tmp_path / "splunk"
+    for folder in ("detections/endpoint", "macros", "stories", "data_sources"):
+        (root / folder).mkdir(parents=True)
+    (root / "stories/lotl.yml").write_text(STORY)
+    return root
+
+
+def test_a_key_written_twice_is_reported_with_its_line(tmp_path: Path) -> None:
+    root = splunk_root(tmp_path)
+    (root / "detections/endpoint/mof.yml").write_text(DETECTION + "type: Hunting\n")
+    load = load_splunk(root)
+    (rule,) = load.rules
+    assert rule.rule_type == "Hunting"
+    (problem,) = [p for p in load.problems if p.kind == "duplicate-key"]
+    assert str(problem.location) == f"detections/endpoint/mof.yml:{DETECTION.count(chr(10)) + 1}"
+
+
+def test_macro_cycles_are_reported_once_per_rule(tmp_path: Path) -> None:
+    root = splunk_root(tmp_path)
+    (root / "macros/boom.yml").write_text("name: boom\ndefinition: '`boom` OR `boom` OR x=1'\n")
+    text = DETECTION.replace("OR `process_wmic`", "OR `boom` OR `boom`")
+    (root / "detections/endpoint/mof.yml").write_text(text)
+    load = load_splunk(root)
+    (rule,) = load.rules
+    assert rule.parse_status == "partial"
+    problems = [p for p in load.problems if p.kind in ("macro-error", "unknown-macro")]
+    assert [p.reason.split(" at ")[0] for p in problems] == [
+        "macro boom calls itself (boom -> boom)"
+    ]
+
+
+def test_a_folder_without_detections_is_named(tmp_path: Path) -> None:
+    load = load_splunk(tmp_path)
+    assert load.rules == []
+    (problem,) = load.problems
+    assert (problem.kind, str(problem.location)) == ("missing-folder", "detections")
+    assert "security_content checkout" in problem.reason

@@ -126,3 +126,45 @@ def test_corpus_process_wmic_expands_as_documented(corpus_dir: Path) -> None:
     assert len(loaded.macros) == 189
     text = expand("`process_wmic`", loaded).text.strip()
     assert text == "(Processes.process_name=wmic.exe OR Processes.original_file_name=wmic.exe)"
+
+
+def test_a_macro_calling_itself_is_one_cycle_not_an_explosion() -> None:
+    boom = Macro("boom", "`boom` OR `boom` OR `boom` OR `boom` OR x=1")
+    result = expand("`boom` | search y=2", catalog(boom))
+    assert result.refused == {"boom": ("macro boom calls itself (boom -> boom)", 0)}
+    assert result.unknown == []
+    assert result.text.count("x=1") == 1  # expanded once, its self-calls left out
+    assert len(result.text) < 100
+
+
+def test_a_mutual_cycle_names_its_path() -> None:
+    ping = Macro("ping", "index=x `pong`")
+    pong = Macro("pong", "`ping` y=1")
+    result = expand("a=1 `ping`", catalog(ping, pong))
+    assert result.refused == {"ping": ("macro ping calls itself (ping -> pong -> ping)", 4)}
+    assert result.text.count("index=x") == 1
+
+
+def test_a_macro_fanning_out_deeply_stops_at_a_budget() -> None:
+    # No cycle: m0 calls m1 four times, m1 calls m2 four times... 4**9 calls in all.
+    chain = [Macro(f"m{i}", " OR ".join([f"`m{i + 1}`"] * 4)) for i in range(9)]
+    result = expand("`m0`", catalog(*chain, Macro("m9", "x=1")))
+    ((reason, _position),) = result.refused.values()
+    assert reason.startswith("the search expands more than 2000 macro calls")
+    assert 0 < result.text.count("x=1") <= 2000
+
+
+def test_a_call_with_another_number_of_arguments_is_refused() -> None:
+    result = expand("x | `security_content_ctime(a, b, c, d)`", catalog(CTIME))
+    assert result.refused == {
+        "security_content_ctime": (
+            "macro security_content_ctime takes 1 argument(s), the call gives 4",
+            4,
+        )
+    }
+    assert "convert" not in result.text
+
+
+def test_a_macro_whose_definition_is_a_map_is_refused() -> None:
+    with pytest.raises(ParseError, match="definition is a map, not a text"):
+        macro_from_dict({"name": "m", "definition": {"a": 1}}, "macros/m.yml")
