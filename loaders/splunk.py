@@ -97,9 +97,9 @@ def rule_from_dict(
     sources: list[SplunkDataSource] = []
     for name in _texts(data.get("data_source")):
         sources.extend(context.data_sources.resolve(name))
-        for unknown in context.data_sources.unknown(name):
+        for missing in context.data_sources.unknown(name):
             reason = (
-                f"data source {unknown!r} is not in splunk/data_sources; "
+                f"data source {missing!r} is not in splunk/data_sources; "
                 "it is kept as an event of its own name"
             )
             problem(reason, "unknown-data-source", "data_source", "warning")
