@@ -6,6 +6,7 @@ a Rule, with the line of every problem) and `load_elastic` (a walk over the rule
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from collections import Counter
@@ -30,6 +31,7 @@ from loaders.records import (
     RuleLoad,
     SourceInfo,
 )
+from loaders.walk import read_rule_text, rule_files, unexpected
 
 DEFAULT_FOLDERS = ("rules", "rules_building_block")
 
@@ -42,6 +44,8 @@ PARSERS: Mapping[str, Callable[[str], ParsedQuery]] = {
 }
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_KEY_LINE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=")
+_TECHNIQUE_ID = re.compile(r"^T\d{4}(?:\.\d{3})?$")
 _QUERY_KEY = re.compile(r"^query\s*=\s*('''|\"\"\"|'|\")", re.MULTILINE)
 
 
@@ -71,18 +75,25 @@ def load_elastic(
                 Problem(Location(folder), "rule folder is missing", kind="missing-folder")
             )
             continue
-        paths += sorted(base.rglob("*.toml"))
+        found, passed_over = rule_files(base, root, {".toml"})
+        paths += found
+        load.problems.extend(passed_over)
     for path in paths:
         load.files_seen += 1
         if progress is not None:
             progress(load.files_seen, len(paths))
         relative = path.relative_to(root).as_posix()
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            load.problems.append(Problem(Location(relative), str(exc), kind="skipped-file"))
+            text, warnings = read_rule_text(path, relative)
+            result = rule_from_toml(text, relative)
+        except OSError as exc:
+            reason = f"cannot read the file: {exc}"
+            load.problems.append(Problem(Location(relative), reason, kind="skipped-file"))
             continue
-        result = rule_from_toml(text, relative)
+        except Exception as exc:  # noqa: BLE001  # one broken file never stops the load
+            load.problems.append(unexpected(relative, exc))
+            continue
+        load.problems.extend(warnings)
         load.problems.extend(result.problems)
         if result.rule is not None:
             load.rules.append(result.rule)
@@ -101,7 +112,20 @@ def rule_from_toml(text: str, path: str) -> RuleResult:
         line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
         reason = f"invalid TOML: {_TOML_POSITION.sub('', str(exc)).strip()}"
         return RuleResult(None, [Problem(Location(path, line, column), reason, "skipped-file")])
-    return rule_from_dict(data, path, query_position(text))
+    return rule_from_dict(data, path, query_position(text), key_lines(text))
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """The line of each ``key =`` of the file (the first one per name): TOML keeps no marks."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _KEY_LINE.match(line)
+        if found:
+            lines.setdefault(found.group(1), number)
+            # 'id = "T9"' too, to place a complaint about that one value
+            value = line[found.end() :].split("#")[0].strip().strip("'\"")
+            lines.setdefault(f"{found.group(1)}={value}", number)
+    return lines
 
 
 def query_position(text: str) -> tuple[int, int]:
@@ -117,38 +141,71 @@ def query_position(text: str) -> tuple[int, int]:
 
 
 def rule_from_dict(
-    data: Mapping[str, object], path: str, query_at: tuple[int, int] = (0, 0)
+    data: Mapping[str, object],
+    path: str,
+    query_at: tuple[int, int] = (0, 0),
+    lines: Mapping[str, int] | None = None,
 ) -> RuleResult:
-    """A Rule from a parsed TOML table; ``query_at`` places query errors in the file."""
+    """A Rule from a parsed TOML table; ``query_at`` places query errors in the file, ``lines``
+    the other problems (the line of each key)."""
+    lines = lines or {}
     table = data.get("rule")
     metadata = data.get("metadata") or {}
     if not isinstance(table, Mapping) or not isinstance(metadata, Mapping):
-        return RuleResult(None, [Problem(Location(path), "no [rule] table", "skipped-file")])
+        what = "no [rule] table" if not isinstance(table, Mapping) else "[metadata] is no table"
+        where = Location(path, lines.get("metadata") if isinstance(table, Mapping) else None)
+        return RuleResult(None, [Problem(where, what, "skipped-file")])
     rule_id = table.get("rule_id")
-    if not isinstance(rule_id, str) or not rule_id:
-        return RuleResult(None, [Problem(Location(path), "rule has no rule_id", "skipped-file")])
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        reason = (
+            "rule has no rule_id"
+            if rule_id is None or rule_id == ""
+            else f"rule_id {rule_id!r} is {_kind(rule_id)}, not a text"
+        )
+        where = Location(path, lines.get("rule_id"))
+        return RuleResult(None, [Problem(where, reason, "skipped-file")])
+    rule_id = rule_id.strip()
     uid = f"elastic:{rule_id}"
-    language = _text(table.get("language"))
-    query = _text(table.get("query"))
-    rule_type = _text(table.get("type"))
     problems: list[Problem] = []
+
+    def problem(reason: str, kind: str, key: str, severity: str = "error") -> None:
+        where = Location(path, lines.get(key))
+        problems.append(Problem(where, reason, kind, severity, uid))  # type: ignore[arg-type]
+
+    language = _text(table.get("language"))
+    raw_query = table.get("query")
+    query = _text(raw_query)
+    rule_type = _text(table.get("type"))
     parsed = ParsedQuery()
     status = "ok"
     if query is None:
         status = "no_query"
+        if raw_query is not None:
+            # Not an ML rule that has no query: a query written wrong, reported as such.
+            status = "failed"
+            wrong = "empty" if isinstance(raw_query, str) else f"{_kind(raw_query)}, not a text"
+            problem(f"query is {wrong}; the rule loads without it", "no-query", "query")
     elif language is None or language not in PARSERS:
         status = "failed"
-        problems.append(
-            Problem(
-                Location(path), f"unknown query language {language!r}", "parse-error", rule_uid=uid
-            )
+        reason = (
+            "the rule names no query language"
+            if table.get("language") is None
+            else f"unknown query language {table.get('language')!r}"
         )
+        problem(reason, "parse-error", "language" if "language" in table else "query")
     else:
         try:
             parsed = PARSERS[language](query)
         except ParseError as exc:
             status = "failed"
             problems.append(_query_problem(exc, path, query_at, language, uid))
+        except RecursionError:
+            # Thousands of nested parentheses: the rule keeps its metadata and techniques.
+            status = "failed"
+            reason = f"{language} query is nested too deeply to read"
+            problems.append(
+                Problem(Location(path, query_at[0] or None), reason, "parse-error", rule_uid=uid)
+            )
         else:
             if not parsed.predicates:
                 status = "partial" if parsed.unsupported else "ok"
@@ -162,6 +219,29 @@ def rule_from_dict(
                         rule_uid=uid,
                     )
                 )
+    title = _text(table.get("name"))
+    if title is None:
+        reason = "rule has no name; it is titled by its rule_id"
+        if table.get("name") is not None:
+            reason = (
+                f"name is {_kind(table.get('name'))}, not a text; the rule is titled by its rule_id"
+            )
+        problem(reason, "invalid-metadata", "name" if "name" in table else "rule_id", "warning")
+    for key in ("risk_score",):
+        if table.get(key) is not None and _number(table.get(key)) is None:
+            problem(
+                f"{key} {table.get(key)!r} is not a number; dropped",
+                "invalid-metadata",
+                key,
+                "warning",
+            )
+    for key in ("creation_date", "updated_date"):
+        value = metadata.get(key)
+        if value is not None and _date(value) is None:
+            problem(f"{key} {value!r} is not a date; dropped", "invalid-metadata", key, "warning")
+    techniques, complaints = threat_techniques(table)
+    for complaint, key in complaints:
+        problem(complaint, "invalid-technique", key if key in lines else "id")
     filters = table.get("filters")
     if isinstance(filters, list) and filters:
         parsed.extend(parse_filters(filters))
@@ -175,7 +255,7 @@ def rule_from_dict(
         uid=uid,
         vendor="elastic",
         native_id=rule_id,
-        title=_text(table.get("name")) or rule_id,
+        title=title or rule_id,
         path=path,
         collection=collection,
         description=_text(table.get("description")),
@@ -191,7 +271,7 @@ def rule_from_dict(
         rule_type=rule_type,
         language=language,
         query=query,
-        techniques=techniques_of(table),
+        techniques=techniques,
         events=tuple(e.id for e in events),
         predicates=tuple(dict.fromkeys(parsed.predicates)),
         extra=_extra(table, metadata, folder, indices),
@@ -202,22 +282,50 @@ def rule_from_dict(
 
 def techniques_of(table: Mapping[str, object]) -> tuple[str, ...]:
     """ATT&CK technique and sub-technique ids of a rule's ``[[rule.threat]]`` entries."""
+    return threat_techniques(table)[0]
+
+
+def threat_techniques(
+    table: Mapping[str, object],
+) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """Technique ids of the ``[[rule.threat]]`` entries, and what in them cannot be read.
+
+    Ids are checked as Splunk's are: ``T1059`` or ``T1059.001``; an entry that is not a table,
+    or has no id, is reported rather than passed over. Each complaint comes with the key of
+    `key_lines` that places it.
+    """
     ids: list[str] = []
+    complaints: list[tuple[str, str]] = []
+
+    def take(entry: object, what: str) -> Mapping[str, object] | None:
+        if not isinstance(entry, Mapping):
+            reason = f"a {what} entry is {_kind(entry)} ({entry!r}), not a table; it is not read"
+            complaints.append((reason, f"{what}={entry}"))
+            return None
+        value = entry.get("id")
+        text = value.strip().upper() if isinstance(value, str) else ""
+        if value is None or value == "":
+            complaints.append(
+                (f"a {what} entry has no id; it is not read", f"name={entry.get('name')}")
+            )
+        elif not _TECHNIQUE_ID.match(text):
+            complaints.append((f"{value!r} is no ATT&CK technique id", f"id={value}"))
+        else:
+            ids.append(text)
+        return entry
+
     for threat in _list(table.get("threat")):
-        if not isinstance(threat, Mapping) or threat.get("framework", "MITRE ATT&CK") != (
-            "MITRE ATT&CK"
-        ):
+        if not isinstance(threat, Mapping):
+            complaints.append((f"a rule.threat entry is {_kind(threat)}, not a table", "threat"))
+            continue
+        if threat.get("framework", "MITRE ATT&CK") != "MITRE ATT&CK":
             continue
         for technique in _list(threat.get("technique")):
-            if not isinstance(technique, Mapping):
-                continue
-            ids.append(str(technique.get("id", "")))
-            ids.extend(
-                str(sub.get("id", ""))
-                for sub in _list(technique.get("subtechnique"))
-                if isinstance(sub, Mapping)
-            )
-    return tuple(dict.fromkeys(i.strip().upper() for i in ids if i.strip()))
+            entry = take(technique, "technique")
+            if entry is not None:
+                for sub in _list(entry.get("subtechnique")):
+                    take(sub, "subtechnique")
+    return tuple(dict.fromkeys(ids)), complaints
 
 
 def coverage(load: RuleLoad) -> dict[str, tuple[int, int]]:
@@ -297,5 +405,20 @@ def _number(value: object) -> int | float | None:
 
 
 def _date(value: object) -> str | None:
+    if isinstance(value, datetime.date):  # an unquoted TOML date: 2023-01-11
+        return value.isoformat()[:10]
     text = _text(value)
     return text.replace("/", "-") if text else None
+
+
+def _kind(value: object) -> str:
+    """What a TOML value is, in words: "a number", "a table"..."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return "a text" if isinstance(value, str) else f"a {type(value).__name__}"

@@ -29,9 +29,12 @@ def parse_lucene(query: str) -> ParsedQuery:
 
 def _line_column(query: str, message: str) -> tuple[int | None, int | None]:
     found = _POSITION.search(message)
-    if not found:
+    if found:
+        offset = int(found.group(1))
+    elif "end of expression" in message:
+        offset = len(query.rstrip())  # luqum gives no position for a query cut short
+    else:
         return None, None
-    offset = int(found.group(1))
     before = query[:offset]
     return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from loaders.elastic import coverage, load_elastic, query_position, rule_from_toml
 from loaders.elastic_events import rule_events
 from loaders.elastic_filters import parse_filters
 from loaders.predicates import make_predicate
-from loaders.records import Event, Predicate
+from loaders.records import Event, Predicate, Problem
 
 RULE = """[metadata]
 creation_date = "2023/08/23"
@@ -373,3 +375,126 @@ def test_walker_counts_files_and_keeps_going(tmp_path: Path) -> None:
     assert kinds == ["missing-folder", "skipped-file"]
     assert {e.id for e in load.events} == {"sysmon:1", "windows-security:4688"}
     assert coverage(load) == {"eql": (1, 1)}
+
+
+# Bad input found by the second audit.
+
+
+def line_of(text: str, fragment: str) -> int:
+    return text[: text.index(fragment)].count("\n") + 1
+
+
+def problems_of(text: str, kind: str) -> list[Problem]:
+    result = rule_from_toml(text, "rules/x.toml")
+    assert result.rule is not None
+    return [p for p in result.problems if p.kind == kind]
+
+
+def test_a_deeply_nested_lucene_query_fails_the_rule_not_the_load(tmp_path: Path) -> None:
+    deep = "(" * 2000 + "a:b" + ")" * 2000
+    lucene = RULE.replace('language = "eql"', 'language = "lucene"')
+    start, end = lucene.index("query = '''"), lucene.index("[[rule.threat]]")
+    lucene = lucene[:start] + f"query = '''\n{deep}\n'''\n\n" + lucene[end:]
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "deep.toml").write_text(lucene, encoding="utf-8")
+    (tmp_path / "rules" / "good.toml").write_text(
+        RULE.replace("210d4430", "310d4430"), encoding="utf-8"
+    )
+    load = load_elastic(tmp_path, folders=["rules"])
+    assert len(load.rules) == 2
+    deep_rule = next(r for r in load.rules if r.path == "rules/deep.toml")
+    assert deep_rule.parse_status == "failed"
+    assert deep_rule.techniques == ("T1047", "T1546", "T1546.003")
+    (problem,) = [p for p in load.problems if p.kind == "parse-error"]
+    assert problem.reason == "lucene query is nested too deeply to read"
+    assert str(problem.location) == f"rules/deep.toml:{line_of(lucene, deep[:10])}"
+
+
+def test_a_bom_and_a_non_utf8_byte_are_read(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "bom.toml").write_bytes(b"\xef\xbb\xbf" + RULE.encode())
+    latin = RULE.replace("210d4430", "310d4430").replace("Someone", "Ren\xe9")
+    (tmp_path / "rules" / "latin.toml").write_bytes(latin.encode("latin-1"))
+    load = load_elastic(tmp_path, folders=["rules"])
+    assert [r.path for r in load.rules] == ["rules/bom.toml", "rules/latin.toml"]
+    assert load.rules[1].author == "Elastic, Ren\ufffd"
+    (problem,) = load.problems
+    assert (problem.kind, problem.location.line) == ("invalid-encoding", line_of(RULE, "author"))
+
+
+def test_malformed_threat_entries_and_bad_ids_are_reported_at_their_line() -> None:
+    text = RULE.replace('id = "T1047"', 'id = "not-a-technique"').replace(
+        '[[rule.threat.technique.subtechnique]]\nid = "T1546.003"',
+        "[[rule.threat.technique.subtechnique]]\nid = 1546",
+    )
+    result = rule_from_toml(text, "rules/x.toml")
+    assert result.rule is not None
+    assert result.rule.techniques == ("T1546",)
+    found = [(p.reason, p.location.line) for p in result.problems if p.kind == "invalid-technique"]
+    assert found == [
+        ("'not-a-technique' is no ATT&CK technique id", line_of(text, 'id = "not-a')),
+        ("1546 is no ATT&CK technique id", line_of(text, "id = 1546")),
+    ]
+
+
+def test_a_technique_written_as_a_string_is_reported() -> None:
+    start = RULE.index("[[rule.threat]]")
+    text = RULE[:start] + '[[rule.threat]]\nframework = "MITRE ATT&CK"\ntechnique = "T1059"\n'
+    (problem,) = problems_of(text, "invalid-technique")
+    assert problem.reason == "a technique entry is a text ('T1059'), not a table; it is not read"
+    assert problem.location.line == line_of(text, 'technique = "T1059"')
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [("5", "query is a number, not a text"), ("''", "query is empty")],
+)
+def test_a_query_of_the_wrong_type_or_empty_is_no_ml_rule(query: str, reason: str) -> None:
+    start, end = RULE.index("query = '''"), RULE.index("[[rule.threat]]")
+    text = RULE[:start] + f"query = {query}\n\n" + RULE[end:]
+    result = rule_from_toml(text, "rules/x.toml")
+    assert result.rule is not None
+    assert result.rule.parse_status == "failed"
+    (problem,) = [p for p in result.problems if p.kind == "no-query"]
+    assert problem.reason == f"{reason}; the rule loads without it"
+    assert problem.location.line == line_of(text, "query =")
+
+
+def test_unquoted_toml_dates_are_read() -> None:
+    text = RULE.replace('creation_date = "2023/08/23"', "creation_date = 2023-08-23")
+    text = text.replace('updated_date = "2026/07/28"', "updated_date = 2026-07-28T10:00:00Z")
+    rule = rule_from_toml(text, "rules/x.toml").rule
+    assert rule is not None
+    assert (rule.date, rule.modified) == ("2023-08-23", "2026-07-28")
+
+
+def test_a_missing_name_and_a_wrong_rule_id_are_reported() -> None:
+    text = RULE.replace('name = "Mofcomp Activity"\n', "")
+    (problem,) = problems_of(text, "invalid-metadata")
+    assert problem.reason == "rule has no name; it is titled by its rule_id"
+    assert problem.severity == "warning"
+    result = rule_from_toml(
+        RULE.replace('"210d4430-b371-470e-b879-80b7182aa75e"', "12345"), "r.toml"
+    )
+    assert result.rule is None
+    assert [(p.reason, p.location.line) for p in result.problems] == [
+        ("rule_id 12345 is a number, not a text", line_of(RULE, "rule_id"))
+    ]
+
+
+def test_an_unknown_language_names_its_line() -> None:
+    text = RULE.replace('language = "eql"', 'language = "sql"')
+    (problem,) = problems_of(text, "parse-error")
+    assert (problem.reason, problem.location.line) == (
+        "unknown query language 'sql'",
+        line_of(text, "language ="),
+    )
+
+
+def test_a_lucene_query_cut_short_names_its_end() -> None:
+    lucene = RULE.replace('language = "eql"', 'language = "lucene"')
+    start, end = lucene.index("query = '''"), lucene.index("[[rule.threat]]")
+    lucene = lucene[:start] + "query = 'process.name:(a OR'\n\n" + lucene[end:]
+    (problem,) = problems_of(lucene, "parse-error")
+    assert problem.location.line == line_of(lucene, "query =")
+    assert "(query line 1, column 19)" in problem.reason  # just past the end
