@@ -37,8 +37,52 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="parse and report; write nothing")
     parser.add_argument("--report", type=Path, help="also write the full report as JSON here")
-    parser.add_argument("--problems", type=int, default=20, help="problems to print per source")
+    parser.add_argument(
+        "--problems", type=_count, default=20, help="problems to print per source (0 or more)"
+    )
     parser.set_defaults(handler=_run)
+
+
+def _count(text: str) -> int:
+    """A count of 0 or more, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is below 0")
+    return value
+
+
+def _only(text: str | None, explicit: set[str]) -> set[str] | None:
+    """The sources --only names, checked: each one a known source, at least one."""
+    from covgraph.pipeline import SOURCE_ORDER
+
+    if text is None:
+        return None
+    names = {name.strip().lower() for name in text.split(",") if name.strip()}
+    wrong = sorted(names - set(SOURCE_ORDER))
+    if not names or wrong:
+        what = f"{', '.join(wrong)} is no source" if wrong else "it names no source"
+        raise ConfigError(f"--only {text!r}: {what} (choose from {', '.join(SOURCE_ORDER)})")
+    outside = sorted(explicit - names)
+    if outside:
+        flags = ", ".join(f"--{name}" for name in outside)
+        raise ConfigError(f"--only {text!r} leaves out {flags}, given too: drop one or the other")
+    return names
+
+
+def _check_report_path(path: Path | None) -> None:
+    """Refuse a --report path that cannot be written before a load that may take a while."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise ConfigError(f"--report {path}: is a folder")
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        raise ConfigError(f"--report {path}: no folder {folder}")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(f"--report {path}: not writable")
 
 
 def build_plan(args: argparse.Namespace) -> Any:
@@ -54,7 +98,8 @@ def build_plan(args: argparse.Namespace) -> Any:
         for name in ("attack", "sigma", "elastic", "splunk")
         if getattr(args, name)
     }
-    only = set(args.only.split(",")) if args.only else None
+    only = _only(args.only, set(explicit))
+    _check_report_path(args.report)
     corpus: Path | None = args.corpus
     if corpus is None and not explicit:
         from covgraph.sync import default_cache
@@ -140,6 +185,12 @@ def _run(args: argparse.Namespace) -> int:
     if not out.is_terminal:
         out = Console(width=120)  # a log file reads better wide than wrapped at 80
     render(report, out, problems=args.problems)
+    code = 0 if report.anything_loaded else 1
     if args.report:
-        args.report.write_text(json.dumps(as_json(report), indent=2))
-    return 0 if report.anything_loaded else 1
+        try:
+            args.report.write_text(json.dumps(as_json(report), indent=2))
+        except OSError as exc:
+            # The load is done (and written): only the JSON copy of the report is lost, and the
+            # exit code keeps its meaning (non-zero only when nothing could be loaded).
+            console.print(f"covgraph: error: cannot write the report {args.report}: {exc}")
+    return code

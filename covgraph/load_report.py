@@ -46,7 +46,9 @@ def render(report: LoadReport, console: Console, *, problems: int = 20) -> None:
         if s.failed:
             console.print(f"[bold red]{s.name} failed:[/bold red] {s.failed}", highlight=False)
     for s in report.sources:
-        if s.rules or (s.problems and s.name != "attack"):
+        if s.name == "attack":
+            _render_problems(s, console, problems)
+        elif s.rules or s.problems:
             _render_rule_source(s, console, problems)
 
 
@@ -79,6 +81,11 @@ def _render_rule_source(s: SourceReport, console: Console, problems: int) -> Non
             f"[bold]{s.name}: technique ids not in ATT&CK[/bold] ({len(s.unknown_techniques)}): "
             + ", ".join(s.unknown_techniques[:TOP])
         )
+    _render_problems(s, console, problems)
+
+
+def _render_problems(s: SourceReport, console: Console, problems: int) -> None:
+    """Problems by kind, then the first ``problems`` errors and warnings, errors first."""
     kinds: dict[str, int] = {}
     for p in s.problems:
         kinds[p.kind] = kinds.get(p.kind, 0) + 1

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from covgraph.errors import Location
 from loaders.records import AttackCatalog, FileProgress, Problem, RuleLoad, SourceInfo, Vendor
 
 if TYPE_CHECKING:
@@ -138,8 +139,14 @@ def _parse(
     raise ValueError(f"unknown source {name!r}")
 
 
-def summarise(name: str, parsed: AttackCatalog | RuleLoad) -> SourceReport:
-    """The report of a parsed source, before anything is written."""
+def summarise(
+    name: str, parsed: AttackCatalog | RuleLoad, known: frozenset[str] | None = None
+) -> SourceReport:
+    """The report of a parsed source, before anything is written.
+
+    ``known`` holds the technique ids of the ATT&CK read in the same load: a rule's technique
+    id not among them is reported with the rule's file, dry run or not.
+    """
     report = SourceReport(name=name, source=parsed.source)
     report.problems = list(parsed.problems)
     if isinstance(parsed, AttackCatalog):
@@ -168,6 +175,22 @@ def summarise(name: str, parsed: AttackCatalog | RuleLoad) -> SourceReport:
         if rule.predicates:
             coverage.with_predicates += 1
     report.no_predicates = [p for p in parsed.problems if p.kind == "no-predicates"]
+    if known is not None:
+        unknown: dict[str, None] = {}
+        for rule in parsed.rules:
+            for technique in rule.techniques:
+                if technique not in known:
+                    unknown[technique] = None
+                    report.problems.append(
+                        Problem(
+                            Location(rule.path),
+                            f"technique {technique} is not in ATT&CK",
+                            "unknown-technique",
+                            "warning",
+                            rule.uid,
+                        )
+                    )
+        report.unknown_techniques = tuple(sorted(unknown))
     return report
 
 
@@ -235,6 +258,7 @@ def run(
                 stack.callback(relay.join, 5)
                 stack.callback(queue.put, None)
         futures: dict[str, Future[tuple[AttackCatalog | RuleLoad, float]]] = {}
+        known: frozenset[str] | None = None  # technique ids of the ATT&CK in this load
         if pool is not None:
             futures = {n: pool.submit(_parse_timed, n, plan.paths[n], plan, queue) for n in names}
         for name in names:
@@ -252,7 +276,9 @@ def run(
                 continue
             if isinstance(parsed, RuleLoad):
                 parsed.drop_duplicate_uids()  # reported, so the report counts what is written
-            source_report = summarise(name, parsed)
+            elif parsed.techniques:
+                known = frozenset(technique.id for technique in parsed.techniques)
+            source_report = summarise(name, parsed, known)
             source_report.parse_seconds = seconds
             report.sources.append(source_report)
             refused = _nothing_read(parsed, plan.paths[name])
@@ -303,7 +329,8 @@ def _write(writer: GraphWriter, parsed: AttackCatalog | RuleLoad, report: Source
             stats = writer.write_attack(parsed)
         else:
             stats = writer.write_rules(parsed)
-            report.unknown_techniques = stats.unknown_techniques
+            if not report.unknown_techniques:  # else already found, with files, in the parse
+                report.unknown_techniques = stats.unknown_techniques
         report.nodes = max(report.nodes, stats.nodes)
     except Exception as exc:  # noqa: BLE001  # the transaction rolled back; say why, go on
         report.failed = f"write failed, previous graph kept: {exc}"

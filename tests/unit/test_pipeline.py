@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from covgraph.load_report import render
 from covgraph.pipeline import LoadPlan, run
 
 SIGMA_RULE = """\
@@ -89,3 +94,85 @@ def test_a_source_that_cannot_be_read_does_not_stop_the_others(
     assert "not-a-bundle.json" in by_name["attack"].failed
     assert by_name["sigma"].rules == 3
     assert report.anything_loaded
+
+
+# Bad input found by the second audit: ATT&CK problems, unknown techniques, CLI misuse.
+
+BUNDLE = """{"type": "bundle", "id": "bundle--1", "objects": [
+ {"type": "x-mitre-tactic", "id": "x-mitre-tactic--1", "name": "Execution",
+  "x_mitre_shortname": "execution",
+  "external_references": [{"source_name": "mitre-attack", "external_id": "TA0002"}]},
+ {"type": "attack-pattern", "id": "attack-pattern--1", "name": "WMI",
+  "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": "execution"}],
+  "external_references": [{"source_name": "mitre-attack", "external_id": "T1047"}]},
+ {"type": "attack-pattern", "id": "attack-pattern--2", "name": "No id"},
+ "garbage"
+]}"""
+
+
+def test_a_technique_unknown_to_attack_is_reported_with_its_file_in_a_dry_run(
+    plan: LoadPlan, tmp_path: Path
+) -> None:
+    plan.paths["attack"] = tmp_path / "attack.json"
+    plan.paths["attack"].write_text(BUNDLE)
+    unknown = SIGMA_RULE.format(n=9).replace("attack.t1047", "attack.t9999")
+    (tmp_path / "sigma" / "rules" / "r9.yml").write_text(unknown)
+    report = run(plan, None)
+    sigma = next(s for s in report.sources if s.name == "sigma")
+    assert sigma.unknown_techniques == ("T9999",)
+    (problem,) = [p for p in sigma.problems if p.kind == "unknown-technique"]
+    assert (str(problem.location), problem.reason) == (
+        "rules/r9.yml",
+        "technique T9999 is not in ATT&CK",
+    )
+    # ATT&CK's own problems are printed like every source's
+    console = Console(record=True, width=200)
+    render(report, console, problems=20)
+    text = console.export_text()
+    assert "attack: problems by kind" in text
+    assert "malformed-object" in text
+    assert "missing-attack-id" in text
+
+
+def test_without_attack_in_the_load_no_technique_is_called_unknown(plan: LoadPlan) -> None:
+    report = run(plan, None)
+    assert all(p.kind != "unknown-technique" for s in report.sources for p in s.problems)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "covgraph", "load", "--dry-run", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200", "COVGRAPH_LOAD_WORKERS": "0"},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--only", "bogus"], "--only 'bogus': bogus is no source"),
+        (["--only", "sigma,bogus"], "bogus is no source"),
+        (["--only", ""], "it names no source"),
+        (["--only", "sigma", "--elastic", "{root}/elastic"], "leaves out --elastic"),
+        (["--problems", "-1"], "-1 is below 0"),
+        (["--report", "{root}/no/such/dir/r.json"], "no folder"),
+    ],
+)
+def test_cli_misuse_is_refused_before_the_load(
+    plan: LoadPlan, tmp_path: Path, args: list[str], message: str
+) -> None:
+    done = cli("--corpus", str(tmp_path), *(a.format(root=tmp_path) for a in args))
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "sigma" not in done.stdout  # nothing was loaded
+
+
+def test_only_is_case_insensitive(plan: LoadPlan, tmp_path: Path) -> None:
+    done = cli("--corpus", str(tmp_path), "--only", "Sigma")
+    assert done.returncode == 0, done.stderr
+    assert "│ sigma " in done.stdout
+    assert "│ elastic " not in done.stdout
