@@ -33,13 +33,13 @@ from strawberry.http import GraphQLHTTPResponse
 from api import graphiql
 from api.context import MAX_ITEMS, Context, build_context
 from api.cost import MAX_COST
-from api.errors import UNAVAILABLE_MESSAGE, is_unavailable
+from api.errors import UNAVAILABLE_MESSAGE, is_unavailable, missing_database_message
 from api.navigator import LayerDownload
 from api.response_cache import ResponseCache
 from api.schema import build_schema
 from covgraph import __version__
 from covgraph.errors import CatalogUnavailable, ConfigError
-from graph.queries.runner import DEFAULT_QUERY_TIMEOUT, GraphAccess
+from graph.queries.runner import DEFAULT_QUERY_TIMEOUT, GraphAccess, missing_database
 from graph.settings import Neo4jSettings, neo4j_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -126,12 +126,18 @@ class Health:
             body, status = await run_in_threadpool(self._check)
         except CatalogUnavailable as exc:
             log.warning("readiness: %s", exc)
+            # The same code and message as GraphQL gives for the same condition.
+            message = (
+                missing_database_message(self.settings.database)
+                if missing_database(exc)
+                else UNAVAILABLE_MESSAGE
+            )
             return JSONResponse(
                 {
                     "status": "unavailable",
                     "covgraph": __version__,
                     "code": "CATALOG_UNAVAILABLE",
-                    "message": UNAVAILABLE_MESSAGE,
+                    "message": message,
                 },
                 status_code=503,
                 headers={"Retry-After": RETRY_AFTER},

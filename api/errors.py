@@ -19,7 +19,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from covgraph.errors import CatalogUnavailable, CovgraphError
-from graph.queries.runner import QueryTimedOut
+from graph.queries.runner import DatabaseNotFound, QueryTimedOut
 
 log = logging.getLogger("covgraph.api")
 
@@ -98,6 +98,15 @@ class ResultTooLarge(ApiError):
         self.budget = budget
 
 
+def missing_database_message(database: str | None) -> str:
+    """CATALOG_UNAVAILABLE's message when Neo4j has no database of the configured name."""
+    name = repr(database) if database else "(the server's default)"
+    return (
+        f"The coverage catalog's database {name} does not exist on the Neo4j server; "
+        "check NEO4J_DATABASE (the API's configuration, not the query)."
+    )
+
+
 def timeout_message(seconds: float | None) -> str:
     """The fixed message of QUERY_TIMEOUT (None: the server's own timeout stopped it)."""
     limit = f"{seconds:g} s" if seconds is not None else "its transaction timeout"
@@ -149,7 +158,9 @@ class CodedErrors(MaskErrors):
         extensions: dict[str, Any] = dict(error.extensions or {})
         extensions["code"] = code
         original = error.original_error
-        if isinstance(original, QueryTimedOut):
+        if isinstance(original, DatabaseNotFound):
+            message = missing_database_message(original.database)
+        elif isinstance(original, QueryTimedOut):
             message = timeout_message(original.timeout)
             if original.timeout is not None:
                 extensions["timeoutSeconds"] = original.timeout

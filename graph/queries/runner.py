@@ -71,6 +71,28 @@ class QueryTimedOut(CovgraphError):
         self.timeout = timeout
 
 
+#: The server's code for a database it does not have (a wrong NEO4J_DATABASE).
+DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
+
+
+class DatabaseNotFound(CatalogUnavailable):
+    """Neo4j answers but has no database of the configured name: a configuration problem."""
+
+    def __init__(self, uri: str, database: str | None) -> None:
+        super().__init__(f"Neo4j at {uri} has no database {database!r} (NEO4J_DATABASE)")
+        self.database = database
+
+
+def missing_database(error: BaseException) -> bool:
+    """Whether a driver error, or one it was raised from or while handling, is DatabaseNotFound."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, DatabaseNotFound) or getattr(seen, "code", None) == DATABASE_NOT_FOUND:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     """One named read statement; `text` takes parameters only, never spliced input."""
@@ -161,6 +183,8 @@ class GraphAccess:
         except Neo4jError as exc:
             if exc.code in TIMEOUT_CODES:
                 raise QueryTimedOut(query.name, self.query_timeout) from exc
+            if exc.code == DATABASE_NOT_FOUND:
+                raise DatabaseNotFound(self.settings.uri, self.settings.database) from exc
             if isinstance(exc, UNAVAILABLE_ERRORS):
                 await self._drop_driver(driver)
                 raise CatalogUnavailable(

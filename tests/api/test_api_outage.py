@@ -32,8 +32,8 @@ def _until(check: Callable[[], bool], seconds: float, what: str) -> None:
 def own_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServerSettings]:
     """A Neo4j of these tests only (own home and ports) with the small graph; stopped after.
 
-    The tests run in file order: masking reads, the outage test stops and restarts the server,
-    the cache test changes the graph last.
+    The tests run in file order: the missing database reads, the outage test stops and
+    restarts the server, the cache test changes the graph last.
     """
     from neo4j import GraphDatabase
 
@@ -61,18 +61,27 @@ def own_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServerS
         launcher.stop(settings)
 
 
-def test_driver_errors_are_masked(own_neo4j: LocalServerSettings) -> None:
-    # A database that does not exist: Neo4j answers with an error naming it, which the client
-    # must not see.
+def test_a_missing_database_is_reported_alike_by_graphql_and_readiness(
+    own_neo4j: LocalServerSettings,
+) -> None:
+    # Neo4j answers but has no such database: a configuration problem, the same 503 and code
+    # from both, a message naming the database, and none of the driver's own text.
     env = {"NEO4J_URI": own_neo4j.bolt_uri, "NEO4J_DATABASE": "nosuchdatabase"}
     with running_api(env) as url:
         status, body = gql(url, QUERY)
-    assert status == 200
-    assert body["data"] == {"technique": None} or body["data"] is None
+        health = httpx.get(f"{url}/healthz", timeout=30)
+    assert (status, health.status_code) == (503, 503)
     error = body["errors"][0]
-    assert error["message"] == "Unexpected error."
-    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
-    assert "nosuchdatabase" not in str(body)
+    assert error["extensions"] == {"code": "CATALOG_UNAVAILABLE"}
+    readiness = health.json()
+    assert (readiness["status"], readiness["code"]) == ("unavailable", "CATALOG_UNAVAILABLE")
+    assert readiness["message"] == error["message"]
+    assert "'nosuchdatabase'" in error["message"]
+    assert "NEO4J_DATABASE" in error["message"]
+    for text in (str(body), health.text):
+        assert "Neo.ClientError" not in text
+        assert "bolt://" not in text
+        assert "DatabaseNotFound" not in text
 
 
 def test_an_outage_answers_503_and_the_api_recovers_without_a_restart(
