@@ -16,10 +16,15 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from sigma.pipelines.elasticsearch import pipelines
-from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.conditions import (
+    IncludeFieldCondition,
+    LogsourceCondition,
+    MatchValueCondition,
+)
 from sigma.processing.transformations import (
     ChangeLogsourceTransformation,
     FieldMappingTransformation,
+    SetValueTransformation,
 )
 
 from loaders.predicates import clean_field
@@ -63,8 +68,10 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     ("okta", None, "okta"): {"eventType": "event.action"},
     ("azure", None, "activitylogs"): {"operationName": "azure.activitylogs.operation_name"},
     # IIS-style web server logs: ECS url.query and user_agent.original; the Zeek pipeline maps
-    # only the c-uri-query / c-useragent spellings.
+    # only the c-uri-query / c-useragent spellings. cs-uri-stem takes what ecs_zeek_beats gives
+    # its c-uri-stem spelling (url.original).
     (None, "webserver", None): {
+        "cs-uri-stem": "url.original",
         "cs-uri-query": "url.query",
         "cs-user-agent": "user_agent.original",
     },
@@ -314,3 +321,48 @@ def sigma_field(
 
 def _lower(part: str | None) -> str | None:
     return part.strip().lower() or None if part else None
+
+
+@cache
+def _value_settings() -> dict[tuple[str, str], str]:
+    """(ECS field, value as text) -> the value pySigma's pipelines set instead.
+
+    ecs_windows turns Sysmon's ``Initiated: true`` / ``false`` on network.direction into
+    ``egress`` / ``ingress`` (SetValueTransformation items conditioned on the field name and on
+    the value). Only items of that form are read: one plain field name, one value to match.
+    """
+    settings: dict[tuple[str, str], str] = {}
+    for name in _PIPELINES:
+        for item in pipelines[name]().items:
+            transformation = item.transformation
+            if not isinstance(transformation, SetValueTransformation):
+                continue
+            fields = [
+                field
+                for cond in item.field_name_conditions
+                if isinstance(cond, IncludeFieldCondition) and cond.mode == "plain"
+                for field in cond.fields
+            ]
+            values = [
+                cond.value
+                for cond in item.detection_item_conditions
+                if isinstance(cond, MatchValueCondition)
+            ]
+            if len(fields) != 1 or len(values) != 1:
+                continue
+            target = transformation.sigma_value
+            matched = values[0]
+            key = "true" if matched is True else "false" if matched is False else str(matched)
+            settings[(clean_field(fields[0]), key.lower())] = str(target)
+    return settings
+
+
+def sigma_value(field: str | None, value: str) -> str:
+    """The value a Sigma check on an ECS field stands for: ``network.direction`` true -> egress.
+
+    pySigma sets the value only for a YAML boolean; the quoted ``'true'`` some rules write means
+    the same and is set too, so both meet Elastic's ``network.direction : egress``.
+    """
+    if field is None:
+        return value
+    return _value_settings().get((field, value.lower()), value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loaders.fields import FieldName, sigma_field, sigma_to_ecs
+from loaders.fields import FieldName, sigma_field, sigma_to_ecs, sigma_value
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,14 @@ def test_image_loads_map_imageloaded_to_dll_path_over_pysigma() -> None:
     assert sigma_to_ecs("SignatureStatus", "windows", "image_load") == "dll.code_signature.status"
     assert sigma_to_ecs("Signed", "windows", "driver_load") == "file.code_signature.signed"
     assert sigma_to_ecs("Image", "windows", "image_load") == "process.executable"
+
+
+def test_webserver_cs_uri_stem_is_the_url() -> None:
+    assert sigma_to_ecs("cs-uri-stem", None, "webserver", None) == "url.original"
+
+
+def test_network_direction_values_come_from_the_pipeline() -> None:
+    assert sigma_value("network.direction", "true") == "egress"
+    assert sigma_value("network.direction", "False") == "ingress"
+    assert sigma_value("network.direction", "inbound") == "inbound"
+    assert sigma_value("process.name", "true") == "true"
