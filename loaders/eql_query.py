@@ -118,8 +118,13 @@ def _walk(node: object, negated: bool, out: ParsedQuery) -> None:
         _walk(node.query, negated, out)
     elif isinstance(node, ast.Sequence | ast.Sample | ast.Join):
         # Sequences and samples: every sub-query; ``by`` keys and ``maxspan`` are not checks.
+        # A missing-event term (``![...]``, data is_negated) is an event the rule excludes.
         for sub in node.queries:
-            _walk(sub.query, negated, out)
+            _walk(
+                sub.query,
+                negated != bool((getattr(sub, "data", None) or {}).get("is_negated")),
+                out,
+            )
         close = getattr(node, "close", None)
         if close is not None:
             # An ``until`` sub-query ends the sequence: the rule excludes what it matches.

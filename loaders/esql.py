@@ -33,7 +33,27 @@ _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _STRING_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", '"': '"', "\\": "\\"}
 _STRING_FUNCTIONS = {"starts_with": "{}*", "ends_with": "*{}"}
 _FOLDING_FUNCTIONS = frozenset({"to_lower", "to_upper"})
-_PASS_THROUGH_FUNCTIONS = frozenset({"to_string", "mv_first", "mv_last", "mv_min", "mv_max"})
+# Functions whose result is the field's value in another type or spelling: a check on the result
+# is a check on the field. url_decode is followed too: the decoded text is what a rule means
+# (``*etc/passwd*``), and dropping it would drop the web rules' main indicators.
+_PASS_THROUGH_FUNCTIONS = frozenset(
+    {
+        "to_string",
+        "to_ip",
+        "to_long",
+        "to_integer",
+        "to_double",
+        "url_decode",
+        "trim",
+        "ltrim",
+        "rtrim",
+        "mv_first",
+        "mv_last",
+        "mv_min",
+        "mv_max",
+        "mv_dedup",
+    }
+)
 _BOOLEAN_NODES = frozenset(
     {"or_", "and_", "not_", "compare", "like", "rlike", "in_", "is_null", "match_op"}
 )

@@ -15,6 +15,7 @@ from importlib import resources
 from lark import Lark, Token, Tree
 
 from loaders.elastic_query import ParsedQuery, parse_tree
+from loaders.predicates import is_cidr
 
 _Node = Tree[Token] | Token
 _RANGE_OPERATORS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
@@ -98,14 +99,22 @@ def _values(node: _Node, field_name: str, negated: bool, out: ParsedQuery) -> No
                 raw_value=raw,
             )
         else:
+            # Kibana compares an ip field with ``10.0.0.0/8`` (quoted or not) as a range; a
+            # keyword field (cloudtrail's cidrIp) compares the text.
+            cidr = is_cidr(value) and _ip_field(field_name)
             out.add(
                 field_name,
-                "eq",
+                "cidr" if cidr else "eq",
                 _plain(value),
                 negated=negated,
                 case_insensitive=True,
                 raw_value=raw,
             )
+
+
+def _ip_field(name: str) -> bool:
+    """True for an ECS ip-typed field (source.ip, client.ip, related.ip...)."""
+    return name.rsplit(".", 1)[-1] == "ip"
 
 
 def _join(prefix: str, name: str) -> str:

@@ -7,6 +7,7 @@ lower-casing of case-insensitive comparisons, and path-to-name folding.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from loaders.records import ANY_FIELD, Predicate
@@ -32,6 +33,9 @@ _LAST_COMPONENT = re.compile(r"^\*[\\/]+([^\\/*?]+)$")
 
 CASE_FOLDED_OPERATORS = frozenset({"eq", "wildcard", "match"})
 
+# An IPv4 or IPv6 network written with a prefix length: what KQL and SPL compare as a range.
+_CIDR_TEXT = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
+
 
 def clean_field(name: str) -> str:
     """Drop index-variant suffixes (``process.executable.caseless`` -> ``process.executable``)."""
@@ -39,6 +43,30 @@ def clean_field(name: str) -> str:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name
+
+
+def canonical_cidr(text: str) -> str:
+    """One spelling per network: ``FE80::/10`` -> ``fe80::/10``, ``::1`` -> ``::1/128``.
+
+    The canonical form is Python's ``ip_network(text, strict=False)``: the network address,
+    IPv6 lower-cased and compressed, and always a prefix length (a bare address is the /32 or
+    /128 network, which is what Sigma's cidr modifier writes). Text that is no network is kept.
+    """
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=False))
+    except ValueError:
+        return text
+
+
+def is_cidr(text: str) -> bool:
+    """True for a network with a prefix length (``10.0.0.0/8``, ``fe80::/10``)."""
+    if not _CIDR_TEXT.match(text.strip()):
+        return False
+    try:
+        ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def has_wildcard(value: str) -> bool:
@@ -70,7 +98,7 @@ def make_predicate(
     scalar and is rendered as text. Values of case-insensitive eq / wildcard / match checks are
     lower-cased; case-sensitive ones keep their case and are marked ``case_sensitive`` (`-c` and
     `-C` are different flags). A path field matched on its last component becomes the name
-    field with eq.
+    field with eq. CIDR values take their canonical spelling (`canonical_cidr`).
     """
     text = _render(value)
     raw = text if raw_value is None else raw_value
@@ -84,6 +112,8 @@ def make_predicate(
         else:
             # Only where case can matter: a value with letters (not "4", not "-1").
             case_sensitive = text.lower() != text.upper()
+    if operator == "cidr":
+        text = canonical_cidr(text)
     if operator == "wildcard" and name in PATH_TO_NAME:
         found = _LAST_COMPONENT.match(text)
         if found:

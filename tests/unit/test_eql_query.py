@@ -187,3 +187,22 @@ def test_syntax_error_carries_line_and_column() -> None:
     assert caught.value.location is not None
     assert caught.value.location.line == 2
     assert caught.value.location.column is not None
+
+
+def test_missing_event_term_is_negated() -> None:
+    found = triples(
+        "sequence by host.id with maxspan=1h "
+        '[process where process.name == "a.exe"] ![process where process.name == "b.exe"]'
+    )
+    assert ("process.name", "eq", "a.exe", False) in found
+    assert ("process.name", "eq", "b.exe", True) in found
+    assert ("process.name", "eq", "b.exe", False) not in found
+
+
+def test_cidrmatch_values_are_canonical() -> None:
+    found = triples('network where cidrmatch(destination.ip, "FE80::/10", "::1", "10.1.2.3/8")')
+    assert found >= {
+        ("destination.ip", "cidr", "fe80::/10", False),
+        ("destination.ip", "cidr", "::1/128", False),
+        ("destination.ip", "cidr", "10.0.0.0/8", False),
+    }

@@ -169,3 +169,17 @@ def test_syntax_error_carries_line_and_column() -> None:
 def test_unknown_command_is_an_error() -> None:
     with pytest.raises(ParseError, match="ES\\|QL"):
         parse_esql("from a | frobnicate x")
+
+
+def test_to_ip_and_url_decode_reach_the_field() -> None:
+    found = triples(
+        "from logs-* | where to_ip(source.ip) is not null"
+        ' and not cidr_match(to_ip(source.ip), "10.0.0.0/8")'
+        " | eval Esql.url = to_lower(URL_DECODE(url.original))"
+        ' | where Esql.url like "*etc/passwd*"'
+    )
+    assert found >= {
+        ("source.ip", "exists", "true", False),
+        ("source.ip", "cidr", "10.0.0.0/8", True),
+        ("url.original", "wildcard", "*etc/passwd*", False),
+    }

@@ -108,3 +108,18 @@ def test_syntax_error_carries_line_and_column() -> None:
 
 def test_empty_query_yields_nothing() -> None:
     assert parse_kql("").predicates == []
+
+
+# --- CIDR (audit 2, item 1) ----------------------------------------------------------------
+
+
+def test_cidr_value_on_an_ip_field_is_a_cidr_check() -> None:
+    assert triples('not destination.ip:(10.0.0.0/8 or "FE80::/10" or 127.0.0.1)') == {
+        ("destination.ip", "cidr", "10.0.0.0/8", True),
+        ("destination.ip", "cidr", "fe80::/10", True),
+        ("destination.ip", "eq", "127.0.0.1", True),
+    }
+
+
+def test_cidr_text_on_a_keyword_field_is_eq() -> None:
+    assert triples("aws.x.cidrIp:0.0.0.0/0") == {("aws.x.cidrIp", "eq", "0.0.0.0/0", False)}
