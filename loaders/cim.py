@@ -70,6 +70,9 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("Filesystem", "file_name"): "file.name",
     ("Filesystem", "process_name"): "process.name",
     ("Filesystem", "user"): "user.name",
+    ("Filesystem", "action"): "event.action",
+    ("Filesystem", "file_extension"): "file.extension",
+    ("Registry", "user"): "user.name",
     # Processes: fields Sigma's process_creation taxonomy has no name for.
     ("Processes", "dest"): "host.name",
     ("Processes", "parent_process_id"): "process.parent.pid",
@@ -81,8 +84,13 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("All_Traffic", "dest"): "destination.address",
     ("All_Traffic", "src"): "source.address",
     ("All_Traffic", "transport"): "network.transport",
+    # app is the application protocol (smb, rdp, ssl), except on endpoint traffic, where the
+    # Windows and Sysmon add-ons put the process path in it: see APP_PROCESS_PATH.
     ("All_Traffic", "app"): "network.protocol",
     ("All_Traffic", "action"): "event.action",
+    ("All_Traffic", "direction"): "network.direction",
+    ("All_Traffic", "bytes"): "network.bytes",
+    ("All_Traffic", "user"): "user.name",
     ("DNS", "reply_code"): "dns.response_code",
     ("DNS", "message_type"): "dns.type",
     # Web
@@ -91,6 +99,9 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("Web", "user"): "user.name",
     # Authentication and change (account and cloud API activity)
     ("Authentication", "action"): "event.outcome",
+    # The name of the authentication event (ConsoleLogin, user.session.start): what Elastic's
+    # cloud and identity rules check in event.action.
+    ("Authentication", "signature"): "event.action",
     ("Authentication", "user"): "user.name",
     ("Authentication", "src"): "source.address",
     ("Authentication", "dest"): "destination.address",
@@ -104,6 +115,43 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("IDS_Attacks", "src"): "source.address",
     ("IDS_Attacks", "dest"): "destination.address",
     ("IDS_Attacks", "severity"): "event.severity",
+    # Email
+    ("All_Email", "file_name"): "email.attachments.file.name",
+}
+
+#: Sigma log-source categories pySigma's CIM pipeline has no data model for, with the CIM data
+#: set their events fill (Sysmon 3 is Network_Traffic in the Sysmon add-on). Fixed by the CIM.
+CATEGORY_DATA_SETS: Mapping[str, str] = {
+    "network_connection": "Network_Traffic.All_Traffic",
+    "dns_query": "Network_Resolution.DNS",
+    "file_access": "Endpoint.Filesystem",
+    "file_change": "Endpoint.Filesystem",
+    "file_delete": "Endpoint.Filesystem",
+    "file_rename": "Endpoint.Filesystem",
+    "create_stream_hash": "Endpoint.Filesystem",
+}
+
+#: Field names the Splunk Add-on for Microsoft Windows gives Security events, from the classic
+#: rendering of the message ("Logon Type:" -> Logon_Type), with the XML (Sigma) field that holds
+#: the same data. Neither pySigma nor the data sources' field_mappings list them; without this
+#: they became winlog.event_data.Logon_Type beside Sigma's winlog.event_data.LogonType.
+TA_WINDOWS_ALIASES: Mapping[str, str] = {
+    "Logon_Type": "LogonType",
+    "Logon_Process": "LogonProcessName",
+    "Target_User_Name": "TargetUserName",
+    # 4720, 4726 and the group events: "Caller User Name" is the subject that made the change.
+    "Caller_User_Name": "SubjectUserName",
+    "Service_Name": "ServiceName",
+    "service_name": "ServiceName",
+    "Process_Name": "ProcessName",
+    # 4727-4737 group events: the group is the event's target.
+    "Group_Name": "TargetUserName",
+    # 4624/4625/4769: the add-on's Account_Name is multivalued (subject and target); detections
+    # check it for the target account (computer accounts, "*$").
+    "Account_Name": "TargetUserName",
+    # 4663 object access: the accessed object's path.
+    "object_file_path": "ObjectName",
+    "object_file_name": "ObjectName",
 }
 
 #: Raw fields the Splunk Add-on for Sysmon derives from a Sysmon field, with the Sigma field and
@@ -249,15 +297,19 @@ class CimMapper:
         datamodel: str | None,
         logsources: Sequence[LogSource] = (),
         data_sets: Sequence[str] = (),
+        value: str | None = None,
     ) -> FieldName:
         """The canonical name of a field a Splunk search checks, and whether a mapping gave it.
 
         ``datamodel`` is the data model in force at the check; ``logsources`` and ``data_sets``
-        are those of the rule's data sources, for raw event fields.
+        are those of the rule's data sources, for raw event fields. ``value``, when given, is
+        the value checked: ``All_Traffic.app`` holds a protocol or a process path (`map_app`).
         """
         if field == "_raw":
             # The whole event as received: ECS keeps it in event.original.
             return FieldName("event.original", True)
+        if value is not None and split_cim(field, datamodel) == ("All_Traffic", "app"):
+            return FieldName(map_app(value), True)
         if datamodel or split_cim(field) is not None:
             entry = self.lookup(field, datamodel)
             if entry is not None:
@@ -265,7 +317,7 @@ class CimMapper:
             if datamodel:
                 return FieldName(_qualified(field, datamodel), False)
         renamed, last_component = SYSMON_ADDON_FIELDS.get(
-            field, (_windows_renames().get(field, field), False)
+            field, (TA_WINDOWS_ALIASES.get(field, _windows_renames().get(field, field)), False)
         )
         for logsource in logsources:
             found = sigma_to_ecs(renamed, *logsource)
@@ -274,7 +326,11 @@ class CimMapper:
         endpoint = any(ls[0] in {"windows", "linux"} for ls in logsources)
         # Splunk's Windows and Sysmon add-ons give every event the CIM process fields
         # (process_name, process_path...), whatever data set the event fills.
-        for data_set in [*data_sets, *(["Endpoint.Processes"] if endpoint else [])]:
+        for data_set in [
+            *data_sets,
+            *_category_data_sets(logsources),
+            *(["Endpoint.Processes"] if endpoint else []),
+        ]:
             found = self.cim_to_ecs(field, data_set)
             if found:
                 return FieldName(found, True)
@@ -283,6 +339,55 @@ class CimMapper:
             named = sigma_field(renamed, *windows)
             return FieldName(_name_of(named.name), named.mapped) if last_component else named
         return FieldName(field, False)
+
+
+def app_holds_process(value: str) -> bool:
+    """True when an ``All_Traffic.app`` value is a process path or file, not a protocol.
+
+    The Windows and Sysmon add-ons fill Network_Traffic's app with the connecting process's
+    path (``C:\\Windows\\System32\\bitsadmin.exe``); lolbas_with_network_traffic checks
+    ``*\\bitsadmin.exe``. A value with a path separator or an executable's extension is that.
+    """
+    text = value.strip("*").lower()
+    return "\\" in text or "/" in text or text.endswith((".exe", ".dll", ".scr"))
+
+
+def map_app(value: str) -> str:
+    """The ECS field of an ``All_Traffic.app`` check with this value."""
+    return "process.executable" if app_holds_process(value) else "network.protocol"
+
+
+def _category_data_sets(logsources: Sequence[LogSource]) -> list[str]:
+    """The CIM data sets the rule's log-source categories fill, pySigma's pipeline first."""
+    found: list[str] = []
+    for _product, category, _service in logsources:
+        if category is None:
+            continue
+        found.extend(_pipeline_data_sets().get(category, ()))
+        if category in CATEGORY_DATA_SETS:
+            found.append(CATEGORY_DATA_SETS[category])
+    return list(dict.fromkeys(found))
+
+
+@cache
+def _pipeline_data_sets() -> dict[str, tuple[str, ...]]:
+    """Sigma category -> the CIM objects pySigma's CIM pipeline maps its fields onto."""
+    found: dict[str, list[str]] = {}
+    pipeline: ProcessingPipeline = splunk_cim_data_model()  # type: ignore[no-untyped-call]
+    for item in pipeline.items:
+        transformation = item.transformation
+        if not isinstance(transformation, FieldMappingTransformation):
+            continue
+        objects: list[str] = []
+        for targets in transformation.mapping.values():
+            for target in [targets] if isinstance(targets, str) else targets:
+                key = _split_any(target)
+                if key is not None and key[0] not in objects:
+                    objects.append(key[0])
+        for cond in item.rule_conditions:
+            if isinstance(cond, LogsourceCondition) and cond.category:
+                found.setdefault(cond.category, []).extend(objects)
+    return {category: tuple(dict.fromkeys(objects)) for category, objects in found.items()}
 
 
 def _name_of(path_field: str) -> str:

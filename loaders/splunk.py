@@ -347,7 +347,9 @@ def _predicates(
     for comparison in comparisons:
         name: str | None = None
         if comparison.field is not None:
-            mapped = mapper.map_field(comparison.field, comparison.datamodel, logsources, data_sets)
+            mapped = mapper.map_field(
+                comparison.field, comparison.datamodel, logsources, data_sets, comparison.value
+            )
             name = mapped.name
             if not mapped.mapped:
                 unmapped.append(name)

@@ -147,3 +147,62 @@ def test_raw_fields_of_unknown_logs_keep_their_name() -> None:
 def test_required_fields_with_the_corpus_data_sources(corpus_dir: Path, cim: str, ecs: str) -> None:
     catalog = load_data_sources(corpus_dir / "splunk" / "data_sources")
     assert CimMapper(catalog.mappings()).cim_to_ecs(cim) == ecs
+
+
+# --- audit 2 -----------------------------------------------------------------------------
+
+SYSMON_3: tuple[str | None, str | None, str | None] = ("windows", "network_connection", "sysmon")
+SECURITY: tuple[str | None, str | None, str | None] = ("windows", None, "security")
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource", "ecs"),
+    [
+        # CIM spellings on raw Sysmon events: the data set the log source fills.
+        ("dest_ip", SYSMON_3, "destination.ip"),
+        ("src_ip", SYSMON_3, "source.ip"),
+        ("file_name", ("windows", "file_event", "sysmon"), "file.name"),
+        # The Windows add-on's names from the classic message rendering: Sigma's fields.
+        ("Logon_Type", SECURITY, "winlog.event_data.LogonType"),
+        ("Target_User_Name", SECURITY, "winlog.event_data.TargetUserName"),
+        ("Caller_User_Name", SECURITY, "user.name"),
+        ("Service_Name", SECURITY, "service.name"),
+        ("service_name", ("windows", None, "system"), "winlog.event_data.ServiceName"),
+        ("object_file_path", SECURITY, "winlog.event_data.ObjectName"),
+    ],
+)
+def test_splunk_names_on_raw_windows_events(
+    field: str, logsource: tuple[str | None, str | None, str | None], ecs: str
+) -> None:
+    assert CimMapper().map_field(field, None, [logsource]).name == ecs
+
+
+@pytest.mark.parametrize(
+    ("value", "ecs"),
+    [
+        ("*\\bitsadmin.exe", "process.executable"),
+        ("*Regsvcs.exe", "process.executable"),
+        ("*\\programdata\\*", "process.executable"),
+        ("smb", "network.protocol"),
+        ("ssl", "network.protocol"),
+    ],
+)
+def test_traffic_app_holds_a_protocol_or_a_process(value: str, ecs: str) -> None:
+    mapper = CimMapper()
+    assert mapper.map_field("All_Traffic.app", None, value=value).name == ecs
+    assert mapper.map_field("app", "Network_Traffic.All_Traffic", value=value).name == ecs
+
+
+@pytest.mark.parametrize(
+    ("cim", "ecs"),
+    [
+        ("Authentication.signature", "event.action"),
+        ("Filesystem.action", "event.action"),
+        ("Filesystem.file_extension", "file.extension"),
+        ("All_Traffic.direction", "network.direction"),
+        ("All_Traffic.user", "user.name"),
+        ("All_Email.file_name", "email.attachments.file.name"),
+    ],
+)
+def test_cim_attributes_ecs_has(cim: str, ecs: str) -> None:
+    assert CimMapper().cim_to_ecs(cim) == ecs
