@@ -19,8 +19,18 @@ from dataclasses import dataclass
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from loaders.predicates import is_cidr
 from loaders.spl_eval import WhereReader, read_eval
-from loaders.spl_fields import FieldNames, read_aggregates, read_iplocation, read_lookup
+from loaders.spl_fields import (
+    SUMMARY_FIELDS,
+    TRANSACTION_FIELDS,
+    FieldNames,
+    read_addtotals,
+    read_aggregates,
+    read_iplocation,
+    read_lookup,
+    read_model,
+)
 from loaders.spl_syntax import (
     Comparison,
     SplError,
@@ -64,11 +74,20 @@ _AGGREGATING = frozenset(
     {"stats", "eventstats", "streamstats", "tstats", "chart", "timechart", "sistats", "geostats"}
 )
 # Commands that may open a search or subsearch without a leading "|".
-_LEADING = frozenset({"search", "tstats", "inputlookup", "from", "datamodel", "mstats", "rest"})
+_LEADING = frozenset(
+    {"search", "tstats", "inputlookup", "from", "datamodel", "mstats", "rest", "summary"}
+)
 # Commands whose [brackets] hold a template, not a search.
 _TEMPLATE_SUBSEARCHES = frozenset({"foreach", "map"})
 # Generating commands whose results hold no checks covgraph reads (lookups, metrics, REST).
-_GENERATING = frozenset({"inputlookup", "makeresults", "rest", "mstats", "metadata", "dbinspect"})
+_GENERATING = frozenset(
+    {"inputlookup", "makeresults", "rest", "mstats", "metadata", "dbinspect", "summary"}
+)
+# Generating commands whose rows are a table, not events (mstats reads metrics, which are).
+_TABLES = frozenset({"inputlookup", "makeresults", "rest"})
+# MLTK commands whose results are a model's output.
+_MODELS = frozenset({"apply", "fit"})
+_CIM_FIELD = re.compile(r"\b([A-Z][A-Za-z_]*)\.(\w+)")
 _NAMED_GROUP = re.compile(r"\(\?P?<([A-Za-z_]\w*)>")
 _DATAMODEL = re.compile(r"^datamodel\s*[=:]\s*\"?([\w.]+)\"?$", re.IGNORECASE)
 
@@ -141,20 +160,28 @@ class _Reader:
         elif name == "eval":
             read_eval(self.text, command.tokens[0].end_pos or 0, command.end, self.result, names)
         elif name == "rex":
-            for token in command.tokens:
-                if token.type == "STRING":
-                    # Fields rex extracts are parts of the event, as a TA's extractions are:
-                    # checks on them are checks on the log.
-                    for group in _NAMED_GROUP.findall(token.value):
-                        names.extract(group)
+            self.rex(command, names)
         elif name == "lookup":
             read_lookup(command.tokens, names)
+        elif name in _MODELS:
+            read_model(command.tokens, names)
+        elif name == "addtotals":
+            read_addtotals(command.tokens, names)
+        elif name == "transaction":
+            for created in TRANSACTION_FIELDS:
+                names.create(created)
         elif name == "iplocation":
             read_iplocation(command.tokens, names)
         elif name == "map":
             self.result.skipped.append("map command (a search run per result)")
         elif name in _GENERATING:
             self.result.skipped.append(f"{name} command")
+            if name == "summary":
+                for created in SUMMARY_FIELDS:
+                    names.create(created)
+            elif name in _TABLES:
+                # A lookup's rows or a REST answer: nothing after it is a log field.
+                names.generated = True
         if name not in _TEMPLATE_SUBSEARCHES:
             for subsearch in command.subsearches:
                 inner = subsearch.children[0]
@@ -162,10 +189,26 @@ class _Reader:
                     scope = names.copy()
                     # appendpipe runs its commands on the current results: no base search.
                     self.pipeline(inner, scope, datamodel, base=name != "appendpipe")
-                    # Fields a joined or appended subsearch computes are computed ones here too.
-                    for created in scope.derived - names.derived:
-                        names.create(created)
+                    names.merge_subsearch(scope)
         return datamodel
+
+    def rex(self, command: _Command, names: FieldNames) -> None:
+        """Fields ``rex`` extracts: parts of the event, unless it reads a computed field."""
+        source = "_raw"
+        for token in command.tokens[1:]:
+            key, equals, value = token.value.partition("=")
+            if equals and key.lower() == "field":
+                source = unescape(value)
+        computed = names.resolve(source) is None
+        for token in command.tokens:
+            if token.type == "STRING":
+                for group in _NAMED_GROUP.findall(token.value):
+                    # Fields rex extracts from the event are parts of it, as a TA's extractions
+                    # are; extracted from a stats or eval result they are computed too.
+                    if computed:
+                        names.create(group)
+                    else:
+                        names.extract(group)
 
     def search(
         self, start: int, end: int, names: FieldNames, datamodel: str | None, command: str
@@ -209,6 +252,8 @@ class _Reader:
                     break
                 depth += token.value.count("(") - token.value.count(")")
         read_aggregates(command.tokens, names)
+        for token in tokens:
+            names.model_fields.update(f"{o}.{a}" for o, a in _CIM_FIELD.findall(token.value))
         if datamodel:
             self.result.datamodels.append(datamodel)
         if where is not None:
@@ -322,6 +367,9 @@ class _SearchWalker:
             negated = negated != (operator == "!=")
             if value == "*":
                 kind, value = "exists", "true"
+            elif is_cidr(value):
+                # The search language matches an address field against a CIDR value as a range.
+                kind = "cidr"
             else:
                 kind = "wildcard" if "*" in value else "eq"
         else:

@@ -198,7 +198,7 @@ class WhereReader:
     def condition(self, name: str, value: str, negated: bool) -> None:
         """Read ``x = value`` for an ``x`` set by ``eval x=if(...)`` as the if's condition."""
         found = self.names.conditions.get(name)
-        if found is None or value not in {found.when_true, found.when_false}:
+        if found is None or value not in {found.when_true, found.when_false} - {None}:
             self.result.skipped.append(f"check on a field the search creates ({name})")
             return
         inner = WhereReader(self.text, self.result, self.names, self.datamodel, found.offset)
@@ -235,9 +235,11 @@ def read_eval(text: str, start: int, end: int, result: SplParse, names: FieldNam
 
 
 def _if_condition(node: Tree[Token] | Token, offset: int) -> Condition | None:
-    """The Condition of ``if(condition, literal, literal)``, else None."""
+    """The Condition of ``if(condition, literal, literal)`` or of a two-valued case(), else None."""
     if not (isinstance(node, Tree) and node.data == "e_call"):
         return None
+    if str(node.children[0]).lower() == "case" and len(node.children) > 1:
+        return _case_condition(node.children[1], offset)
     if str(node.children[0]).lower() != "if" or len(node.children) < 2:
         return None
     args = node.children[1]
@@ -245,9 +247,44 @@ def _if_condition(node: Tree[Token] | Token, offset: int) -> Condition | None:
         return None
     condition, when_true, when_false = args.children
     true_text, false_text = _literal(when_true), _literal(when_false)
-    if not isinstance(condition, Tree) or true_text is None or false_text is None:
-        return None
+    if not isinstance(condition, Tree) or true_text == false_text:
+        return None  # two expressions (or one value twice) say nothing about the condition
     return Condition(condition, true_text, false_text, offset)
+
+
+def _case_condition(args: Tree[Token] | Token, offset: int) -> Condition | None:
+    """``case(c1, "1", c2, "1", 1=1, "0")``: x="1" is c1 OR c2, x="0" is neither.
+
+    Read only when every branch but a final catch-all (``1=1``, ``true()``) gives one value and
+    the catch-all another, so that checking x for either value is a condition on c1, c2...
+    """
+    if not isinstance(args, Tree) or len(args.children) < 4 or len(args.children) % 2:
+        return None
+    pairs = list(zip(args.children[::2], args.children[1::2], strict=True))
+    *branches, (last_condition, last_value) = pairs
+    values = {_literal(value) for _, value in branches}
+    default = _literal(last_value)
+    if not _always(last_condition) or len(values) != 1 or default is None:
+        return None
+    when_true = values.pop()
+    conditions = [condition for condition, _ in branches]
+    if when_true is None or when_true == default:
+        return None
+    if not all(isinstance(condition, Tree) for condition in conditions):
+        return None
+    tree: Tree[Token] = Tree("e_or", list(conditions))
+    return Condition(tree, when_true, default, offset)
+
+
+def _always(node: Tree[Token] | Token) -> bool:
+    """True for a catch-all case() condition: ``1=1``, ``true()``."""
+    if isinstance(node, Tree) and node.data == "e_call":
+        return str(node.children[0]).lower() == "true"
+    if isinstance(node, Tree) and node.data == "e_comparison":
+        left, operator, right = node.children
+        both = _literal(left), _literal(right)
+        return None not in both and str(operator) in {"=", "=="} and both[0] == both[1]
+    return False
 
 
 def _field_of(

@@ -25,11 +25,15 @@ _CALL = re.compile(r"(\w+)\(([\w.{}@:]+)\)")
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """The condition of ``eval x=if(condition, when_true, when_false)``, parsed."""
+    """The condition of ``eval x=if(condition, when_true, when_false)``, parsed.
+
+    One of the two values may be an expression (None here): ``if(c, "found " . y, "false")``
+    is still checked as ``x!="false"``.
+    """
 
     tree: Tree[Token]
-    when_true: str
-    when_false: str
+    when_true: str | None
+    when_false: str | None
     offset: int
 
 
@@ -43,12 +47,22 @@ class FieldNames:
         #: Fields set by ``eval x=if(condition, a, b)``: checking x for a is checking the
         #: condition, checking it for b is checking its negation.
         self.conditions: dict[str, Condition] = {}
+        #: Patterns of names a command created without saying which (an MLTK model's
+        #: ``IsOutlier(x)``, a lookup's outputs when it names none).
+        self.created_patterns: list[re.Pattern[str]] = []
+        #: Data-model fields (``Registry.registry_value_data``) tstats read in this scope.
+        self.model_fields: set[str] = set()
+        #: True after a generating command (inputlookup, summary): no field is a log field.
+        self.generated = False
 
     def reset(self) -> None:
         self.aliases.clear()
         self.prefixes.clear()
         self.derived.clear()
         self.conditions.clear()
+        self.created_patterns.clear()
+        self.model_fields.clear()
+        self.generated = False
 
     def copy(self) -> FieldNames:
         other = FieldNames()
@@ -56,11 +70,40 @@ class FieldNames:
         other.prefixes = list(self.prefixes)
         other.derived = set(self.derived)
         other.conditions = dict(self.conditions)
+        other.created_patterns = list(self.created_patterns)
+        other.model_fields = set(self.model_fields)
+        other.generated = self.generated
         return other
+
+    def merge_subsearch(self, scope: FieldNames) -> None:
+        """Carry back what a joined or appended subsearch's results hold.
+
+        Fields it computes are computed ones here too. Data-model fields it read and renamed
+        (``drop_dm_object_name(Registry)``) keep their data model: a later ``registry_value_data``
+        is ``Registry.registry_value_data``, not the outer search's ``Processes.`` one, unless
+        the outer search reads that attribute itself (a join key).
+        """
+        created = scope.derived - self.derived
+        if scope.generated:
+            created |= set(scope.aliases)
+        for name in created:
+            self.create(name)
+        self.created_patterns.extend(
+            p for p in scope.created_patterns if p not in self.created_patterns
+        )
+        outer_attributes = {name.rpartition(".")[2] for name in self.model_fields}
+        for full in sorted(scope.model_fields - self.model_fields):
+            attribute = full.rpartition(".")[2]
+            if attribute in outer_attributes or attribute in scope.derived:
+                continue
+            if scope.resolve(attribute) == full and self.resolve(attribute) != full:
+                self.derive_or_alias(attribute, full)
 
     def resolve(self, name: str) -> str | None:
         """The events' name of a field, or None when the pipeline created it."""
-        if name in self.derived:
+        if name in self.derived or self.generated:
+            return None
+        if any(pattern.match(name) for pattern in self.created_patterns):
             return None
         if name in self.aliases:
             return self.aliases[name]
@@ -122,7 +165,14 @@ def read_aggregates(tokens: Sequence[Token], names: FieldNames) -> None:
 
 
 def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:
-    words = [t.value.strip(",") for t in tokens[1:] if t.type == "RAW"]
+    """Fields a lookup adds: those after OUTPUT, else (it names none) the table's own.
+
+    Without OUTPUT every column of the table that is no input is added; the names are not in
+    the search. Lookup tables name their columns after themselves (``ut_shannon_lookup`` adds
+    ``ut_shannon``; the URL Toolbox's ``ut_*_lookup`` tables all add ``ut_*`` fields).
+    """
+    words = [unescape(t.value.strip(",")) for t in tokens[1:] if t.type in {"RAW", "STRING"}]
+    words = [w for w in words if "=" not in w]  # local=t, update=t
     outputs = False
     for index, word in enumerate(words):
         if word.upper() in {"OUTPUT", "OUTPUTNEW"}:
@@ -131,6 +181,39 @@ def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:
             following = words[index + 1].lower() if index + 1 < len(words) else ""
             if following != "as":
                 names.create(word)
+    if not outputs and words:
+        table = words[0].removesuffix("_lookup")
+        stem = "ut_" if table.startswith("ut_") else table
+        names.created_patterns.append(re.compile(re.escape(stem)))
+
+
+#: Fields ``transaction`` adds to each transaction.
+TRANSACTION_FIELDS = ("duration", "eventcount", "closed_txn", "field_match_sum", "linecount")
+#: Names MLTK's apply and fit (and the DSDL apps' models) give their results: IsOutlier(x),
+#: predicted(x), probability(...), cluster, pred_*, predicted_*.
+_MODEL_OUTPUT = re.compile(r"(?:IsOutlier|predicted|probability|cluster|pred_|BoundaryRanges)")
+#: Fields MLTK's ``summary`` command returns for a model.
+SUMMARY_FIELDS = ("cardinality", "mean", "std", "min", "max", "distribution_type")
+
+
+def read_model(tokens: Sequence[Token], names: FieldNames) -> None:
+    """``apply model [as name]`` / ``fit ... [into model] [as name]``: the results are new."""
+    words = [unescape(t.value.strip(",")) for t in tokens[1:] if t.type in {"RAW", "STRING"}]
+    for index, word in enumerate(words[:-1]):
+        if word.lower() == "as":
+            names.create(words[index + 1])
+    if _MODEL_OUTPUT not in names.created_patterns:
+        names.created_patterns.append(_MODEL_OUTPUT)
+
+
+def read_addtotals(tokens: Sequence[Token], names: FieldNames) -> None:
+    """``addtotals [fieldname=X]`` adds X (default Total) to each result."""
+    created = "Total"
+    for token in tokens[1:]:
+        key, equals, value = token.value.partition("=")
+        if equals and key.lower() == "fieldname":
+            created = unescape(value)
+    names.create(created)
 
 
 def read_iplocation(tokens: Sequence[Token], names: FieldNames) -> None:

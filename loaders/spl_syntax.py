@@ -11,7 +11,9 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
 _GRAMMAR = Path(__file__).parent / "grammars" / "spl.lark"
-_UNESCAPE = re.compile(r"\\([\\\"|])")
+# Backslash escapes of SPL values: ``\\``, ``\"``, ``\|`` and an escaped space (``System\ Volume``
+# is one term holding a space).
+_UNESCAPE = re.compile(r"\\([\\\"| ])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,7 @@ def parser() -> Lark:
 
 
 def unescape(text: str) -> str:
-    """A quoted or bare SPL value as the events hold it: ``\\\\`` -> ``\\``, ``\\"`` -> ``"``."""
+    """A quoted or bare SPL value as the events hold it: ``\\\\`` -> ``\\``, ``\\ `` -> `` ``."""
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         text = text[1:-1]
     return _UNESCAPE.sub(r"\1", text)

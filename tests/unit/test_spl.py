@@ -297,3 +297,80 @@ def test_an_unterminated_quote_fails_the_whole_search_with_a_position() -> None:
 @pytest.mark.parametrize("search", ["", "   ", "| makeresults | eval a=1"])
 def test_searches_without_checks_yield_nothing(search: str) -> None:
     assert parse_spl(search).comparisons == []
+
+
+# --- audit 2 -----------------------------------------------------------------------------
+
+
+def test_cidr_value_in_the_search_language_is_a_cidr_check() -> None:
+    assert checks("index=x dest_ip!=10.0.0.0/8 src_ip=FE80::/10 path=a/8") == [
+        ("dest_ip", "cidr", "10.0.0.0/8", True),
+        ("src_ip", "cidr", "FE80::/10", False),
+        ("path", "eq", "a/8", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        "| addtotals fieldname=Score | where Score >= 3",
+        "| addtotals | where Total > 2",
+        "| transaction dest maxpause=5m | where eventcount>=5",
+        "| apply model | where 'IsOutlier(processlen)' > 0",
+        "| apply dsdl_model | search pred_dga_proba > 0.5",
+        "| fit DensityFunction count into m | where 'IsOutlier(count)'=1",
+        "| lookup ut_shannon_lookup word AS user | where ut_shannon>3",
+        '| lookup notes n as file_name OUTPUT status as "Known Notes" | search "Known Notes"=1',
+        '| eval v=mvindex(x, 4) | rex field=v "(?<part>\\w+)" | search part=abc',
+        "| join user [ summary cloud_model_v1 ] | where cardinality >= 16",
+        "| join user [| inputlookup seen_users | stats min(firstTime) as earliest_seen by user]"
+        " | where isnull(earliest_seen)",
+    ],
+)
+def test_fields_the_pipeline_creates_are_no_checks(pipeline: str) -> None:
+    assert checks("index=x EventCode=1 " + pipeline) == [("EventCode", "eq", "1", False)]
+
+
+def test_rex_on_an_event_field_still_extracts_log_data() -> None:
+    assert checks('index=x | rex field=url "(?<host>[^/]+)" | search host=evil.com') == [
+        ("host", "eq", "evil.com", False)
+    ]
+
+
+def test_joined_subsearch_fields_keep_their_data_model() -> None:
+    found = checks(
+        "| tstats count from datamodel=Endpoint.Processes by Processes.process_guid"
+        " Processes.process_name | rename Processes.* AS *"
+        " | join process_guid [| tstats count from datamodel=Endpoint.Registry"
+        " by Registry.process_guid Registry.registry_value_data | rename Registry.* AS *]"
+        ' | where isnotnull(registry_value_data) AND process_name="a.exe"'
+    )
+    assert found == [
+        ("Registry.registry_value_data", "exists", "true", False),
+        ("Processes.process_name", "eq", "a.exe", False),
+    ]
+
+
+def test_escaped_space_belongs_to_the_value() -> None:
+    assert checks("index=x file_path=*System\\ Volume\\ Information*") == [
+        ("file_path", "wildcard", "*System Volume Information*", False)
+    ]
+
+
+def test_case_flag_with_a_catch_all_reads_its_conditions() -> None:
+    found = checks(
+        'index=x | eval match=case(cidrmatch("10.0.0.0/8",dest_ip),"1",'
+        'cidrmatch("172.16.0.0/12",dest_ip),"1",1=1,"0") | search match=0'
+    )
+    assert found == [
+        ("dest_ip", "cidr", "10.0.0.0/8", True),
+        ("dest_ip", "cidr", "172.16.0.0/12", True),
+    ]
+
+
+def test_if_flag_with_one_computed_branch() -> None:
+    found = checks(
+        'index=x | eval m=if(match(_raw, "INCLUDE"), "seen by " . src_ip, "false")'
+        " | search m!=false"
+    )
+    assert found == [("_raw", "regex_match", "INCLUDE", False)]
