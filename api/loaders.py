@@ -123,7 +123,7 @@ class Loaders:
         found = _aligned(ids, rows, lambda r: r["event"]["id"], lambda r: r["event"])
         return [found.get(i) for i in ids]
 
-    async def _event_techniques(self, ids: list[str]) -> list[list[str]]:
+    async def _event_techniques(self, ids: list[str]) -> list[list[Row]]:
         rows = await self.runner.read(events.EVENT_TECHNIQUES, ids=ids)
         found = _aligned(ids, rows, lambda r: r["id"], lambda r: list(r["techniques"]))
         return [found.get(i, []) for i in ids]

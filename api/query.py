@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 
 from api.context import Info, resolver
 from api.errors import BadArgument
-from api.navigator import build_layer, navigator_platform
+from api.navigator import NAVIGATOR_PLATFORMS, build_layer, navigator_platform
 from api.pagination import MAX_LINKS, capped, encode_cursor, page_window
 from api.types.catalog import Catalog, Source
 from api.types.connection import page_info
@@ -41,6 +41,10 @@ def _text(value: str | None) -> str | None:
     return value.strip() or None
 
 
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value is not None else None
+
+
 def _given(value: T | None) -> T | None:
     """None for an argument left out (UNSET) or null."""
     return None if value is strawberry.UNSET else value
@@ -66,8 +70,9 @@ class Query:
 
     @resolver(
         "Techniques by id. tactic: id, short name or name; platform: one of the "
-        "technique's platforms, any case; covered: has (or has not) a current rule, of `vendor` "
-        "when given (vendor alone means covered by it); search: id prefix or name substring. "
+        "technique's platforms, any case (an unknown tactic or platform is BAD_ARGUMENT); "
+        "covered: has (or has not) a current rule, of `vendor` when given (vendor alone means "
+        "covered by it); search: id prefix or name substring. "
         "Revoked and deprecated techniques only with includeDeprecated."
     )
     async def techniques(
@@ -84,10 +89,16 @@ class Query:
         include_deprecated: bool | None = False,
     ) -> TechniqueConnection:
         skip, limit = page_window(first, after)
+        chosen_tactic = _text(tactic)
+        if chosen_tactic:
+            await _known_tactic(info, chosen_tactic)
+        chosen_platform = _text(platform)
+        if chosen_platform:
+            await _known_platform(info, chosen_platform)
         rows = await info.context.runner.read(
             technique.TECHNIQUE_PAGE,
-            tactic=_text(tactic),
-            platform=_text(platform),
+            tactic=chosen_tactic,
+            platform=chosen_platform,
             vendor=vendor.value if vendor else None,
             covered=_given(covered),
             search=_text(search),
@@ -117,7 +128,12 @@ class Query:
     @resolver(
         "Rules by title. search: title substring or exact native id / uid; "
         "techniqueId: tagged with it; eventId: observes it; field: filters on it; value: checks "
-        "that value (exact, or lower-cased), on `field` when both are given."
+        "that value (exact, or lower-cased), on `field` when both are given; operator: with that "
+        "operator (then `value` is matched exactly: field + operator + value name one "
+        "indicator); negated: true for exclusions only, false for positive checks only. Field, "
+        "operator, value and negated all apply to the same check, so (field, operator, value, "
+        "negated) lists exactly the rules an IndicatorUsage's corpusReach counts. "
+        "onlyRetiredTechniques: rules whose every technique tag ATT&CK revoked or deprecated."
     )
     async def rules(
         self,
@@ -129,6 +145,9 @@ class Query:
         event_id: str | None = UNSET,
         field: str | None = UNSET,
         value: str | None = UNSET,
+        operator: str | None = UNSET,
+        negated: bool | None = UNSET,
+        only_retired_techniques: bool | None = False,
         include_deprecated: bool | None = False,
         first: int | None = 50,
         after: str | None = UNSET,
@@ -141,6 +160,9 @@ class Query:
             event=_text(event_id),
             field=_text(field),
             value=value if value else None,
+            operator=_lower(_text(operator)),
+            negated=_given(negated),
+            only_retired_techniques=bool(only_retired_techniques),
             include_deprecated=bool(include_deprecated),
         )
         rows = await info.context.runner.read(
@@ -234,15 +256,19 @@ class Query:
         ]
 
     @resolver(
-        "Tactics x current techniques (platform filter, any case) with distinct "
-        "current rules per technique (direct tags), optionally of some vendors only."
+        "Tactics x current techniques (platform filter, any case; an unknown platform is "
+        "BAD_ARGUMENT) with distinct current rules per technique (direct tags), optionally of "
+        "some vendors only."
     )
     async def coverage_matrix(
         self, info: Info, platform: str | None = UNSET, vendors: list[Vendor] | None = UNSET
     ) -> list[TacticCoverage]:
+        chosen = _text(platform)
+        if chosen:
+            await _known_platform(info, chosen)
         rows = await info.context.runner.read(
             coverage.TECHNIQUE_RULE_COUNTS,
-            platform=_text(platform),
+            platform=chosen,
             vendors=_vendor_list(vendors),
         )
         cells: dict[str, list[MatrixCell]] = defaultdict(list)
@@ -325,6 +351,34 @@ class Query:
             field_count=int(totals["fields"]),
             indicator_count=int(totals["indicators"]),
         )
+
+
+async def _known_tactic(info: Info, tactic: str) -> None:
+    """BadArgument, listing the tactics, when no tactic has this id, short name or name."""
+    tactics = await info.context.loaders.tactics()
+    wanted = tactic.lower()
+    if not tactics or any(
+        wanted in (str(t["id"]).lower(), str(t.get("shortname") or "").lower(),
+                   str(t.get("name") or "").lower())
+        for t in tactics
+    ):  # fmt: skip
+        return
+    names = ", ".join(str(t.get("shortname") or t["id"]) for t in tactics)
+    raise BadArgument(f"unknown tactic {tactic!r}; one of (id, short name or name): {names}")
+
+
+async def _known_platform(info: Info, platform: str) -> None:
+    """BadArgument, listing the platforms, for one neither ATT&CK's techniques nor Navigator name.
+
+    Navigator's names are accepted everywhere so that a platform the layer takes is never an
+    error in the matrix; with no technique loaded there is nothing to check against.
+    """
+    loaded = [row["platform"] for row in await info.context.runner.read(technique.PLATFORMS)]
+    if not loaded:
+        return
+    known = list(dict.fromkeys([*NAVIGATOR_PLATFORMS, *loaded]))
+    if platform.lower() not in {p.lower() for p in known}:
+        raise BadArgument(f"unknown platform {platform!r}; one of: {', '.join(known)}")
 
 
 def _vendor_list(vendors: list[Vendor] | None) -> list[str] | None:

@@ -22,8 +22,9 @@ from api.cost import MAX_COST, CostLimit
 from api.errors import CodedErrors, log_errors
 from api.query import Query
 
-#: Deepest selection allowed; the technique page needs 6 (technique > coverage > byVendor >
-#: rules > techniques > id), so 10 leaves room without allowing runaway nesting.
+#: Deepest selection allowed, counting the root field as level 1: the technique page needs 6
+#: (technique > coverage > byVendor > rules > techniques > id), so 10 leaves room without
+#: allowing runaway nesting.
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
@@ -63,7 +64,8 @@ def build_schema(max_cost: int = MAX_COST) -> strawberry.Schema:
     # The limits' validation rules are made once: ValidationCache keys on the rule classes, and
     # a limiter made per request would make new classes and miss the cache every time.
     limits = [
-        *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+        # Strawberry counts the root field as depth 0, so its limit is one less than ours.
+        *QueryDepthLimiter(max_depth=MAX_DEPTH - 1).validation_rules,
         *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
     ]
     return CovgraphSchema(

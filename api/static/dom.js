@@ -64,6 +64,19 @@ export function route(view, id, params) {
   return text ? `${hash}?${text}` : hash;
 }
 
+/**
+ * The rules list behind an indicator's corpus reach: the same field, operator, value and
+ * polarity, current rules only, so its length is the reach.
+ */
+export function reachRoute(indicator, negated) {
+  return route("rules", null, {
+    field: indicator.field.name,
+    operator: indicator.operator,
+    value: indicator.value,
+    negated: String(Boolean(negated)),
+  });
+}
+
 /** A link that leaves the app, opened in a new tab. */
 export function external(href, ...children) {
   return h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "external" }, ...children);

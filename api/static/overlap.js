@@ -1,7 +1,7 @@
 // The overlap view: indicators that two or more techniques' rules both check.
 
 import { gql } from "./api.js";
-import { code, h, route, section, table } from "./dom.js";
+import { code, h, reachRoute, route, section, table } from "./dom.js";
 
 const OVERLAP = `
 query Overlap($ids: [String!]!, $first: String!, $sub: Boolean!) {
@@ -60,7 +60,7 @@ export async function overlapView(_id, params, signal) {
       class: entry.ruleCount ? "num hit" : "num miss",
     })),
     {
-      cell: h("a", { href: route("rules", null, { field: row.field.name, value: row.value }) }, String(row.corpusReach)),
+      cell: h("a", { href: reachRoute(row, false) }, String(row.corpusReach)),
       class: "num reach",
     },
   ]);

@@ -28,14 +28,15 @@ query Rule($uid: String!) {
 
 const COUNTS = VENDORS.map(
   (vendor) => `${vendor.toLowerCase()}: rules(search: $search, vendor: ${vendor}, techniqueId: $technique,
-    eventId: $event, field: $field, value: $value, first: 1) { totalCount }`,
+    eventId: $event, field: $field, value: $value, operator: $operator, negated: $negated,
+    first: 1) { totalCount }`,
 ).join("\n");
 
 const RULES = `
 query Rules($search: String, $vendor: Vendor, $technique: String, $event: String, $field: String,
-            $value: String, $after: String) {
+            $value: String, $operator: String, $negated: Boolean, $after: String) {
   rules(search: $search, vendor: $vendor, techniqueId: $technique, eventId: $event, field: $field,
-        value: $value, first: 100, after: $after) {
+        value: $value, operator: $operator, negated: $negated, first: 100, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes { uid vendor title severity sourcePath sourceUrl techniques { id } }
@@ -119,17 +120,20 @@ function describe(filters) {
   const parts = [];
   if (filters.technique) parts.push(`tagged with ${filters.technique}`);
   if (filters.event) parts.push(`needing ${filters.event}`);
+  const how = filters.operator ? ` with ${filters.operator}` : " (any operator)";
+  const polarity =
+    filters.negated === true ? ", as an exclusion" : filters.negated === false ? ", as an indicator" : ", as indicator or exclusion";
   if (filters.field && filters.value !== null) {
-    parts.push(`checking ${filters.field} for “${filters.value}” (any operator, as indicator or exclusion)`);
+    parts.push(`checking ${filters.field} for “${filters.value}”${how}${polarity}`);
   }
   else if (filters.field) parts.push(`filtering on ${filters.field}`);
-  else if (filters.value !== null) parts.push(`checking “${filters.value}” in any field`);
+  else if (filters.value !== null) parts.push(`checking “${filters.value}” in any field${how}${polarity}`);
   if (filters.search) parts.push(`matching “${filters.search}”`);
   if (filters.vendor) parts.push(`from ${VENDOR_LABELS[filters.vendor]}`);
   return parts.join(", ");
 }
 
-/** Renders #/rules?technique=&event=&field=&value=&vendor=&search=. */
+/** Renders #/rules?technique=&event=&field=&value=&operator=&negated=&vendor=&search=. */
 export async function rulesView(_id, params, signal) {
   const filters = {
     search: params.get("search") || null,
@@ -138,6 +142,9 @@ export async function rulesView(_id, params, signal) {
     event: params.get("event") || null,
     field: params.get("field") || null,
     value: params.has("value") ? params.get("value") : null,
+    // With an operator and a polarity the list is one indicator's corpus reach, exactly.
+    operator: params.get("operator") || null,
+    negated: params.get("negated") === "true" ? true : params.get("negated") === "false" ? false : null,
   };
   const first = await gql(filters.vendor ? RULES : FIRST_PAGE, { ...filters, after: null }, signal);
   const page = first.rules;

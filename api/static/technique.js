@@ -7,6 +7,7 @@ import {
   external,
   h,
   plural,
+  reachRoute,
   route,
   section,
   severityBadge,
@@ -17,7 +18,7 @@ import {
 const PAGE = `
 query TechniquePage($id: String!, $sub: Boolean!) {
   technique(id: $id) {
-    id name description url platforms isSubtechnique deprecated revoked
+    id name description url platforms isSubtechnique deprecated revoked revokedBy { id name }
     tactics { id name }
     parent { id name }
     subtechniques { id name }
@@ -95,6 +96,17 @@ function header(technique, coverage, sub) {
   const flags = [];
   if (technique.deprecated) flags.push(h("span", { class: "flag" }, "deprecated"));
   if (technique.revoked) flags.push(h("span", { class: "flag" }, "revoked"));
+  if (technique.revokedBy) {
+    flags.push(
+      h(
+        "span",
+        { class: "revoked-by" },
+        "replaced by ",
+        h("a", { href: route("technique", technique.revokedBy.id) }, technique.revokedBy.id),
+        ` ${technique.revokedBy.name}`,
+      ),
+    );
+  }
   const canRollUp = technique.subtechniques.length > 0;
   return h(
     "header",
@@ -244,8 +256,11 @@ function indicatorsCard(id, title, note, indicators, total) {
       cell: h(
         "a",
         {
-          href: route("rules", null, { field: usage.field.name, value: usage.value }),
-          title: "rules anywhere in the catalog that check this value",
+          href: reachRoute(usage, id === "exclusions"),
+          title:
+            id === "exclusions"
+              ? "current rules anywhere in the catalog that exclude this value"
+              : "current rules anywhere in the catalog that look for this value",
         },
         String(usage.corpusReach),
       ),

@@ -29,6 +29,19 @@ class IndicatorRow:
     rules: int
 
 
+#: The value a Sigma fieldref check carries: the other field's name after this prefix.
+FIELD_REFERENCE = "field:"
+
+
+def is_literal(operator: str, value: str) -> bool:
+    """Whether a check compares the field with a value the rule wrote.
+
+    `exists` checks carry the value `true` and field references (Sigma `|fieldref`) the other
+    field's name as `field:<name>`: neither is something to look for in the field.
+    """
+    return operator != "exists" and not (operator == "eq" and value.startswith(FIELD_REFERENCE))
+
+
 @strawberry.type(description="A field the rules filter on.")
 class FieldUsage:
     field: Field
@@ -38,7 +51,11 @@ class FieldUsage:
     )
     values: strawberry.Private[list[str]]
 
-    @resolver("Values the rules look for in the field (not exclusions), most checked first.")
+    @resolver(
+        "Distinct values the rules look for in the field (not exclusions), most checked "
+        "first, whatever the operator. Only literal values: `exists` checks (value `true`) and "
+        "field references (`field:<name>`) are not samples; they stay in indicators."
+    )
     def sample_values(self, first: int | None = 5) -> list[str]:
         return self.values[: capped(first, 5)]
 
@@ -54,7 +71,8 @@ class IndicatorUsage:
     )
     corpus_reach: int = strawberry.field(
         description="Distinct current rules in the whole catalog, any technique or none, "
-        "checking the same triple with the same polarity."
+        "checking the same triple with the same polarity: the rules that "
+        "rules(field:, operator:, value:, negated:) lists."
     )
 
 
@@ -107,9 +125,10 @@ class AuthoringGuide:
         ]
         indicators = _ranked([v for v in values if not v.negated])
         exclusions = _ranked([v for v in values if v.negated])
-        samples: dict[str, list[str]] = {}
+        samples: dict[str, dict[str, None]] = {}
         for v in indicators:
-            samples.setdefault(v.field, []).append(v.value)
+            if is_literal(v.operator, v.value):
+                samples.setdefault(v.field, {}).setdefault(v.value)
         usages = []
         for f in row.get("fields") or []:
             operators: Counter[str] = Counter()
@@ -123,7 +142,7 @@ class AuthoringGuide:
                         OperatorCount(operator=o, count=n)
                         for o, n in sorted(operators.items(), key=lambda i: (-i[1], i[0]))
                     ],
-                    values=samples.get(f["field"], []),
+                    values=list(samples.get(f["field"], {})),
                 )
             )
         usages.sort(key=lambda u: (-u.rule_count, u.field.name))

@@ -19,7 +19,15 @@ class Source:
     fetched_at: str | None
     loaded_at: str | None
     url: str | None = strawberry.field(description="The repository at the loaded commit.")
-    rule_count: int | None
+    rule_count: int | None = strawberry.field(
+        description="Rules the loader read from the source, deprecated ones included (unlike "
+        "catalog.ruleCount and rules(vendor:), which count current rules only: see "
+        "currentRuleCount)."
+    )
+    current_rule_count: int | None = strawberry.field(
+        description="The source's current (not deprecated) rules in the graph, as "
+        "rules(vendor:) counts them; null for ATT&CK."
+    )
     predicate_count: int | None
     problem_count: int | None
     technique_count: int | None
@@ -30,9 +38,10 @@ class Source:
         url = None
         if repository and commit and repository.count("/") == 1 and "://" not in repository:
             url = f"https://github.com/{repository}/tree/{commit}"
+        vendor = vendor_of(row.get("vendor") or row["name"])
         return cls(
             name=row["name"],
-            vendor=vendor_of(row.get("vendor") or row["name"]),
+            vendor=vendor,
             repository=repository,
             ref=row.get("ref"),
             commit=commit,
@@ -42,6 +51,7 @@ class Source:
             loaded_at=row.get("loaded_at"),
             url=url,
             rule_count=row.get("rule_count"),
+            current_rule_count=row.get("current_rules") if vendor is not None else None,
             predicate_count=row.get("predicate_count"),
             problem_count=row.get("problem_count"),
             technique_count=row.get("technique_count"),

@@ -32,7 +32,14 @@ class Event:
             rule_count=int(row.get("rule_count") or 0),
         )
 
-    @resolver("Techniques detected by current rules observing the event, by rule count.")
-    async def techniques(self, info: Info, first: int | None = 50) -> list[Technique]:
-        ids = await info.context.loaders.event_techniques.load(self.id)
+    @resolver(
+        "Current techniques detected by current rules observing the event, by rule count; "
+        "revoked and deprecated techniques only with includeDeprecated (without it, the same "
+        "techniques detectableWith gives for this one event)."
+    )
+    async def techniques(
+        self, info: Info, first: int | None = 50, include_deprecated: bool | None = False
+    ) -> list[Technique]:
+        rows = await info.context.loaders.event_techniques.load(self.id)
+        ids = [r["id"] for r in rows if include_deprecated or not r["retired"]]
         return await load_techniques(info, ids[: capped(first, 50)])

@@ -48,7 +48,10 @@ class Technique:
     platforms: list[str]
     is_subtechnique: bool
     deprecated: bool = strawberry.field(description="ATT&CK marked it deprecated.")
-    revoked: bool = strawberry.field(description="ATT&CK revoked it (replaced by another).")
+    revoked: bool = strawberry.field(
+        description="ATT&CK revoked it (replaced by another: see revokedBy)."
+    )
+    revoked_by_id: strawberry.Private[str | None]
     parent_id: strawberry.Private[str | None]
     subtechnique_ids: strawberry.Private[list[str]]
     tactic_ids: strawberry.Private[list[str]]
@@ -64,6 +67,7 @@ class Technique:
             is_subtechnique=bool(row.get("is_subtechnique")),
             deprecated=bool(row.get("deprecated")),
             revoked=bool(row.get("revoked")),
+            revoked_by_id=row.get("revoked_by"),
             parent_id=row.get("parent"),
             subtechnique_ids=sorted(row.get("subtechniques") or []),
             tactic_ids=list(row.get("tactics") or []),
@@ -81,14 +85,39 @@ class Technique:
         row = await info.context.loaders.technique.load(self.parent_id)
         return Technique.from_row(row) if row else None
 
-    @resolver("Its sub-techniques, by id.")
-    async def subtechniques(self, info: Info) -> list["Technique"]:
-        return await load_techniques(info, self.subtechnique_ids)
+    @resolver(
+        "For a revoked technique, the technique ATT&CK replaced it with (null otherwise, or "
+        "when ATT&CK names none). Rules still tagged only with a revoked technique are not "
+        "credited to its replacement (the matrix, layer, detectableWith and "
+        "techniques(covered:) leave them out): find them with rules(techniqueId:) or "
+        "rules(onlyRetiredTechniques: true)."
+    )
+    async def revoked_by(self, info: Info) -> "Technique | None":
+        if not self.revoked_by_id:
+            return None
+        row = await info.context.loaders.technique.load(self.revoked_by_id)
+        return Technique.from_row(row) if row else None
+
+    @resolver(
+        "Its current sub-techniques, by id; revoked and deprecated ones only with "
+        "includeDeprecated."
+    )
+    async def subtechniques(
+        self, info: Info, include_deprecated: bool | None = False
+    ) -> list["Technique"]:
+        found = await load_techniques(info, self.subtechnique_ids)
+        return found if include_deprecated else [t for t in found if t.current]
+
+    @property
+    def current(self) -> bool:
+        """Neither revoked nor deprecated."""
+        return not (self.revoked or self.deprecated)
 
     @resolver(
         "The rules tagged with it and the events they need. Counts are of "
-        "distinct rules; deprecated rules only with includeDeprecated; sub-techniques' rules "
-        "only with includeSubtechniques (rolled up at query time)."
+        "distinct rules; deprecated rules only with includeDeprecated; current sub-techniques' "
+        "rules only with includeSubtechniques (rolled up at query time; revoked and deprecated "
+        "sub-techniques are never rolled up)."
     )
     async def coverage(
         self,
@@ -105,7 +134,8 @@ class Technique:
 
     @resolver(
         "What its current rules check: fields, indicators and exclusions, each "
-        "ranked by the number of distinct rules."
+        "ranked by the number of distinct rules (includeSubtechniques: with its current "
+        "sub-techniques' rules)."
     )
     async def authoring_guide(
         self,

@@ -8,7 +8,7 @@ SOURCES = Query(
     "sources",
     """
 MATCH (s:Source)
-RETURN s {.*} AS source
+RETURN s {.*, current_rules: COUNT { (s)<-[:FROM]-(r:Rule) WHERE NOT r.deprecated }} AS source
 ORDER BY CASE s.name WHEN 'attack' THEN 0 WHEN 'sigma' THEN 1 WHEN 'elastic' THEN 2
                      WHEN 'splunk' THEN 3 ELSE 4 END, s.name
 """,

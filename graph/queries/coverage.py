@@ -10,11 +10,13 @@ from __future__ import annotations
 from graph.queries.runner import Query
 from graph.queries.technique import CURRENT, ON_PLATFORM
 
-#: The technique itself, plus its sub-techniques when `k.subs`: rows of (k, t, scope).
+#: The technique itself, plus its current sub-techniques when `k.subs`: rows of (k, t, scope).
+#: Revoked and deprecated sub-techniques are left out of the roll-up, as from every list.
 SCOPE = """
 UNWIND $keys AS k
 MATCH (t:Technique {id: k.id})
-OPTIONAL MATCH (sub:Technique)-[:SUBTECHNIQUE_OF]->(t) WHERE k.subs
+OPTIONAL MATCH (sub:Technique)-[:SUBTECHNIQUE_OF]->(t)
+WHERE k.subs AND NOT coalesce(sub.revoked, false) AND NOT coalesce(sub.deprecated, false)
 WITH k, t, collect(sub) AS subs
 UNWIND [t] + subs AS scope
 """

@@ -31,7 +31,8 @@ LIMIT $limit
 """,
 )
 
-#: Per event: techniques detected by current rules observing it, by rule count.
+#: Per event: techniques detected by current rules observing it, by rule count, each with
+#: whether ATT&CK retired it (revoked or deprecated), for the caller to keep or leave out.
 EVENT_TECHNIQUES = Query(
     "event_techniques",
     """
@@ -39,6 +40,8 @@ UNWIND $ids AS id
 MATCH (:Event {id: id})<-[:OBSERVES]-(r:Rule)-[:DETECTS]->(t:Technique)
 WHERE NOT r.deprecated
 WITH id, t, count(DISTINCT r) AS n ORDER BY n DESC, t.id
-RETURN id, collect(t.id) AS techniques
+RETURN id, collect({id: t.id,
+                    retired: coalesce(t.revoked, false) OR coalesce(t.deprecated, false)})
+       AS techniques
 """,
 )

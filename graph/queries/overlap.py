@@ -5,13 +5,14 @@ from __future__ import annotations
 from graph.queries.runner import Query
 
 #: Non-negated indicators checked by current rules of at least `$min_techniques` of the given
-#: techniques, with each technique's distinct rule count.
+#: techniques, with each technique's distinct rule count (roll-up: current sub-techniques only).
 INDICATOR_OVERLAP = Query(
     "indicator_overlap",
     """
 UNWIND $ids AS id
 MATCH (t:Technique {id: id})
-OPTIONAL MATCH (sub:Technique)-[:SUBTECHNIQUE_OF]->(t) WHERE $subs
+OPTIONAL MATCH (sub:Technique)-[:SUBTECHNIQUE_OF]->(t)
+WHERE $subs AND NOT coalesce(sub.revoked, false) AND NOT coalesce(sub.deprecated, false)
 WITH id, t, collect(sub) AS subs
 UNWIND [t] + subs AS x
 MATCH (x)<-[:DETECTS]-(r:Rule)-[c:CHECKS]->(v:Value)

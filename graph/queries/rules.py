@@ -42,7 +42,17 @@ class RuleFilter:
     event: str | None = None
     field: str | None = None
     value: str | None = None
+    #: With an operator the check is one exact indicator: the value is matched as is.
+    operator: str | None = None
+    #: True: only checks under negation (exclusions); False: only positive ones.
+    negated: bool | None = None
+    #: Only rules every technique tag of which ATT&CK revoked or deprecated.
+    only_retired_techniques: bool = False
     include_deprecated: bool = False
+
+    def checks(self) -> bool:
+        """Whether the filter names a check (value, operator or polarity) beyond the field."""
+        return self.value is not None or self.operator is not None or self.negated is not None
 
 
 # The query starts from the most selective anchor the filter names, so that a technique's or an
@@ -59,9 +69,21 @@ _CONDITIONS = {
     "event": "EXISTS { (r)-[:OBSERVES]->(:Event {id: $event}) }",
     "field": "EXISTS { (r)-[:FILTERS_ON]->(:Field {name: $field}) }",
 }
-_VALUE = (
-    "EXISTS { MATCH (r)-[:CHECKS]->(v:Value) "
-    "WHERE v.value IN [$value, toLower($value)] AND ($field IS NULL OR v.field = $field) }"
+# One CHECKS relationship must satisfy every part named: field, operator, value and polarity
+# together, so that (field, operator, value, negated) lists exactly the rules a corpusReach
+# counts. Without an operator the value is matched as given or lower-cased (case-insensitive
+# checks are stored lower-cased); with one, the triple is an exact Value.
+_CHECK = (
+    "EXISTS { MATCH (r)-[c:CHECKS]->(v:Value) "
+    "WHERE ($field IS NULL OR v.field = $field) "
+    "AND ($operator IS NULL OR v.operator = $operator) "
+    "AND ($value IS NULL OR v.value = $value "
+    "OR ($operator IS NULL AND v.value = toLower($value))) "
+    "AND ($negated IS NULL OR c.negated = $negated) }"
+)
+_RETIRED_ONLY = (
+    "EXISTS { (r)-[:DETECTS]->(:Technique) } AND NOT EXISTS { MATCH (r)-[:DETECTS]->(t:Technique) "
+    "WHERE NOT coalesce(t.revoked, false) AND NOT coalesce(t.deprecated, false) }"
 )
 _SEARCH = (
     "(toLower(r.title) CONTAINS toLower($search) OR toLower(r.native_id) = toLower($search) "
@@ -76,8 +98,10 @@ def rule_page(f: RuleFilter) -> Query:
     where += [cond for name, cond in _CONDITIONS.items() if getattr(f, name) and name != anchor]
     if f.vendor:
         where.append("r.vendor = $vendor")
-    if f.value:
-        where.append(_VALUE)
+    if f.checks():
+        where.append(_CHECK)
+    if f.only_retired_techniques:
+        where.append(_RETIRED_ONLY)
     if f.search:
         where.append(_SEARCH)
     text = (
@@ -88,9 +112,13 @@ def rule_page(f: RuleFilter) -> Query:
     )
     shape = "-".join(
         name
-        for name in ("search", "vendor", "technique", "event", "field", "value")
+        for name in ("search", "vendor", "technique", "event", "field", "value", "operator")
         if getattr(f, name) not in (None, "")
     )
+    if f.negated is not None:
+        shape += "-negated" if f.negated else "-positive"
+    if f.only_retired_techniques:
+        shape += "-retired"
     return Query(f"rule_page:{shape}", text)
 
 
@@ -103,6 +131,8 @@ def rule_page_params(f: RuleFilter, skip: int, limit: int) -> dict[str, object]:
         "event": f.event,
         "field": f.field,
         "value": f.value,
+        "operator": f.operator,
+        "negated": f.negated,
         "include_deprecated": f.include_deprecated,
         "skip": skip,
         "limit": limit,

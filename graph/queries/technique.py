@@ -6,7 +6,7 @@ from graph.queries.runner import Query
 
 #: The technique properties the API shows (the long `detection` text is left in the graph).
 TECHNIQUE_MAP = """t {
-  .id, .name, .description, .url, .platforms, .is_subtechnique, .deprecated, .revoked,
+  .id, .name, .description, .url, .platforms, .is_subtechnique, .deprecated, .revoked, .revoked_by,
   parent: head([(t)-[:SUBTECHNIQUE_OF]->(p:Technique) | p.id]),
   subtechniques: [(s:Technique)-[:SUBTECHNIQUE_OF]->(t) | s.id],
   tactics: [(t)-[:IN_TACTIC]->(ta:Tactic) | ta.id]
@@ -62,6 +62,17 @@ WHERE ($covered IS NULL AND $vendor IS NULL) OR
 WITH t ORDER BY t.id
 WITH collect(t.id) AS ids
 RETURN size(ids) AS total, ids[$skip..$skip + $limit] AS ids
+""",
+)
+
+#: Every platform some technique names, as ATT&CK spells it.
+PLATFORMS = Query(
+    "platforms",
+    """
+MATCH (t:Technique)
+UNWIND coalesce(t.platforms, []) AS platform
+RETURN DISTINCT platform
+ORDER BY platform
 """,
 )
 

@@ -2,6 +2,13 @@
 
 T1546.003 (WMI Event Subscription) has four current rules (sigma a and b, elastic e, splunk k)
 and one deprecated rule (sigma old). Hand-checked figures are in the constants below.
+
+`write_small_graph(driver, extras=True)` adds retired techniques and odd checks, for the tests
+of revoked/deprecated techniques and sample values; the base graph's figures stay as they are
+without them: a revoked sub-technique T1546.099 (replaced by T1546.003) and a deprecated one
+T1546.098, each the only tag of a current Sigma rule (r, q), and a Sigma rule x under T1059.001
+with an `exists` check, a field reference, one value under two operators, a case-sensitive
+WMIC.exe and a positive svchost.exe (which rule e excludes).
 """
 
 from __future__ import annotations
@@ -39,7 +46,16 @@ POWERSHELL = make_predicate("process.name", "eq", "powershell.exe")
 KEYWORD = make_predicate(None, "match", "ActiveScriptEventConsumer")
 
 
-def _catalog() -> AttackCatalog:
+#: The extras' checks (see the module docstring).
+EXISTS = make_predicate("process.executable", "exists", "true")
+FIELDREF = make_predicate("process.executable", "eq", "field:process.parent.executable")
+SCORE_ABOVE = make_predicate("problemchild.prediction_probability", "gt", "0.98")
+SCORE_AT_MOST = make_predicate("problemchild.prediction_probability", "lte", "0.98")
+WMIC_CASED = make_predicate("process.name", "eq", "WMIC.exe", case_insensitive=False)
+SVCHOST_LOOKED_FOR = make_predicate("process.parent.name", "eq", "svchost.exe")
+
+
+def _catalog(extras: bool = False) -> AttackCatalog:
     tactics = [
         Tactic(id="TA0002", name="Execution", shortname="execution", order=4),
         Tactic(id="TA0003", name="Persistence", shortname="persistence", order=5),
@@ -61,8 +77,16 @@ def _catalog() -> AttackCatalog:
         Technique(id="T1059.001", name="PowerShell", is_subtechnique=True, parent_id="T1059",
                   tactics=("TA0002",), platforms=win),
         Technique(id="T1999", name="Old Technique", tactics=("TA0002",), revoked=True,
-                  platforms=win),
+                  platforms=win, revoked_by="T1047"),
     ]  # fmt: skip
+    if extras:
+        techniques += [
+            Technique(id="T1546.099", name="Retired Sub-technique", is_subtechnique=True,
+                      parent_id="T1546", tactics=("TA0003",), platforms=win, revoked=True,
+                      revoked_by="T1546.003"),
+            Technique(id="T1546.098", name="Deprecated Sub-technique", is_subtechnique=True,
+                      parent_id="T1546", tactics=("TA0003",), platforms=win, deprecated=True),
+        ]  # fmt: skip
     techniques += [
         Technique(id=t, name=f"Filler {t}", tactics=("TA0002",), platforms=("Linux",))
         for t in FILLER
@@ -102,7 +126,7 @@ AUDITD = Event(id="linux-auditd", name="Linux auditd", platform="linux")
 W3 = ("T1546.003",)
 
 
-def _sigma() -> RuleLoad:
+def _sigma(extras: bool = False) -> RuleLoad:
     rules = [
         _rule("sigma", "a", W3, (SYSMON_19.id, SYSMON_20.id), WMIC, CREATE, SYSTEM, KEYWORD,
               logsource_product="windows"),
@@ -111,6 +135,13 @@ def _sigma() -> RuleLoad:
         _rule("sigma", "w", ("T1047",), (SECURITY_4688.id,), WMIC),
         _rule("sigma", "s", ("T1546.008",), (SYSMON_1.id,), SETHC),
     ]  # fmt: skip
+    if extras:
+        rules += [
+            _rule("sigma", "r", ("T1546.099",), (SYSMON_1.id,), WMIC),
+            _rule("sigma", "q", ("T1546.098",), (SYSMON_19.id,), WMIC),
+            _rule("sigma", "x", ("T1059.001",), (SYSMON_1.id,), EXISTS, FIELDREF, SCORE_ABOVE,
+                  SCORE_AT_MOST, WMIC_CASED, SVCHOST_LOOKED_FOR),
+        ]  # fmt: skip
     return RuleLoad(
         source=SourceInfo(name="sigma", repository="SigmaHQ/sigma", commit="abc123"),
         vendor="sigma",
@@ -150,9 +181,9 @@ def _splunk() -> RuleLoad:
     )
 
 
-def write_small_graph(driver: Any) -> None:
-    """Write ATT&CK and the three rule sources of the small graph."""
+def write_small_graph(driver: Any, *, extras: bool = False) -> None:
+    """Write ATT&CK and the three rule sources of the small graph (with the extras if asked)."""
     writer = GraphWriter(driver)
-    writer.write_attack(_catalog())
-    for load in (_sigma(), _elastic(), _splunk()):
+    writer.write_attack(_catalog(extras))
+    for load in (_sigma(extras), _elastic(), _splunk()):
         writer.write_rules(load)

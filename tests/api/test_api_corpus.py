@@ -429,3 +429,97 @@ def test_a_case_sensitive_check_keeps_its_case_and_says_so(corpus_api: str) -> N
     folded = _checks(corpus_api, "powershell.exe")
     assert {vendor for vendor, *_ in folded} == {"SIGMA", "ELASTIC", "SPLUNK"}
     assert not any(sensitive and raw != raw.lower() for _, raw, sensitive, _ in folded)
+
+
+GUIDE_ROWS = """query($id: String!) { technique(id: $id) { authoringGuide {
+    indicators(first: 40) { field { name } operator value negated corpusReach }
+    exclusions(first: 40) { field { name } operator value negated corpusReach } } } }"""
+
+
+def test_a_corpus_reach_links_to_a_list_of_that_many_rules(corpus_api: str) -> None:
+    # The audit's cases: T1546.003 (wmic.exe: 112 vs 114 before) and T1047, whose exclusions
+    # (*create*, werfault.exe, wmiprvse.exe...) differed most when polarity was ignored.
+    rows = []
+    for technique in ("T1546.003", "T1047", "T1059.001"):
+        guide = data(corpus_api, GUIDE_ROWS, {"id": technique})["technique"]["authoringGuide"]
+        rows += guide["indicators"] + guide["exclusions"]
+    assert len(rows) > 100
+    # The web page's link: rules(field, operator, value, negated), current rules only.
+    for start in range(0, len(rows), 25):
+        chunk = rows[start : start + 25]
+        params = ", ".join(
+            f"$f{i}: String, $o{i}: String, $v{i}: String, $n{i}: Boolean"
+            for i in range(len(chunk))
+        )
+        fields = " ".join(
+            f"r{i}: rules(field: $f{i}, operator: $o{i}, value: $v{i}, negated: $n{i}, first: 0)"
+            " { totalCount }"
+            for i in range(len(chunk))
+        )
+        variables: dict[str, Any] = {}
+        for i, row in enumerate(chunk):
+            variables |= {
+                f"f{i}": row["field"]["name"],
+                f"o{i}": row["operator"],
+                f"v{i}": row["value"],
+                f"n{i}": row["negated"],
+            }
+        listed = data(corpus_api, f"query({params}) {{ {fields} }}", variables)
+        for i, row in enumerate(chunk):
+            assert listed[f"r{i}"]["totalCount"] == row["corpusReach"], row
+
+
+def test_retired_techniques_are_left_out_alike_and_can_be_found(corpus_api: str) -> None:
+    query = """{
+      event(id: "sysmon:1") { techniques(first: 200) { id } }
+      detectableWith(eventIds: ["sysmon:1"]) { id }
+      t1574: technique(id: "T1574") { subtechniques { id revoked deprecated }
+        all: subtechniques(includeDeprecated: true) { id } }
+      t1053: technique(id: "T1053") { subtechniques { id } }
+      sideLoading: technique(id: "T1574.002") { revoked revokedBy { id } }
+      retired: rules(onlyRetiredTechniques: true, first: 200) {
+        totalCount nodes { uid techniques { id revoked deprecated } } }
+    }"""
+    result = data(corpus_api, query)
+    event = {t["id"] for t in result["event"]["techniques"]}
+    detectable = {t["id"] for t in result["detectableWith"]}
+    if len(detectable) <= 200:
+        assert event == detectable
+    else:
+        assert event <= detectable
+    assert "T1574.002" not in event
+    subs = result["t1574"]["subtechniques"]
+    assert not any(s["revoked"] or s["deprecated"] for s in subs)
+    assert "T1574.002" in {s["id"] for s in result["t1574"]["all"]}
+    assert not {"T1053.001", "T1053.004"} & {s["id"] for s in result["t1053"]["subtechniques"]}
+    assert result["sideLoading"] == {"revoked": True, "revokedBy": {"id": "T1574.001"}}
+    retired = result["retired"]
+    assert retired["totalCount"] >= 1
+    for rule in retired["nodes"]:
+        assert rule["techniques"]
+        assert all(t["revoked"] or t["deprecated"] for t in rule["techniques"]), rule
+
+
+def test_sample_values_are_distinct_literals_on_the_corpus(corpus_api: str) -> None:
+    query = """query($id: String!) { technique(id: $id) { authoringGuide {
+        fields(first: 200) { field { name } sampleValues(first: 200) } } } }"""
+    for technique in ("T1036", "T1059.001", "T1055", "T1190"):
+        guide = data(corpus_api, query, {"id": technique})["technique"]["authoringGuide"]
+        for usage in guide["fields"]:
+            values = usage["sampleValues"]
+            assert len(values) == len(set(values)), usage
+            # The audit's cases: `exists` checks showed up as "true" on these fields.
+            if usage["field"]["name"] in ("process.executable", "process.command_line"):
+                assert "true" not in values, usage
+            assert not any(v.startswith("field:") for v in values), usage
+
+
+def test_source_current_rule_counts_add_up_to_the_catalog(corpus_api: str) -> None:
+    query = """{ catalog { ruleCount deprecatedRuleCount sources { vendor ruleCount
+        currentRuleCount } } sigma: rules(vendor: SIGMA, first: 0) { totalCount } }"""
+    result = data(corpus_api, query)
+    catalog = result["catalog"]
+    rules = [s for s in catalog["sources"] if s["vendor"]]
+    assert sum(s["currentRuleCount"] for s in rules) == catalog["ruleCount"]
+    sigma = next(s for s in rules if s["vendor"] == "SIGMA")
+    assert sigma["currentRuleCount"] == result["sigma"]["totalCount"] < sigma["ruleCount"]

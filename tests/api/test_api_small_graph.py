@@ -451,3 +451,177 @@ def test_readiness_of_an_empty_graph(clean_graph: Any, api_url: str) -> None:
     assert (body["status"], body["sources"]) == ("empty", [])
     assert "covgraph load" in body["message"]
     assert body["neo4j"]["version"].startswith("5.")  # Neo4j itself answers
+
+
+@pytest.fixture
+def extras(clean_graph: Any, api_url: str) -> str:
+    write_small_graph(clean_graph, extras=True)
+    return api_url
+
+
+REACH = """query($id: String!) { technique(id: $id) { authoringGuide {
+    indicators(first: 200) { field { name } operator value negated corpusReach }
+    exclusions(first: 200) { field { name } operator value negated corpusReach } } } }"""
+
+LINKED = """query($f: String, $o: String, $v: String, $n: Boolean, $d: Boolean) {
+  rules(field: $f, operator: $o, value: $v, negated: $n, includeDeprecated: $d, first: 200) {
+    totalCount nodes { uid } } }"""
+
+
+def _linked(url: str, row: dict[str, Any], **more: Any) -> list[str]:
+    """The uids of the rule list an indicator's corpus reach links to (as the web page does)."""
+    variables = {
+        "f": row["field"]["name"],
+        "o": row["operator"],
+        "v": row["value"],
+        "n": row["negated"],
+        **more,
+    }
+    rules = data(url, LINKED, variables)["rules"]
+    assert rules["totalCount"] == len(rules["nodes"])
+    return [n["uid"] for n in rules["nodes"]]
+
+
+def test_the_rules_a_corpus_reach_links_to_are_exactly_the_reach(extras: str) -> None:
+    checked = 0
+    for technique in ("T1546.003", "T1047", "T1059.001"):
+        guide = data(extras, REACH, {"id": technique})["technique"]["authoringGuide"]
+        for row in guide["indicators"] + guide["exclusions"]:
+            assert len(_linked(extras, row)) == row["corpusReach"], row
+            checked += 1
+    assert checked >= 10
+    # e excludes svchost.exe, x looks for it: the exclusion's reach (1) lists e only, though
+    # field + value alone find both.
+    svchost = {"field": {"name": "process.parent.name"}, "operator": "eq", "value": "svchost.exe"}
+    assert _linked(extras, {**svchost, "negated": True}) == ["elastic:e"]
+    assert _linked(extras, {**svchost, "negated": False}) == ["sigma:x"]
+    assert data(extras, '{ rules(field: "process.parent.name", value: "svchost.exe") '
+                "{ totalCount } }")["rules"]["totalCount"] == 2  # fmt: skip
+    # With an operator the value is exact: x's case-sensitive WMIC.exe is its own indicator.
+    wmic = {"field": {"name": "process.name"}, "operator": "eq", "negated": False}
+    assert _linked(extras, {**wmic, "value": "WMIC.exe"}) == ["sigma:x"]
+    assert "sigma:x" not in _linked(extras, {**wmic, "value": "wmic.exe"})
+    # The reach counts current rules; so does the list unless includeDeprecated is asked.
+    current = _linked(extras, {**wmic, "value": "wmic.exe"})
+    assert "sigma:old" not in current
+    assert _linked(extras, {**wmic, "value": "wmic.exe"}, d=True) == sorted([*current, "sigma:old"])
+
+
+def test_revoked_and_deprecated_techniques_are_left_out_alike(extras: str) -> None:
+    query = """{
+      parent: technique(id: "T1546") {
+        subtechniques { id } all: subtechniques(includeDeprecated: true) { id }
+        coverage(includeSubtechniques: true) { ruleCount }
+        authoringGuide(includeSubtechniques: true) { ruleCount } }
+      revoked: technique(id: "T1546.099") { revoked revokedBy { id name } coverage { ruleCount } }
+      old: technique(id: "T1999") { revokedBy { id } }
+      current: technique(id: "T1546.003") { revoked revokedBy { id } }
+      event(id: "sysmon:1") { techniques { id } all: techniques(includeDeprecated: true) { id } }
+      detectableWith(eventIds: ["sysmon:1"]) { id }
+      retired: rules(onlyRetiredTechniques: true) { totalCount nodes { uid } }
+      overlap: indicatorOverlap(techniqueIds: ["T1546", "T1047"], includeSubtechniques: true) {
+        value ruleCountByTechnique { technique { id } ruleCount } }
+    }"""
+    result = data(extras, query)
+    parent = result["parent"]
+    assert [t["id"] for t in parent["subtechniques"]] == ["T1546.003", "T1546.008"]
+    assert [t["id"] for t in parent["all"]] == ["T1546.003", "T1546.008", "T1546.098", "T1546.099"]
+    # a, b, e, k and s: r and q, tagged only with the retired sub-techniques, are not rolled up.
+    assert parent["coverage"]["ruleCount"] == 5
+    assert parent["authoringGuide"]["ruleCount"] == 5
+    assert result["revoked"] == {
+        "revoked": True,
+        "revokedBy": {"id": "T1546.003", "name": TECHNIQUE_NAMES["T1546.003"]},
+        "coverage": {"ruleCount": 1},  # its own page still lists r
+    }
+    assert result["old"]["revokedBy"] == {"id": "T1047"}
+    assert result["current"] == {"revoked": False, "revokedBy": None}
+    # Event.techniques keeps to current techniques, as detectableWith does for the same event.
+    event = result["event"]
+    assert {t["id"] for t in event["techniques"]} == {t["id"] for t in result["detectableWith"]}
+    assert "T1546.099" not in {t["id"] for t in event["techniques"]}
+    assert "T1546.099" in {t["id"] for t in event["all"]}
+    # Rules tagged only with retired techniques can be found.
+    assert result["retired"] == {"totalCount": 2, "nodes": [{"uid": "sigma:q"}, {"uid": "sigma:r"}]}
+    wmic = next(row for row in result["overlap"] if row["value"] == "wmic.exe")
+    counts = {c["technique"]["id"]: c["ruleCount"] for c in wmic["ruleCountByTechnique"]}
+    # a, b, e and k under T1546.003; e and w. Not r (T1546.099) nor q (T1546.098).
+    assert counts == {"T1546": 4, "T1047": 2}
+
+
+TECHNIQUE_NAMES = {"T1546.003": "Windows Management Instrumentation Event Subscription"}
+
+
+def test_sample_values_are_distinct_literal_values(extras: str) -> None:
+    query = """{ technique(id: "T1059.001") { authoringGuide {
+        fields { field { name } sampleValues(first: 20) }
+        indicators(first: 50) { field { name } operator value } } } }"""
+    guide = data(extras, query)["technique"]["authoringGuide"]
+    samples = {f["field"]["name"]: f["sampleValues"] for f in guide["fields"]}
+    assert samples["problemchild.prediction_probability"] == ["0.98"]  # gt and lte: once
+    # Only an exists check and a field reference: nothing the field is compared with.
+    assert samples["process.executable"] == []
+    assert sorted(samples["process.name"]) == ["WMIC.exe", "powershell.exe"]
+    # They stay indicators, with their operators.
+    triples = {(i["field"]["name"], i["operator"], i["value"]) for i in guide["indicators"]}
+    assert ("process.executable", "exists", "true") in triples
+    assert ("process.executable", "eq", "field:process.parent.executable") in triples
+
+
+def _depth(levels: int) -> str:
+    """A document `levels` fields deep, the root field counted: technique > parent... > id."""
+    nested = "id"
+    for _ in range(levels - 2):
+        nested = f"parent {{ {nested} }}"
+    return f'{{ technique(id: "T1546.003") {{ {nested} }} }}'
+
+
+def test_the_depth_limit_is_the_documented_one(small: str) -> None:
+    from api.schema import MAX_DEPTH
+
+    assert MAX_DEPTH == 10  # docs/api.md says 10
+    at_limit = data(small, _depth(MAX_DEPTH))
+    assert at_limit["technique"]["parent"] == {"parent": None}
+    status, body = gql(small, _depth(MAX_DEPTH + 1))
+    assert status == 200
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "depth" in body["errors"][0]["message"]
+    assert "data" not in body or body["data"] is None
+
+
+def test_unknown_platform_or_tactic_is_a_bad_argument_everywhere(small: str) -> None:
+    for query, valid in (
+        ('{ coverageMatrix(platform: "Windowz") { techniqueCount } }', "Windows"),
+        ('{ techniques(platform: "Windowz") { totalCount } }', "Windows"),
+        ('{ navigatorLayer(platform: "Windowz") }', "Windows"),
+        ('{ techniques(tactic: "persistance") { totalCount } }', "persistence"),
+    ):  # fmt: skip
+        status, body = gql(small, query)
+        assert status == 200
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "BAD_ARGUMENT", query
+        assert valid in error["message"], error
+        assert "one of" in error["message"], error
+    # Known names, any case, still answer: ATT&CK's, Navigator's, and tactics by id or name.
+    assert data(small, '{ techniques(platform: "MACOS") { totalCount } }')["techniques"] == {
+        "totalCount": 1
+    }
+    esxi = data(small, '{ coverageMatrix(platform: "esxi") { techniqueCount } }')
+    assert {c["techniqueCount"] for c in esxi["coverageMatrix"]} == {0}
+    for tactic in ("TA0003", "Privilege Escalation", "PERSISTENCE"):
+        result = data(small, f'{{ techniques(tactic: "{tactic}") {{ totalCount }} }}')
+        assert result["techniques"]["totalCount"] == 3
+
+
+def test_source_rule_counts_say_what_they_count(small: str) -> None:
+    query = """{ catalog { ruleCount deprecatedRuleCount
+        sources { name ruleCount currentRuleCount } } }"""
+    catalog = data(small, query)["catalog"]
+    sources = {s["name"]: (s["ruleCount"], s["currentRuleCount"]) for s in catalog["sources"]}
+    # sigma's ruleCount includes the deprecated rule `old`; currentRuleCount does not.
+    assert sources["sigma"] == (5, 4)
+    assert sources["attack"][1] is None
+    assert sum(n for _, n in sources.values() if n is not None) == catalog["ruleCount"]
+    assert sum(n for n, _ in sources.values() if n is not None) == (
+        catalog["ruleCount"] + catalog["deprecatedRuleCount"]
+    )

@@ -454,3 +454,19 @@ def test_catalog_unavailable_is_a_readable_banner(
     assert "HTTP 503" in banner.text
     assert page.find_all(".banner button")  # a retry button
     page.screenshot("catalog-unavailable")
+
+
+def test_a_corpus_reach_link_lists_that_many_rules(page: Page) -> None:
+    guide = gql(page.base, TECHNIQUE, {"id": "T1047"})["technique"]["authoringGuide"]
+    # The top indicator, and the exclusion the audit found 2 against a list of 24.
+    cases = [("indicators", guide["indicators"][0])]
+    cases += [("exclusions", e) for e in guide["exclusions"][:1]]
+    for table, row in cases:
+        assert page.open("#/technique/T1047") == "ready"
+        link = page.find(f'table.{table} tr[data-key="{_key(row)}"] td.reach a')
+        href = link.get_attribute("href")
+        assert link.text == str(row["corpusReach"])
+        assert page.open(href[href.index("#") :]) == "ready"
+        total = page.find("#rules-total").text
+        assert total == f"{row['corpusReach']} current rule{'s' if row['corpusReach'] != 1 else ''}"
+    assert page.console_errors() == []
