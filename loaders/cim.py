@@ -152,6 +152,12 @@ TA_WINDOWS_ALIASES: Mapping[str, str] = {
     # 4663 object access: the accessed object's path.
     "object_file_path": "ObjectName",
     "object_file_name": "ObjectName",
+    # Kerberos and logon events: the client address (Sysmon 3's SourceIp maps to the same ECS
+    # field, so the alias holds there too).
+    "src_ip": "IpAddress",
+    # Sysmon 10 and WMI activity, under the add-ons' lower-case names.
+    "granted_access": "GrantedAccess",
+    "query": "Query",
 }
 
 #: Raw fields the Splunk Add-on for Sysmon derives from a Sysmon field, with the Sigma field and

@@ -169,6 +169,13 @@ SECURITY: tuple[str | None, str | None, str | None] = ("windows", None, "securit
         ("Service_Name", SECURITY, "service.name"),
         ("service_name", ("windows", None, "system"), "winlog.event_data.ServiceName"),
         ("object_file_path", SECURITY, "winlog.event_data.ObjectName"),
+        ("src_ip", SECURITY, "source.ip"),
+        (
+            "granted_access",
+            ("windows", "process_access", "sysmon"),
+            "winlog.event_data.GrantedAccess",
+        ),
+        ("query", ("windows", "dns_query", "sysmon"), "dns.question.name"),
     ],
 )
 def test_splunk_names_on_raw_windows_events(
