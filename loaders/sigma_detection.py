@@ -21,7 +21,12 @@ from sigma.conditions import (
     SigmaCondition,
 )
 from sigma.exceptions import SigmaError
-from sigma.modifiers import SigmaCaseSensitiveModifier, SigmaWindowsDashModifier
+from sigma.modifiers import (
+    SigmaBase64Modifier,
+    SigmaBase64OffsetModifier,
+    SigmaCaseSensitiveModifier,
+    SigmaWindowsDashModifier,
+)
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaDetections
 from sigma.types import (
     CompareOperators,
@@ -41,7 +46,7 @@ from sigma.types import (
     SigmaType,
 )
 
-from loaders.fields import sigma_field
+from loaders.fields import sigma_field, sigma_value
 from loaders.predicates import make_predicate
 from loaders.records import Predicate
 
@@ -203,9 +208,13 @@ def _polarities(
             tree = SigmaCondition(condition.strip(), _NO_DETECTIONS).parse(postprocess=False)
         except SigmaError as error:
             result.incomplete = True
+            named = _named_in_text(condition, detections)
+            for name, negations in named.items():
+                polarity.setdefault(name, set()).update(negations)
+            kept = f"; read {', '.join(sorted(named))} as the text names them" if named else ""
             result.issues.append(
                 Issue(
-                    f"condition {condition.strip()!r} cannot be read: {_message(error)}",
+                    f"condition {condition.strip()!r} cannot be read: {_message(error)}{kept}",
                     "partial-rule",
                     where,
                 )
@@ -213,6 +222,25 @@ def _polarities(
             continue
         _walk(tree, False, detections, polarity, result)
     return polarity
+
+
+def _named_in_text(
+    condition: str, detections: Mapping[str, SigmaDetection]
+) -> dict[str, set[bool]]:
+    """Detections an unreadable condition names, each excluded when a `not` stands before it.
+
+    Conditions in a syntax pySigma has no grammar for (the correlation drafts of unsupported/:
+    "write X from sel1 (if not sel2) to list ...; then if sel3 -> alert") still say which
+    detections match and which exclude; reading the names keeps the rule's indicators rather
+    than dropping every one. Only whole identifiers count; nothing else of the text is read.
+    """
+    named: dict[str, set[bool]] = {}
+    for name in detections:
+        for found in re.finditer(rf"(?<![\w%]){re.escape(name)}(?![\w%])", condition):
+            before = condition[: found.start()]
+            negated = re.search(r"\bnot\s*\(?\s*$", before, re.IGNORECASE) is not None
+            named.setdefault(name, set()).add(negated)
+    return named
 
 
 def _walk(
@@ -304,7 +332,8 @@ def _item_predicates(
             result.unmapped_fields.add(item.field)
         name = mapped.name
     negated = negated != item.negated  # the "neq" modifier negates the item itself
-    cased = SigmaCaseSensitiveModifier in item.modifiers
+    # base64 text is case-sensitive by nature: folding it names another string.
+    cased = any(modifier in item.modifiers for modifier in _CASED_MODIFIERS)
     windash = SigmaWindowsDashModifier in item.modifiers
     originals = item.original_value or []
     raws = (
@@ -337,6 +366,10 @@ def _item_predicates(
                 result.issues.append(issue)
 
 
+#: Modifiers whose values are compared with their case: `|cased`, and the base64 encodings.
+_CASED_MODIFIERS = (SigmaCaseSensitiveModifier, SigmaBase64Modifier, SigmaBase64OffsetModifier)
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
     """What every value of one detection item shares."""
@@ -354,7 +387,7 @@ class _Context:
         return make_predicate(
             self.name,
             operator,
-            text,
+            sigma_value(self.name, text) if operator == "eq" else text,
             negated=self.negated != flip,
             vendor_field=self.vendor_field,
             raw_value=self.raw,

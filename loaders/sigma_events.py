@@ -4,7 +4,8 @@ A Windows category names its events through the tables pySigma's pipelines are b
 Sysmon event ids (``sigma.pipelines.sysmon``), Windows audit events and PowerShell channels
 (``sigma.pipelines.windows``); ``process_creation`` is both ``sysmon:1`` and
 ``windows-security:4688``. A Windows service names its events by the EventID values the rule
-checks (not excluded). Log sources without event ids are one catalog event each.
+checks (not excluded), beside its category's when it has both. Log sources without event ids
+are one catalog event each.
 """
 
 from __future__ import annotations
@@ -72,9 +73,17 @@ def sigma_events(
     if product == "windows":
         if category:
             events = category_events(category.lower())
-        if not events and service:
+        if service:
+            # A service names its channel; the EventID values say which of its events. With a
+            # category as well (a global document's service beside a document's category),
+            # both are observed.
             key = service_key(service)
-            events = [windows_event(key, number) for number in positive_event_ids(predicates)]
+            known = {event.id for event in events}
+            for number in positive_event_ids(predicates):
+                event = windows_event(key, number)
+                if event.id not in known:
+                    known.add(event.id)
+                    events.append(event)
     if not events and (product or category or service):
         events = [logsource_event(product, category, service)]
     return events

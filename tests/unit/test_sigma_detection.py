@@ -152,7 +152,7 @@ def test_cidr_exists_null_and_comparisons() -> None:
     }
 
 
-def test_base64_records_the_encoded_values() -> None:
+def test_base64_records_the_encoded_values_with_their_case() -> None:
     found = predicates(
         """
             selection:
@@ -162,12 +162,14 @@ def test_base64_records_the_encoded_values() -> None:
         """
     )
     assert triples(found) == {
-        ("process.command_line", "eq", "ywjj", False),
-        ("process.parent.command_line", "wildcard", "*ywjj*", False),
-        ("process.parent.command_line", "wildcard", "*fiy*", False),
-        ("process.parent.command_line", "wildcard", "*hym*", False),
+        ("process.command_line", "eq", "YWJj", False),
+        ("process.parent.command_line", "wildcard", "*YWJj*", False),
+        ("process.parent.command_line", "wildcard", "*FiY*", False),
+        ("process.parent.command_line", "wildcard", "*hYm*", False),
     }
     assert {p.raw_value for p in found} == {"abc"}
+    # base64 text keeps its case: folded, it would name other bytes
+    assert all(p.case_sensitive for p in found)
 
 
 def test_windash_keeps_the_dash_spelling_only() -> None:

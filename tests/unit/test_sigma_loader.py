@@ -224,13 +224,36 @@ def test_near_aggregation_reads_its_identifiers(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_condition_fails_the_rule_but_keeps_it(tmp_path: Path) -> None:
-    text = FULL_RULE.replace("selection and not filter", "selection and (")
+    text = FULL_RULE.replace("selection and not filter", "(( and")
     result = read(tmp_path, text)
     (rule,) = result.rules
     assert (rule.parse_status, rule.predicates) == ("failed", ())
     assert rule.techniques == ("T1546.003", "T1047")
     assert only(result.problems, "partial-rule").location.line == 24
     assert "condition" in only(result.problems, "no-predicates").reason
+
+
+def test_an_unreadable_condition_keeps_the_detections_it_names(tmp_path: Path) -> None:
+    # The correlation drafts of unsupported/ write conditions pySigma has no grammar for; the
+    # detections they name still match, or exclude when a "not" stands before them.
+    condition = "write TargetLogonId from selection (if not filter) to list %L%; then -> alert"
+    text = FULL_RULE.replace("selection and not filter", condition)
+    result = read(tmp_path, text)
+    (rule,) = result.rules
+    assert rule.parse_status == "partial"
+    assert {(p.value, p.negated) for p in rule.predicates} == {("5861", False), ("5859", True)}
+    assert rule.events == ("wmi-activity:5861",)
+    problem = only(result.problems, "partial-rule")
+    assert problem.location.line == 24
+    assert "read filter, selection as the text names them" in problem.reason
+
+
+def test_a_service_beside_a_category_adds_the_services_events(tmp_path: Path) -> None:
+    # A global document's service (system, EventID 7045) merged with a document's category.
+    text = FULL_RULE.replace("service: wmi", "service: system\n    category: process_creation")
+    text = text.replace("EventID: 5861", "EventID: 7045")
+    (rule,) = read(tmp_path, text).rules
+    assert rule.events == ("sysmon:1", "windows-security:4688", "windows-system:7045")
 
 
 def test_a_rule_without_detection_is_kept_with_its_metadata(tmp_path: Path) -> None:
