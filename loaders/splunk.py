@@ -34,7 +34,12 @@ from loaders.records import (
     SourceInfo,
 )
 from loaders.spl import Comparison, SplError, SplParse, parse_spl
-from loaders.splunk_events import DataSourceCatalog, SplunkDataSource, load_data_sources
+from loaders.splunk_events import (
+    DataSourceCatalog,
+    SplunkDataSource,
+    load_data_sources,
+    search_events,
+)
 from loaders.splunk_macros import Expansion, MacroCatalog, expand, load_macros
 from loaders.splunk_stories import load_stories
 from loaders.walk import read_rule_text, rule_files, unexpected
@@ -95,14 +100,20 @@ def rule_from_dict(
         )
         problem(reason, "invalid-metadata", "tags")
     sources: list[SplunkDataSource] = []
-    for name in _texts(data.get("data_source")):
+    source_key = "data_source"
+    if source_key not in data and "data_sources" in data:
+        # Two detections spell the key in the plural; what they list is still their sources.
+        source_key = "data_sources"
+        reason = "the key is data_sources; read as data_source"
+        problem(reason, "invalid-metadata", source_key, "warning")
+    for name in _texts(data.get(source_key)):
         sources.extend(context.data_sources.resolve(name))
         for missing in context.data_sources.unknown(name):
             reason = (
                 f"data source {missing!r} is not in splunk/data_sources; "
                 "it is kept as an event of its own name"
             )
-            problem(reason, "unknown-data-source", "data_source", "warning")
+            problem(reason, "unknown-data-source", source_key, "warning")
     events = list({e.id: e for s in sources for e in s.events}.values())
     story_names = _texts(tags.get("analytic_story"))
     stories: list[str] = []
@@ -148,6 +159,7 @@ def rule_from_dict(
         predicates, unmapped = _predicates(
             parsed.comparisons, context.mapper, logsources, data_sets
         )
+        events += search_events(expansion.text, predicates, events)
         for unknown in expansion.unknown:
             problem(
                 f"unknown macro `{unknown.name}` at query position {unknown.position}; "

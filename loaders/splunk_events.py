@@ -29,7 +29,7 @@ from covgraph.errors import Location, ParseError
 from loaders.cim import DataSourceMapping
 from loaders.events import channel_key, logsource_event, service_key, windows_event
 from loaders.fields import LogSource
-from loaders.records import Event
+from loaders.records import Event, Predicate
 
 # Data source names that Sigma reads under a log source of its own, by name prefix (the longest
 # matching prefix wins). Each is the (product, category, service) of Sigma's rules for the same
@@ -340,3 +340,49 @@ def _sysmon_categories() -> dict[int, str]:
             if isinstance(event_id, int):
                 table.setdefault(event_id, category)
     return table
+
+
+# A search's own channel: `source=XmlWinEventLog:Security`, `sourcetype="wineventlog:..."` or
+# `Channel=security`, as the Windows macros (`wmi`, `sysmon`, `wineventlog_security`) expand.
+_SEARCH_SOURCE = re.compile(
+    r'\b(?:source|sourcetype)\s*=\s*(?:"(?:xml)?wineventlog:([^"]+)"|(?:xml)?wineventlog:([^\s)]+))',
+    re.IGNORECASE,
+)
+_SEARCH_CHANNEL = re.compile(r'\bchannel\s*=\s*(?:"([^"]+)"|([^\s)]+))', re.IGNORECASE)
+# `eventtype=wineventlog_system`: Splunk's Windows add-on names an event type per channel.
+_SEARCH_EVENTTYPE = re.compile(r"\beventtype\s*=\s*\"?wineventlog_([a-z]+)\b", re.IGNORECASE)
+#: The canonical field of a Windows event id (Splunk's EventCode, Sigma's EventID).
+EVENT_CODE_FIELD = "event.code"
+
+
+def search_events(
+    search: str, predicates: Sequence[Predicate], declared: Sequence[Event] = ()
+) -> list[Event]:
+    """The Windows events a search names itself: its EventCode values, on its one channel.
+
+    A detection's data_source list may be empty or name other events than the search reads
+    (``wmi EventCode=5861`` with ``data_source: []``); the search's own source and EventCode
+    values say which events it needs. Only a search naming exactly one channel is read: with
+    several (a join across logs) the codes cannot be placed, and no event is guessed. A code
+    one of the ``declared`` events (the data sources') already has is theirs: the data source
+    names its channel better than a macro set up for one site (``wineventlog_task_scheduler``
+    reads Security).
+    """
+    found = _SEARCH_SOURCE.findall(search) + _SEARCH_CHANNEL.findall(search)
+    channels = [quoted or bare for quoted, bare in found] + _SEARCH_EVENTTYPE.findall(search)
+    keys = {
+        _channel_pattern_key(channel) or _channel_slug(channel): channel for channel in channels
+    }
+    if len(keys) != 1:
+        return []
+    ((key, channel),) = keys.items()
+    taken = {event.event_id for event in declared}
+    codes = dict.fromkeys(
+        int(p.value)
+        for p in predicates
+        if p.field == EVENT_CODE_FIELD
+        and p.operator == "eq"
+        and not p.negated
+        and p.value.isdigit()
+    )
+    return [windows_event(key, code, channel) for code in codes if str(code) not in taken]

@@ -8,10 +8,12 @@ import pytest
 
 from covgraph.errors import ParseError
 from loaders.events import channel_key, windows_event
+from loaders.records import Predicate
 from loaders.splunk_events import (
     DataSourceCatalog,
     data_source_from_dict,
     load_data_sources,
+    search_events,
 )
 
 
@@ -172,3 +174,51 @@ def test_sigma_services_missing_from_pysigma_still_carry_their_channel() -> None
     assert channel_key("Microsoft-IIS-Configuration/Operational") == "iis-configuration"
     # A channel given by the caller never replaces the catalog's own.
     assert windows_event("sysmon", 1, "Other").channel == "Microsoft-Windows-Sysmon/Operational"
+
+
+def codes(*values: str, negated: bool = False) -> list[Predicate]:
+    return [Predicate("event.code", "eq", value, negated, "EventCode", value) for value in values]
+
+
+@pytest.mark.parametrize(
+    ("search", "event_codes", "expected"),
+    [
+        (
+            'sourcetype="wineventlog:microsoft-windows-wmi-activity/operational" EventCode=5861',
+            ["5861"],
+            ["wmi-activity:5861"],
+        ),
+        (
+            "eventtype=wineventlog_security OR Channel=security EventCode=4720",
+            ["4720"],
+            ["windows-security:4720"],
+        ),
+        (
+            'source="XmlWinEventLog:Microsoft-Windows-AppLocker/*" EventCode=8004',
+            ["8004"],
+            ["applocker:8004"],
+        ),
+        # two channels: the codes cannot be placed
+        (
+            "(source=XmlWinEventLog:Security EventCode=1102)"
+            " OR (eventtype=wineventlog_system EventCode=104)",
+            ["1102", "104"],
+            [],
+        ),
+        # no channel at all
+        ("index=main EventCode=4688", ["4688"], []),
+    ],
+)
+def test_a_search_names_the_events_of_its_one_channel(
+    search: str, event_codes: list[str], expected: list[str]
+) -> None:
+    found = search_events(search, codes(*event_codes))
+    assert [event.id for event in found] == expected
+
+
+def test_excluded_codes_and_codes_the_data_sources_name_are_not_added() -> None:
+    search = "source=XmlWinEventLog:Security EventCode IN (200, 201, 4625) NOT EventCode=4624"
+    declared = [windows_event("taskscheduler", 200), windows_event("taskscheduler", 201)]
+    predicates = codes("200", "201", "4625") + codes("4624", negated=True)
+    found = search_events(search, predicates, declared)
+    assert [event.id for event in found] == ["windows-security:4625"]
