@@ -145,12 +145,12 @@ class Query:
         event_id: str | None = UNSET,
         field: str | None = UNSET,
         value: str | None = UNSET,
-        operator: str | None = UNSET,
-        negated: bool | None = UNSET,
-        only_retired_techniques: bool | None = False,
         include_deprecated: bool | None = False,
         first: int | None = 50,
         after: str | None = UNSET,
+        operator: str | None = UNSET,
+        negated: bool | None = UNSET,
+        only_retired_techniques: bool | None = False,
     ) -> RuleConnection:
         skip, limit = page_window(first, after)
         chosen = rules.RuleFilter(
