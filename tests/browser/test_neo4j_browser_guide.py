@@ -153,7 +153,7 @@ def test_a_value_exactly_and_contained(
     assert all(value in r["value"].lower() for r in contains)
     assert ("process.command_line", "wildcard", f"*{value}*") in keys(contains)
     assert len(contains) == 12
-    assert len({r["field"] for r in contains}) == 11
+    assert len({r["field"] for r in contains}) == 10
 
     # Distinct rules: the exact count is the API's rules(value:), and the guide's figures.
     api = gql(page_url, "query($v: String!) { rules(value: $v) { totalCount } }", {"v": value})
