@@ -160,6 +160,8 @@ def rule_from_dict(
             parsed.comparisons, context.mapper, logsources, data_sets
         )
         events += search_events(expansion.text, predicates, events)
+        if not events:
+            events = context.data_sources.events_for(parsed.selections)
         for unknown in expansion.unknown:
             problem(
                 f"unknown macro `{unknown.name}` at query position {unknown.position}; "

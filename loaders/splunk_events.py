@@ -168,6 +168,31 @@ class DataSourceCatalog:
                 found.extend(sorted(matches, key=str))
         return list(dict.fromkeys(found))
 
+    def events_for(self, selections: Sequence[tuple[str, str]]) -> list[Event]:
+        """Events of the data sources a search selects by ``source`` / ``sourcetype``.
+
+        For detections whose ``data_source`` names nothing (``cloudtrail`` expands to
+        ``sourcetype=aws:cloudtrail``, the AWS CloudTrail data source's): the catalog's data
+        sources with that source or source type (the many "AWS CloudTrail <API call>" data
+        sources are one event). A value whose data sources are many events
+        (``xmlwineventlog``) tells nothing and gives none.
+        """
+        found: dict[str, Event] = {}
+        for name, value in selections:
+            if name not in {"source", "sourcetype"}:
+                continue
+            events = {
+                event.id: event
+                for source in self.by_name.values()
+                if value.lower()
+                in {(source.source or "").lower(), (source.sourcetype or "").lower()}
+                for event in source.events
+            }
+            if len(events) <= _MAX_SELECTED:
+                for key, event in events.items():
+                    found.setdefault(key, event)
+        return list(found.values())
+
     def mappings(self) -> list[DataSourceMapping]:
         """Every CIM field mapping of the catalog."""
         return [m for source in self.by_name.values() for m in source.mappings]

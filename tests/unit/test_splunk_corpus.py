@@ -167,6 +167,17 @@ def test_a_search_names_its_own_events_when_data_source_does_not(
     assert set(cleared.events) == {"windows-security:1102", "windows-system:104"}
 
 
+def test_a_search_without_data_sources_observes_what_its_source_type_names(
+    by_path: dict[str, Rule],
+) -> None:
+    # data_source: [] and `o365_management_activity` expands to the O365 source type, which
+    # Splunk's O365 data sources read: Sigma's m365 audit event.
+    rule = by_path["detections/cloud/o365_mailbox_email_forwarding_enabled.yml"]
+    assert rule.events == ("m365-audit",)
+    rule = by_path["detections/cloud/aws_detect_sts_assume_role_abuse.yml"]
+    assert rule.events == ("aws-cloudtrail",)
+
+
 def test_the_plural_data_sources_key_is_read(by_path: dict[str, Rule], load: RuleLoad) -> None:
     path = "detections/endpoint/windows_identify_powershell_web_access_iis_pool.yml"
     assert by_path[path].events

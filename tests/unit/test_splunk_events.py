@@ -222,3 +222,28 @@ def test_excluded_codes_and_codes_the_data_sources_name_are_not_added() -> None:
     predicates = codes("200", "201", "4625") + codes("4624", negated=True)
     found = search_events(search, predicates, declared)
     assert [event.id for event in found] == ["windows-security:4625"]
+
+
+def test_a_source_type_selects_the_events_of_its_data_sources() -> None:
+    catalog = small_catalog()
+    for name in ("AWS CloudTrail CreateAccessKey", "AWS CloudTrail DeleteTrail"):
+        entry = {"name": name, "source": "aws_cloudtrail", "sourcetype": "aws:cloudtrail"}
+        catalog.by_name[name] = data_source_from_dict(entry, "data_sources/y.yml")
+    # three data sources, one event: the source type names it
+    assert [e.id for e in catalog.events_for([("sourcetype", "AWS:CloudTrail")])] == [
+        "aws-cloudtrail"
+    ]
+    # an index is no source type; an unknown source type names nothing
+    assert catalog.events_for([("index", "aws_cloudtrail"), ("sourcetype", "nope")]) == []
+
+
+def test_a_source_type_shared_by_many_events_names_none() -> None:
+    catalog = DataSourceCatalog()
+    for number in (1, 3, 11, 13):
+        entry = {
+            "name": f"Sysmon EventID {number}",
+            "source": "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational",
+            "sourcetype": "xmlwineventlog",
+        }
+        catalog.by_name[entry["name"]] = data_source_from_dict(entry, "data_sources/s.yml")
+    assert catalog.events_for([("sourcetype", "xmlwineventlog")]) == []
