@@ -337,15 +337,31 @@ class _CatalogReader:
         return self.bundle.ref_id(obj, ref, stix_type) if ref else None
 
     def _source(self, source: SourceInfo | None) -> SourceInfo:
-        if self.bundle.version is None:
+        """The Source of the catalog, its version from the provenance, else from the bundle.
+
+        mitre/cti's bundles carry no x-mitre-collection object, so their version comes from
+        where the bundle was taken: the sync record or the corpus MANIFEST.md ("ATT&CK v18"),
+        the same SourceInfo the Source node and the API's catalog.attackVersion read. The
+        version is unknown only when neither states one.
+        """
+        stated = self.bundle.version
+        if source is None:
+            source = SourceInfo(name="attack", version=stated, root=self.bundle.origin)
+        elif source.version is None:
+            source = dataclasses.replace(source, version=stated)
+        elif stated is not None and stated != source.version:
             self.bundle.problem(
-                "the bundle has no x-mitre-collection object with x_mitre_version; "
-                "the ATT&CK version is unknown",
+                f"the bundle's x-mitre-collection says ATT&CK {stated}, its provenance "
+                f"{source.version}; the provenance's is kept",
+                "version-mismatch",
+                "warning",
+            )
+        if source.version is None:
+            self.bundle.problem(
+                "the bundle has no x-mitre-collection object with x_mitre_version, and no "
+                "provenance (sync record or corpus MANIFEST.md) names a version: the ATT&CK "
+                "version is unknown",
                 "no-version",
                 "info",
             )
-        if source is None:
-            return SourceInfo(name="attack", version=self.bundle.version, root=self.bundle.origin)
-        if source.version is None and self.bundle.version is not None:
-            return dataclasses.replace(source, version=self.bundle.version)
         return source

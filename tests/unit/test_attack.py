@@ -301,13 +301,33 @@ def test_given_source_is_kept_and_its_missing_version_filled() -> None:
         name="attack", repository="mitre/cti", commit="abc", version="18.0"
     )
     pinned = SourceInfo(name="attack", version="17.1")
-    assert read(good_objects(), pinned).source == pinned
+    assert read(good_objects(), pinned).source == pinned  # with a warning (below)
 
 
 def test_missing_version_is_reported_as_info() -> None:
     catalog = read([o for o in good_objects() if o is not COLLECTION])
     assert catalog.source.version is None
     assert [(p.kind, p.severity) for p in catalog.problems] == [("no-version", "info")]
+    # A provenance without a version leaves it unknown too.
+    given = read([o for o in good_objects() if o is not COLLECTION], SourceInfo(name="attack"))
+    assert [(p.kind, p.severity) for p in given.problems] == [("no-version", "info")]
+
+
+def test_a_version_from_the_provenance_is_no_unknown_version() -> None:
+    # mitre/cti's bundles have no x-mitre-collection: the MANIFEST.md or sync record names it,
+    # and that version is the Source node's, which the API shows.
+    given = SourceInfo(name="attack", repository="mitre/cti", version="18")
+    catalog = read([o for o in good_objects() if o is not COLLECTION], given)
+    assert catalog.source == given
+    assert catalog.problems == []
+
+
+def test_bundle_and_provenance_disagreeing_is_a_warning() -> None:
+    catalog = read(good_objects(), SourceInfo(name="attack", version="17.1"))
+    assert catalog.source.version == "17.1"
+    (problem,) = catalog.problems
+    assert (problem.kind, problem.severity) == ("version-mismatch", "warning")
+    assert "ATT&CK 18.0, its provenance 17.1" in problem.reason
 
 
 def test_object_without_attack_id_is_a_problem_not_a_crash() -> None:
