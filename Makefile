@@ -35,5 +35,7 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The load benchmark WIPES the database before each run. --wipe lets it wipe the local server's;
+# a NEO4J_URI database that holds anything is refused unless COVGRAPH_BENCH_WIPE=1.
 bench: setup
-	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py $(if $(NEO4J_URI),,--wipe)

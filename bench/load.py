@@ -1,10 +1,12 @@
-"""Load benchmark: the corpus into an empty database, timed per source, repeated, medians printed.
+"""Load benchmark: WIPES the database, then loads the corpus into it, timed, medians printed.
 
-    python bench/load.py                 # ATT&CK + Sigma, then the whole corpus, 3 runs each
-    python bench/load.py --scope all --runs 5
+    python bench/load.py --wipe                  # ATT&CK + Sigma, then the whole corpus, 3 runs
+    python bench/load.py --wipe --scope all --runs 5
 
-It WIPES the configured database (NEO4J_DATABASE of NEO4J_URI, else of the local server) before
-every run; a non-empty database of a NEO4J_URI server is wiped only with --allow-wipe. Peak
+Before every run it deletes every node of the configured database (NEO4J_DATABASE of NEO4J_URI,
+else the local server's), so a graph loaded before (by `make run`) is gone afterwards: load it
+again with `covgraph load` or `make run`. A database that holds anything is wiped only with
+--wipe or COVGRAPH_BENCH_WIPE=1; `make bench` passes --wipe for the local server only. Peak
 memory is the maximum resident set size of the writer (this process) and of the parse worker
 (its child); the Neo4j server's own peak (VmHWM) is printed too when it is the local
 covgraph-managed server.
@@ -40,18 +42,21 @@ def corpus() -> Path:
     return path
 
 
-def refuse_foreign_data(driver: object, allow: bool) -> None:
-    """Exit unless the database is the local server's, empty, or --allow-wipe was given."""
-    settings = neo4j_settings()
-    if allow or not settings.external:
+def refuse_to_wipe_data(driver: object, allow: bool) -> None:
+    """Exit unless the database is empty or wiping it is allowed (--wipe, COVGRAPH_BENCH_WIPE=1)."""
+    if allow or os.environ.get("COVGRAPH_BENCH_WIPE") == "1":
         return
+    settings = neo4j_settings()
     records, _, _ = driver.execute_query(  # type: ignore[attr-defined]
         "MATCH (n) RETURN count(n) AS nodes", database_=settings.database, routing_="r"
     )
-    if records[0]["nodes"]:
+    nodes = records[0]["nodes"]
+    if nodes:
         sys.exit(
-            f"refusing to wipe database {settings.database or '(default)'} of NEO4J_URI "
-            f"{settings.uri}: it holds {records[0]['nodes']} nodes; pass --allow-wipe to wipe it"
+            f"refusing to wipe database {settings.database or '(default)'} of {settings.uri}: it "
+            f"holds {nodes} nodes, and the benchmark deletes every node before each run. Pass "
+            "--wipe (make bench does, for the local server) or set COVGRAPH_BENCH_WIPE=1 to "
+            "let it; reload the graph afterwards with `covgraph load` or `make run`."
         )
 
 
@@ -99,17 +104,26 @@ def one_run(driver: object, path: Path, sources: set[str]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0]
+        + " Every node of the configured database (NEO4J_URI, else the local server) is "
+        "deleted before each run.",
+    )
     parser.add_argument("--scope", choices=[*SCOPES, "both"], default="both")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
-        "--allow-wipe", action="store_true", help="wipe a non-empty database of NEO4J_URI"
+        "--wipe",
+        "--allow-wipe",
+        dest="wipe",
+        action="store_true",
+        help="wipe the database even when it holds nodes (or COVGRAPH_BENCH_WIPE=1); without "
+        "it a non-empty database is refused",
     )
     args = parser.parse_args()
     path = corpus()
     scopes = list(SCOPES) if args.scope == "both" else [args.scope]
     driver = connect()
-    refuse_foreign_data(driver, args.allow_wipe)
+    refuse_to_wipe_data(driver, args.wipe)
     print(
         f"corpus {path}, server {neo4j_settings().uri}, {os.cpu_count()} cpus, "
         f"{args.runs} runs per scope; medians (min..max)"
