@@ -36,7 +36,12 @@ def register(commands: Any) -> None:
         help="comma-separated sources to load from the corpus (attack,sigma,elastic,splunk)",
     )
     parser.add_argument("--dry-run", action="store_true", help="parse and report; write nothing")
-    parser.add_argument("--report", type=Path, help="also write the full report as JSON here")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="also write the full report as JSON here: every problem with its file and line "
+        "(make run writes it to ~/.cache/covgraph/load-report.json)",
+    )
     parser.add_argument(
         "--problems", type=_count, default=20, help="problems to print per source (0 or more)"
     )
@@ -184,13 +189,15 @@ def _run(args: argparse.Namespace) -> int:
     out = Console()
     if not out.is_terminal:
         out = Console(width=120)  # a log file reads better wide than wrapped at 80
-    render(report, out, problems=args.problems)
-    code = 0 if report.anything_loaded else 1
+    written = None
     if args.report:
         try:
             args.report.write_text(json.dumps(as_json(report), indent=2))
+            written = args.report
         except OSError as exc:
             # The load is done (and written): only the JSON copy of the report is lost, and the
             # exit code keeps its meaning (non-zero only when nothing could be loaded).
             console.print(f"covgraph: error: cannot write the report {args.report}: {exc}")
-    return code
+    # Written first, so that the printed report can say where the rest of it is.
+    render(report, out, problems=args.problems, report_path=written)
+    return 0 if report.anything_loaded else 1

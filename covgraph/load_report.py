@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -13,14 +14,27 @@ from covgraph.pipeline import LoadReport, SourceReport
 TOP = 15
 
 
-def render(report: LoadReport, console: Console, *, problems: int = 20) -> None:
-    """Print rules per vendor and collection, coverage per language, problems, unmapped fields."""
+def render(
+    report: LoadReport,
+    console: Console,
+    *,
+    problems: int = 20,
+    report_path: Path | None = None,
+) -> None:
+    """Print rules per vendor and collection, coverage per language, problems, unmapped fields.
+
+    ``report_path`` is where the full JSON report was written, named wherever problems are left
+    out and at the end.
+    """
     title = "covgraph load (dry run: nothing written)" if report.dry_run else "covgraph load"
     table = Table(title=title)
+    # ATT&CK has no rules: its objects (tactics, techniques, data sources and components,
+    # detection strategies, analytics) are counted in their own column.
     for column in (
         "source",
         "files",
         "rules",
+        "ATT&CK objects",
         "deprecated",
         "predicates",
         "problems",
@@ -33,7 +47,8 @@ def render(report: LoadReport, console: Console, *, problems: int = 20) -> None:
         table.add_row(
             s.name,
             str(s.files_seen or ""),
-            str(s.rules or s.nodes),
+            "" if s.name == "attack" else str(s.rules),
+            str(s.nodes) if s.name == "attack" else "",
             str(s.deprecated or ""),
             str(s.predicates or ""),
             str(len(s.problems)),
@@ -47,9 +62,15 @@ def render(report: LoadReport, console: Console, *, problems: int = 20) -> None:
             console.print(f"[bold red]{s.name} failed:[/bold red] {s.failed}", highlight=False)
     for s in report.sources:
         if s.name == "attack":
-            _render_problems(s, console, problems)
+            _render_problems(s, console, problems, report_path)
         elif s.rules or s.problems:
-            _render_rule_source(s, console, problems)
+            _render_rule_source(s, console, problems, report_path)
+    if report_path is not None:
+        console.print(
+            f"Full report, every problem with its file and line (JSON): {report_path}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _status(s: SourceReport) -> str:
@@ -58,7 +79,9 @@ def _status(s: SourceReport) -> str:
     return "ok" if s.loaded else "nothing loaded"
 
 
-def _render_rule_source(s: SourceReport, console: Console, problems: int) -> None:
+def _render_rule_source(
+    s: SourceReport, console: Console, problems: int, report_path: Path | None
+) -> None:
     coverage = Table(title=f"{s.name}: rules per collection and parse coverage per language")
     coverage.add_column("collection")
     coverage.add_column("rules", justify="right")
@@ -81,11 +104,16 @@ def _render_rule_source(s: SourceReport, console: Console, problems: int) -> Non
             f"[bold]{s.name}: technique ids not in ATT&CK[/bold] ({len(s.unknown_techniques)}): "
             + ", ".join(s.unknown_techniques[:TOP])
         )
-    _render_problems(s, console, problems)
+    _render_problems(s, console, problems, report_path)
 
 
-def _render_problems(s: SourceReport, console: Console, problems: int) -> None:
-    """Problems by kind, then the first ``problems`` errors and warnings, errors first."""
+def _render_problems(
+    s: SourceReport, console: Console, problems: int, report_path: Path | None
+) -> None:
+    """Problems by kind, then the first ``problems`` errors and warnings, errors first.
+
+    Notes (severity info) are counted by kind only; the JSON report lists them.
+    """
     kinds: dict[str, int] = {}
     for p in s.problems:
         kinds[p.kind] = kinds.get(p.kind, 0) + 1
@@ -101,8 +129,9 @@ def _render_problems(s: SourceReport, console: Console, problems: int) -> None:
     for p in shown:
         console.print(Text.assemble("  ", (p.kind, "red"), " ", str(p)), highlight=False)
     if len(others) > len(shown):
+        where = f"all in {report_path}" if report_path else "covgraph load --report FILE writes all"
         console.print(
-            f"  ... {len(others) - len(shown)} more (covgraph load --report FILE writes all)"
+            f"  ... {len(others) - len(shown)} more ({where})", highlight=False, soft_wrap=True
         )
 
 

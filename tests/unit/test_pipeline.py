@@ -134,6 +134,31 @@ def test_a_technique_unknown_to_attack_is_reported_with_its_file_in_a_dry_run(
     assert "missing-attack-id" in text
 
 
+def test_attack_objects_are_not_counted_as_rules(plan: LoadPlan, tmp_path: Path) -> None:
+    plan.paths["attack"] = tmp_path / "attack.json"
+    plan.paths["attack"].write_text(BUNDLE)
+    report = run(plan, None)
+    console = Console(record=True, width=200)
+    render(report, console, problems=1, report_path=tmp_path / "report.json")
+    lines = console.export_text().splitlines()
+    header = next(line for line in lines if "source" in line and "rules" in line)
+    cells = [cell.strip() for cell in header.split("┃")[1:-1]]
+    assert cells[:4] == ["source", "files", "rules", "ATT&CK objects"]
+    rows: dict[str, list[str]] = {}
+    for line in lines:
+        if line.startswith("│"):  # the first table's rows come first
+            cells = [cell.strip() for cell in line.split("│")[1:-1]]
+            rows.setdefault(cells[0], cells)
+    # One tactic and one technique; the garbage and the object without an id are problems.
+    assert rows["attack"][2:4] == ["", "2"]
+    assert rows["sigma"][2:4] == ["3", ""]
+    # More problems than shown: the line names where all of them are.
+    assert f"... 1 more (all in {tmp_path / 'report.json'})" in "\n".join(lines)
+    assert lines[-1] == (
+        f"Full report, every problem with its file and line (JSON): {tmp_path / 'report.json'}"
+    )
+
+
 def test_without_attack_in_the_load_no_technique_is_called_unknown(plan: LoadPlan) -> None:
     report = run(plan, None)
     assert all(p.kind != "unknown-technique" for s in report.sources for p in s.problems)
