@@ -72,7 +72,9 @@ class Query:
         "Techniques by id. tactic: id, short name or name; platform: one of the "
         "technique's platforms, any case (an unknown tactic or platform is BAD_ARGUMENT); "
         "covered: has (or has not) a current rule, of `vendor` when given (vendor alone means "
-        "covered by it); search: id prefix or name substring. "
+        "covered by it); search: id prefix, words in the name, or words in the id, name or "
+        "description (full-text, the last word also as a prefix), ranked id matches first, then "
+        "name matches, then the rest by relevance. "
         "Revoked and deprecated techniques only with includeDeprecated."
     )
     async def techniques(
@@ -95,17 +97,26 @@ class Query:
         chosen_platform = _text(platform)
         if chosen_platform:
             await _known_platform(info, chosen_platform)
-        rows = await info.context.runner.read(
-            technique.TECHNIQUE_PAGE,
-            tactic=chosen_tactic,
-            platform=chosen_platform,
-            vendor=vendor.value if vendor else None,
-            covered=_given(covered),
-            search=_text(search),
-            include_deprecated=bool(include_deprecated),
-            skip=skip,
-            limit=limit,
-        )
+        filters: dict[str, Any] = {
+            "tactic": chosen_tactic,
+            "platform": chosen_platform,
+            "vendor": vendor.value if vendor else None,
+            "covered": _given(covered),
+            "include_deprecated": bool(include_deprecated),
+            "skip": skip,
+            "limit": limit,
+        }
+        text = _lower(_text(search))
+        if text is None:
+            rows = await info.context.runner.read(technique.TECHNIQUE_PAGE, **filters)
+        else:
+            rows = await info.context.runner.read(
+                technique.TECHNIQUE_SEARCH_PAGE,
+                search=text,
+                words=text.split(),
+                lucene=technique.lucene_query(text),
+                **filters,
+            )
         total, ids = int(rows[0]["total"]), list(rows[0]["ids"])
         nodes = await load_techniques(info, ids)
         return TechniqueConnection(

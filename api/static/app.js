@@ -199,6 +199,7 @@ function setUpSearch() {
           ? h("p", { class: "muted" }, `${techniques.totalCount - items.length} more; type more of the name.`)
           : null,
       );
+      results.dataset.query = text;
       active = -1;
       results.hidden = false;
     } catch (error) {

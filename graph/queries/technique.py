@@ -40,30 +40,95 @@ RETURN {TECHNIQUE_MAP} AS technique
 """,
 )
 
+#: The filters `techniques` takes besides search, on `t`; the page query and the search share it.
+TECHNIQUE_FILTERS = f"""($include_deprecated OR ({CURRENT}))
+  AND {ON_PLATFORM}
+  AND ($tactic IS NULL OR EXISTS {{
+        MATCH (t)-[:IN_TACTIC]->(ta:Tactic)
+        WHERE ta.id = toUpper($tactic) OR ta.shortname = toLower($tactic)
+           OR toLower(ta.name) = toLower($tactic) }})"""
+
+#: Covered (or not) by a current rule, of $vendor when given; both null means any technique.
+COVERED_FILTER = """(($covered IS NULL AND $vendor IS NULL) OR
+      EXISTS {
+        MATCH (t)<-[:DETECTS]-(r:Rule)
+        WHERE NOT r.deprecated AND ($vendor IS NULL OR r.vendor = $vendor) }
+      = coalesce($covered, true))"""
+
 # Ids only: the page's techniques are then read through the same batched lookup as any other.
 TECHNIQUE_PAGE = Query(
     "technique_page",
     f"""
 MATCH (t:Technique)
-WHERE ($include_deprecated OR ({CURRENT}))
-  AND {ON_PLATFORM}
-  AND ($tactic IS NULL OR EXISTS {{
-        MATCH (t)-[:IN_TACTIC]->(ta:Tactic)
-        WHERE ta.id = toUpper($tactic) OR ta.shortname = toLower($tactic)
-           OR toLower(ta.name) = toLower($tactic) }})
-  AND ($search IS NULL OR toLower(t.id) STARTS WITH toLower($search)
-       OR toLower(t.name) CONTAINS toLower($search))
+WHERE {TECHNIQUE_FILTERS}
 WITH t
-WHERE ($covered IS NULL AND $vendor IS NULL) OR
-      EXISTS {{
-        MATCH (t)<-[:DETECTS]-(r:Rule)
-        WHERE NOT r.deprecated AND ($vendor IS NULL OR r.vendor = $vendor) }}
-      = coalesce($covered, true)
+WHERE {COVERED_FILTER}
 WITH t ORDER BY t.id
 WITH collect(t.id) AS ids
 RETURN size(ids) AS total, ids[$skip..$skip + $limit] AS ids
 """,
 )
+
+#: A name match: every word of the search is in the name (any order, any case).
+_NAME_MATCH = "all(w IN $words WHERE toLower(t.name) CONTAINS w)"
+
+#: `techniques(search:)`: id prefix, name or full-text (technique_text: id, name, description)
+#: matches, ranked id matches first (by id), then name matches (by id), then the rest by Lucene
+#: score (ties by id). The order is total, so offset cursors page through it without gaps.
+#: $search is the lower-cased text, $words its words, $lucene `lucene_query($search)` (null when
+#: the text has nothing Lucene can search for, e.g. only punctuation).
+TECHNIQUE_SEARCH_PAGE = Query(
+    "technique_search_page",
+    f"""
+CALL () {{
+  MATCH (t:Technique)
+  WHERE toLower(t.id) STARTS WITH $search OR {_NAME_MATCH}
+  RETURN t, 0.0 AS score
+  UNION
+  UNWIND CASE WHEN $lucene IS NULL THEN [] ELSE [$lucene] END AS lucene
+  CALL db.index.fulltext.queryNodes('technique_text', lucene) YIELD node, score
+  WHERE node:Technique
+  RETURN node AS t, score
+}}
+WITH t, max(score) AS score
+WHERE {TECHNIQUE_FILTERS}
+WITH t, score
+WHERE {COVERED_FILTER}
+WITH t, score,
+     CASE WHEN toLower(t.id) STARTS WITH $search THEN 0
+          WHEN {_NAME_MATCH} THEN 1
+          ELSE 2 END AS rank
+WITH t ORDER BY rank, CASE WHEN rank = 2 THEN -score ELSE 0.0 END, t.id
+WITH collect(t.id) AS ids
+RETURN size(ids) AS total, ids[$skip..$skip + $limit] AS ids
+""",
+)
+
+#: Characters with a meaning in Lucene's query syntax; user text escapes them with a backslash.
+LUCENE_SPECIAL = frozenset('+-&|!(){}[]^"~*?:\\/')
+
+
+def lucene_escape(word: str) -> str:
+    """The word with every Lucene syntax character escaped, so it is searched for as text."""
+    return "".join(f"\\{c}" if c in LUCENE_SPECIAL else c for c in word)
+
+
+def lucene_query(search: str) -> str | None:
+    """A Lucene query for technique_text that needs every word of `search`; None for no word.
+
+    Words are lower-cased (so that AND, OR and NOT are words, not operators) and escaped; the
+    last one also matches as a prefix, for a search box that asks while the user types. Words
+    with nothing but punctuation are dropped: the analyzer would leave nothing of them.
+    """
+    words = [w for w in search.lower().split() if any(c.isalnum() for c in w)]
+    if not words:
+        return None
+    terms = [lucene_escape(w) for w in words]
+    last = words[-1]
+    if last.isalnum():
+        terms[-1] = f"({last} OR {last}*)"
+    return " AND ".join(terms)
+
 
 #: Every platform some technique names, as ATT&CK spells it.
 PLATFORMS = Query(

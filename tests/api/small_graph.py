@@ -8,7 +8,11 @@ of revoked/deprecated techniques and sample values; the base graph's figures sta
 without them: a revoked sub-technique T1546.099 (replaced by T1546.003) and a deprecated one
 T1546.098, each the only tag of a current Sigma rule (r, q), and a Sigma rule x under T1059.001
 with an `exists` check, a field reference, one value under two operators, a case-sensitive
-WMIC.exe and a positive svchost.exe (which rule e excludes).
+WMIC.exe, a positive svchost.exe (which rule e excludes) and two event selectors (event.code 1,
+and host.os.type linux excluded).
+
+T1047, T1546.003 and T1059.001 have descriptions (the rest none), for the full-text search:
+WMI is in the first two, Invoke-Mimikatz in the third.
 """
 
 from __future__ import annotations
@@ -67,15 +71,21 @@ def _catalog(extras: bool = False) -> AttackCatalog:
                   platforms=("Windows", "Linux")),
         Technique(id="T1546.003", name="Windows Management Instrumentation Event Subscription",
                   is_subtechnique=True, parent_id="T1546", tactics=("TA0003", "TA0004"),
-                  platforms=win, url="https://attack.mitre.org/techniques/T1546/003"),
+                  platforms=win, url="https://attack.mitre.org/techniques/T1546/003",
+                  description="Adversaries may establish persistence with WMI event "
+                              "subscriptions, for example compiled with mofcomp.exe."),
         Technique(id="T1546.008", name="Accessibility Features", is_subtechnique=True,
                   parent_id="T1546", tactics=("TA0003", "TA0004"), platforms=win),
         Technique(id="T1047", name="Windows Management Instrumentation", tactics=("TA0002",),
-                  platforms=win),
+                  platforms=win,
+                  description="Adversaries may abuse Windows Management Instrumentation (WMI) "
+                              "to execute malicious commands and payloads."),
         Technique(id="T1059", name="Command and Scripting Interpreter", tactics=("TA0002",),
                   platforms=("Windows", "Linux", "macOS")),
         Technique(id="T1059.001", name="PowerShell", is_subtechnique=True, parent_id="T1059",
-                  tactics=("TA0002",), platforms=win),
+                  tactics=("TA0002",), platforms=win,
+                  description="Adversaries may abuse PowerShell commands and scripts, such as "
+                              "Invoke-Mimikatz, for execution."),
         Technique(id="T1999", name="Old Technique", tactics=("TA0002",), revoked=True,
                   platforms=win, revoked_by="T1047"),
     ]  # fmt: skip

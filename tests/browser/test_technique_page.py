@@ -147,6 +147,18 @@ def test_search_box_finds_and_opens_techniques(page: Page) -> None:
     assert page.find("h1 .tid").text == "T1546.003"
     assert page.find("#search-results").get_attribute("hidden") is not None
 
+    # Words of the description find techniques too, as the box's placeholder suggests.
+    for text, first in (("wmi event", "T1546.003"), ("WMI", "T1047")):
+        box.clear()
+        box.send_keys(text)
+        page.wait_for(
+            f'#search-results[data-query="{text}"] li:first-child a[data-technique="{first}"]'
+        )
+    box.clear()
+    box.send_keys("mimikatz")
+    page.wait_for('#search-results[data-query="mimikatz"] a[data-technique="T1003"]')
+    page.screenshot("search-mimikatz")
+
     # An id typed in full opens its page on Enter, whatever its case.
     box.clear()
     assert page.act(lambda: page.enter(box, "t1047")) == "ready"
