@@ -76,11 +76,39 @@ export async function matrixView(_id, params, signal) {
       " (opens in Navigator 5.2 or later).",
     ),
     legend(),
-    columns.length
-      ? h("div", { class: `matrix${showSub ? "" : " no-sub"}` }, columns.map(column))
-      : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
+    columns.length ? scrollBox(showSub, columns) : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
   );
 }
+
+/** Space kept under the matrix box when it is fitted into the window. */
+const FIT_MARGIN = 16;
+/** The box is never made shorter than this: on a small window, the page scrolls to it instead. */
+const MIN_HEIGHT = 360;
+
+/** The matrix in a box that scrolls both ways, fitted to the window below what is above it. */
+function scrollBox(showSub, columns) {
+  const box = h(
+    "div",
+    { class: `matrix${showSub ? "" : " no-sub"}`, id: "matrix" },
+    h("div", { class: "matrix-columns" }, columns.map(column)),
+  );
+  // Measured once the page has put the box in place, and again when the window changes size.
+  requestAnimationFrame(() => fitToWindow(box));
+  return box;
+}
+
+function fitToWindow(box) {
+  if (!box.isConnected) return;
+  const top = box.getBoundingClientRect().top + window.scrollY;
+  const height = Math.max(MIN_HEIGHT, window.innerHeight - top - FIT_MARGIN);
+  box.style.maxHeight = `${Math.floor(height)}px`;
+  box.dataset.fitted = "1";
+}
+
+window.addEventListener("resize", () => {
+  const box = document.getElementById("matrix");
+  if (box) fitToWindow(box);
+});
 
 /** The API's layer download for the matrix's platform and vendors (none: every vendor). */
 function layerUrl(platform, vendors) {

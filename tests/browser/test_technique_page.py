@@ -198,6 +198,37 @@ def _cell(matrix: list[dict[str, Any]], tactic: str, technique: str) -> int:
     return count
 
 
+def _check_matrix_scrolls(page: Page, last_tactic: str) -> None:
+    """The matrix is a box that scrolls both ways, fitted to the window, tactic heads on top."""
+    page.wait_for("#matrix[data-fitted]")
+    box = page.script(
+        "const b = document.getElementById('matrix'), r = b.getBoundingClientRect();"
+        "return {sw: b.scrollWidth, cw: b.clientWidth, sh: b.scrollHeight, ch: b.clientHeight,"
+        " top: r.top, bottom: r.bottom, view: window.innerHeight,"
+        " page: document.documentElement.scrollHeight};"
+    )
+    # Wider and taller than it shows: both scrollbars are the box's, and its bottom (with the
+    # horizontal scrollbar) is on screen without scrolling the page.
+    assert box["sw"] > box["cw"], box
+    assert box["sh"] > box["ch"], box
+    assert box["top"] > 0, box
+    assert box["bottom"] <= box["view"], box
+    page.screenshot("matrix-windows")
+    # Scrolled to its bottom right, the last tactic's head still shows at the box's top.
+    heads = page.script(
+        "const b = document.getElementById('matrix');"
+        "b.scrollTop = b.scrollHeight; b.scrollLeft = b.scrollWidth;"
+        "const head = b.querySelector(`.column[data-tactic='${arguments[0]}'] .column-head`);"
+        "const r = head.getBoundingClientRect(), box = b.getBoundingClientRect();"
+        "return {head: r.top, right: r.right, top: box.top, boxRight: box.right};",
+        last_tactic,
+    )
+    assert abs(heads["head"] - heads["top"]) <= 2, heads
+    assert heads["right"] <= heads["boxRight"], heads
+    page.screenshot("matrix-windows-scrolled")
+    page.script("const b = document.getElementById('matrix'); b.scrollTop = 0; b.scrollLeft = 0;")
+
+
 def test_coverage_matrix_by_platform_and_vendor(page: Page) -> None:
     every = gql(page.base, MATRIX)["coverageMatrix"]
     elastic = gql(page.base, MATRIX, {"vendors": ["ELASTIC"]})["coverageMatrix"]
@@ -215,7 +246,7 @@ def test_coverage_matrix_by_platform_and_vendor(page: Page) -> None:
     assert "c3" in page.find(cell).get_attribute("class").split()  # 10-29 rules
     uncovered = sum(1 for t in persistence["techniques"] if t["ruleCount"] == 0)
     assert len(page.find_all(f"{column} .cell.c0")) == uncovered
-    page.screenshot("matrix-windows")
+    _check_matrix_scrolls(page, shown[-1]["tactic"]["id"])
 
     # Untick Sigma, then Splunk: the page asks again and shows Elastic's rules only.
     assert page.act(page.find('input[name=vendor][value="SIGMA"]').click) == "ready"
