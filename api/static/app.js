@@ -66,7 +66,7 @@ async function render() {
   replace(main, h("div", { class: "loading", role: "status" }, h("span", { class: "spinner" }), "Loading…"));
   try {
     if (!show) throw new ApiError(`There is no page “${view}” here.`, "NOT_FOUND", 0);
-    const node = await show(id, params, controller.signal);
+    const node = (await nothingLoaded(controller.signal)) ? nothingLoadedBanner() : await show(id, params, controller.signal);
     if (controller.signal.aborted) return;
     replace(main, node);
     main.dataset.state = "ready";
@@ -79,6 +79,52 @@ async function render() {
   } finally {
     if (current === controller) main.removeAttribute("aria-busy");
   }
+}
+
+/** Set once /healthz has said that sources are loaded: from then on, no more checks. */
+let loaded = false;
+
+/**
+ * Whether the API's graph holds no source at all (/healthz "empty").
+ *
+ * Every view would otherwise draw zeros, or call a technique unknown, without saying why. An
+ * unreachable API or Neo4j is not "empty": the view then fails with its own banner.
+ */
+async function nothingLoaded(signal) {
+  if (loaded) return false;
+  try {
+    const response = await fetch("healthz", { headers: { accept: "application/json" }, signal });
+    const body = await response.json();
+    loaded = body.status === "ok";
+    return body.status === "empty";
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    return false;
+  }
+}
+
+function nothingLoadedBanner() {
+  return h(
+    "div",
+    { class: "banner empty", role: "status", id: "nothing-loaded", "data-title": "Nothing loaded" },
+    h("strong", {}, "Nothing is loaded yet"),
+    h(
+      "p",
+      { class: "message" },
+      "Neo4j answers, but its graph holds no ATT&CK catalog and no rules, so there is nothing to " +
+        "show. Load them, then reload this page:",
+    ),
+    h(
+      "ul",
+      { class: "plain" },
+      h("li", {}, h("code", {}, "covgraph load"), " loads the corpus (",
+        h("code", {}, "--corpus DIR"), " or ", h("code", {}, "COVGRAPH_CORPUS"),
+        ", else the cache ", h("code", {}, "covgraph sync"), " fills) into this Neo4j;"),
+      h("li", {}, "or ", h("code", {}, "make run"),
+        " in the project: it starts Neo4j, loads the corpus and serves this page."),
+    ),
+    h("p", { class: "muted" }, "The API says the same at ", h("a", { href: "healthz" }, "/healthz"), "."),
+  );
 }
 
 /** A readable banner for an API or network error, with a retry button. */
