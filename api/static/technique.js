@@ -29,9 +29,11 @@ query TechniquePage($id: String!, $sub: Boolean!) {
     }
     authoringGuide(includeSubtechniques: $sub) {
       distinctFieldCount distinctIndicatorCount distinctExclusionCount
-      fields(first: 20) { field { name } ruleCount operators { operator count } sampleValues(first: 5) }
-      indicators(first: 40) { field { name } operator value ruleCount corpusReach }
-      exclusions(first: 50) { field { name } operator value ruleCount corpusReach }
+      distinctEventSelectorCount distinctExcludedEventSelectorCount
+      fields(first: 20) { field { name } ruleCount eventSelector operators { operator count } sampleValues(first: 5) }
+      indicators(first: 40, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach }
+      exclusions(first: 50, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach }
+      eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach }
     }
   }
   similarTechniques(id: $id, first: 6) { jaccard sharedIndicators technique { id name } }
@@ -52,6 +54,10 @@ export async function techniqueView(id, params, signal) {
   if (!technique) return notFound(id);
   const coverage = technique.coverage;
   const guide = technique.authoringGuide;
+  // The counts of what each card lists: event selectors have their own card.
+  const indicatorTotal = guide.distinctIndicatorCount - guide.distinctEventSelectorCount;
+  const exclusionTotal = guide.distinctExclusionCount - guide.distinctExcludedEventSelectorCount;
+  const selectorTotal = guide.distinctEventSelectorCount + guide.distinctExcludedEventSelectorCount;
   return h(
     "div",
     { class: "technique-page", "data-title": `${technique.id} ${technique.name}` },
@@ -66,18 +72,28 @@ export async function techniqueView(id, params, signal) {
     fieldsCard(guide),
     indicatorsCard(
       "indicators",
-      `Top indicator values (${guide.distinctIndicatorCount} distinct)`,
+      `Top indicator values (${indicatorTotal} distinct)`,
       "(field, operator, value) ranked by how many rules under the technique check it; corpus " +
-        "reach is how many rules in the whole catalog, any technique, check the same triple.",
+        "reach is how many rules in the whole catalog, any technique, check the same triple. " +
+        "Event selectors are listed apart, below.",
       guide.indicators,
-      guide.distinctIndicatorCount,
+      indicatorTotal,
     ),
     indicatorsCard(
       "exclusions",
-      `What the rules exclude (${guide.distinctExclusionCount} distinct)`,
+      `What the rules exclude (${exclusionTotal} distinct)`,
       "Indicators checked under negation: events matching them are filtered out.",
       guide.exclusions,
-      guide.distinctExclusionCount,
+      exclusionTotal,
+    ),
+    indicatorsCard(
+      "selectors",
+      `Event selectors (${selectorTotal} distinct)`,
+      "Checks that only say which events the rules read (event.code, event.category, " +
+        "host.os.type, data_stream.dataset…): most rules of a vendor share them, whatever the " +
+        "technique. “not” marks an excluded one.",
+      guide.eventSelectors,
+      selectorTotal,
     ),
     rulesCard(coverage),
   );
@@ -161,6 +177,7 @@ const SECTIONS = [
   ["fields", "fields"],
   ["indicators", "indicators"],
   ["exclusions", "exclusions"],
+  ["selectors", "event selectors"],
   ["rules", "rules by vendor"],
 ];
 
@@ -229,7 +246,10 @@ function operatorChips(operators) {
 
 function fieldsCard(guide) {
   const rows = guide.fields.map((usage) => [
-    h("a", { href: route("rules", null, { field: usage.field.name }), class: "field" }, usage.field.name),
+    [
+      h("a", { href: route("rules", null, { field: usage.field.name }), class: "field" }, usage.field.name),
+      usage.eventSelector ? h("span", { class: "chip selector", title: "an event selector: says which events the rules read" }, "selector") : null,
+    ],
     { cell: String(usage.ruleCount), class: "num" },
     { cell: operatorChips(usage.operators), class: "chips" },
     { cell: usage.sampleValues.map((value) => code(value)), class: "samples" },
@@ -247,26 +267,29 @@ function fieldsCard(guide) {
 }
 
 function indicatorsCard(id, title, note, indicators, total) {
-  const rows = indicators.map((usage) => [
-    h("span", { class: "field" }, usage.field.name),
-    h("span", { class: "op" }, usage.operator),
-    { cell: code(usage.value), class: "value" },
-    { cell: String(usage.ruleCount), class: "num rules" },
-    {
-      cell: h(
-        "a",
-        {
-          href: reachRoute(usage, id === "exclusions"),
-          title:
-            id === "exclusions"
-              ? "current rules anywhere in the catalog that exclude this value"
-              : "current rules anywhere in the catalog that look for this value",
-        },
-        String(usage.corpusReach),
-      ),
-      class: "num reach",
-    },
-  ]);
+  const rows = indicators.map((usage) => {
+    const excluded = id === "exclusions" || Boolean(usage.negated);
+    return [
+      h("span", { class: "field" }, usage.field.name),
+      h("span", { class: "op" }, usage.negated ? `not ${usage.operator}` : usage.operator),
+      { cell: code(usage.value), class: "value" },
+      { cell: String(usage.ruleCount), class: "num rules" },
+      {
+        cell: h(
+          "a",
+          {
+            href: reachRoute(usage, excluded),
+            title:
+              excluded
+                ? "current rules anywhere in the catalog that exclude this value"
+                : "current rules anywhere in the catalog that look for this value",
+          },
+          String(usage.corpusReach),
+        ),
+        class: "num reach",
+      },
+    ];
+  });
   return section(
     id,
     title,
@@ -275,10 +298,16 @@ function indicatorsCard(id, title, note, indicators, total) {
       ? table(`data ${id}`, ["field", "op", "value", "rules", "corpus reach"], rows, (i) => ({
           "data-key": `${indicators[i].field.name}|${indicators[i].operator}|${indicators[i].value}`,
         }))
-      : h("p", { class: "muted" }, id === "exclusions" ? "The rules exclude nothing." : "No indicator."),
+      : h("p", { class: "muted" }, EMPTY_INDICATORS[id]),
     more(indicators.length, total, "indicator"),
   );
 }
+
+const EMPTY_INDICATORS = {
+  indicators: "No indicator.",
+  exclusions: "The rules exclude nothing.",
+  selectors: "The rules select their events by no field.",
+};
 
 function more(shown, total, word) {
   return shown < total ? h("p", { class: "muted" }, `Showing ${shown} of ${plural(total, word)}.`) : null;

@@ -17,6 +17,35 @@ class OperatorCount:
     count: int
 
 
+#: Fields that only say which events a rule reads (the log, provider, event id or ECS event
+#: class), not what in those events is suspicious. Chosen from the corpus: each has few distinct
+#: values shared by hundreds of rules of any technique (event.category: 16 values on 1,217 rules,
+#: host.os.type: 3 on 1,077, event.type: 17 on 819, data_stream.dataset: 77 on 630, event.outcome:
+#: 4 on 405, event.provider: 69 on 308). event.action is not one: its 902 values (AWS API calls,
+#: audit actions) are what cloud and audit rules look for.
+EVENT_SELECTOR_FIELDS = frozenset(
+    {
+        "event.category",
+        "event.type",
+        "event.kind",
+        "event.outcome",
+        "event.code",
+        "event.provider",
+        "event.dataset",
+        "event.module",
+        "data_stream.dataset",
+        "host.os.type",
+        "winlog.channel",
+        "winlog.provider_name",
+    }
+)
+
+
+def is_event_selector(field: str) -> bool:
+    """Whether checks on the field select events rather than look for something in them."""
+    return field in EVENT_SELECTOR_FIELDS
+
+
 @dataclass(frozen=True, slots=True)
 class IndicatorRow:
     """One (field, operator, value) under a technique, with its polarity and rule count."""
@@ -27,6 +56,10 @@ class IndicatorRow:
     value: str
     negated: bool
     rules: int
+
+    @property
+    def selector(self) -> bool:
+        return is_event_selector(self.field)
 
 
 #: The value a Sigma fieldref check carries: the other field's name after this prefix.
@@ -48,6 +81,10 @@ class FieldUsage:
     rule_count: int = strawberry.field(description="Distinct rules filtering on the field.")
     operators: list[OperatorCount] = strawberry.field(
         description="Operators used on the field, each with its distinct rules, most used first."
+    )
+    event_selector: bool = strawberry.field(
+        description="True for a field that only says which events a rule reads (see "
+        "IndicatorUsage.eventSelector)."
     )
     values: strawberry.Private[list[str]]
 
@@ -74,6 +111,12 @@ class IndicatorUsage:
         "checking the same triple with the same polarity: the rules that "
         "rules(field:, operator:, value:, negated:) lists."
     )
+    event_selector: bool = strawberry.field(
+        description="True when the field only says which events a rule reads (event.code, "
+        "event.category, event.type, event.kind, event.outcome, event.provider, event.dataset, "
+        "event.module, data_stream.dataset, host.os.type, winlog.channel, winlog.provider_name): "
+        "shared by most rules of a vendor whatever the technique, so no indicator of it."
+    )
 
 
 async def _with_reach(info: Info, rows: list[IndicatorRow]) -> list[IndicatorUsage]:
@@ -86,13 +129,18 @@ async def _with_reach(info: Info, rows: list[IndicatorRow]) -> list[IndicatorUsa
             negated=r.negated,
             rule_count=r.rules,
             corpus_reach=n,
+            event_selector=r.selector,
         )
         for r, n in zip(rows, reach, strict=True)
     ]
 
 
+def _without_selectors(rows: list[IndicatorRow], include: bool) -> list[IndicatorRow]:
+    return rows if include else [r for r in rows if not r.selector]
+
+
 def _ranked(rows: list[IndicatorRow]) -> list[IndicatorRow]:
-    return sorted(rows, key=lambda r: (-r.rules, r.field, r.operator, r.value))
+    return sorted(rows, key=lambda r: (-r.rules, r.field, r.operator, r.value, r.negated))
 
 
 @strawberry.type(description="What a technique's current rules check, to help write new ones.")
@@ -105,9 +153,18 @@ class AuthoringGuide:
     distinct_exclusion_count: int = strawberry.field(
         description="Distinct triples checked under negation."
     )
+    distinct_event_selector_count: int = strawberry.field(
+        description="Distinct non-negated triples on event-selector fields: the part of "
+        "distinctIndicatorCount that indicators(includeEventSelectors: false) leaves out."
+    )
+    distinct_excluded_event_selector_count: int = strawberry.field(
+        description="Distinct negated triples on event-selector fields: the part of "
+        "distinctExclusionCount that exclusions(includeEventSelectors: false) leaves out."
+    )
     field_rows: strawberry.Private[list[FieldUsage]]
     indicator_rows: strawberry.Private[list[IndicatorRow]]
     exclusion_rows: strawberry.Private[list[IndicatorRow]]
+    selector_rows: strawberry.Private[list[IndicatorRow]]
 
     @classmethod
     def from_row(cls, row: dict[str, Any] | None) -> "AuthoringGuide":
@@ -142,6 +199,7 @@ class AuthoringGuide:
                         OperatorCount(operator=o, count=n)
                         for o, n in sorted(operators.items(), key=lambda i: (-i[1], i[0]))
                     ],
+                    event_selector=is_event_selector(f["field"]),
                     values=list(samples.get(f["field"], {})),
                 )
             )
@@ -151,19 +209,44 @@ class AuthoringGuide:
             distinct_field_count=len(usages),
             distinct_indicator_count=len(indicators),
             distinct_exclusion_count=len(exclusions),
+            distinct_event_selector_count=sum(v.selector for v in indicators),
+            distinct_excluded_event_selector_count=sum(v.selector for v in exclusions),
             field_rows=usages,
             indicator_rows=indicators,
             exclusion_rows=exclusions,
+            selector_rows=_ranked([v for v in values if v.selector]),
         )
 
     @resolver("Fields filtered on, by distinct rules, most first.")
     def fields(self, first: int | None = 20) -> list[FieldUsage]:
         return self.field_rows[: capped(first, 20)]
 
-    @resolver("Non-negated indicators by distinct rules under the technique, most first.")
-    async def indicators(self, info: Info, first: int | None = 20) -> list[IndicatorUsage]:
-        return await _with_reach(info, self.indicator_rows[: capped(first, 20)])
+    @resolver(
+        "Non-negated indicators by distinct rules under the technique, most first. "
+        "includeEventSelectors: false leaves out those on event-selector fields "
+        "(distinctIndicatorCount - distinctEventSelectorCount remain)."
+    )
+    async def indicators(
+        self, info: Info, first: int | None = 20, include_event_selectors: bool = True
+    ) -> list[IndicatorUsage]:
+        rows = _without_selectors(self.indicator_rows, include_event_selectors)
+        return await _with_reach(info, rows[: capped(first, 20)])
 
-    @resolver("What the rules exclude: indicators checked under negation.")
-    async def exclusions(self, info: Info, first: int | None = 20) -> list[IndicatorUsage]:
-        return await _with_reach(info, self.exclusion_rows[: capped(first, 20)])
+    @resolver(
+        "What the rules exclude: indicators checked under negation. includeEventSelectors: "
+        "false leaves out those on event-selector fields (distinctExclusionCount - "
+        "distinctExcludedEventSelectorCount remain)."
+    )
+    async def exclusions(
+        self, info: Info, first: int | None = 20, include_event_selectors: bool = True
+    ) -> list[IndicatorUsage]:
+        rows = _without_selectors(self.exclusion_rows, include_event_selectors)
+        return await _with_reach(info, rows[: capped(first, 20)])
+
+    @resolver(
+        "Checks on event-selector fields, looked for or excluded (see negated), by distinct "
+        "rules, most first: distinctEventSelectorCount + distinctExcludedEventSelectorCount "
+        "of them. They say which events the rules read."
+    )
+    async def event_selectors(self, info: Info, first: int | None = 20) -> list[IndicatorUsage]:
+        return await _with_reach(info, self.selector_rows[: capped(first, 20)])

@@ -57,6 +57,8 @@ SCORE_ABOVE = make_predicate("problemchild.prediction_probability", "gt", "0.98"
 SCORE_AT_MOST = make_predicate("problemchild.prediction_probability", "lte", "0.98")
 WMIC_CASED = make_predicate("process.name", "eq", "WMIC.exe", case_insensitive=False)
 SVCHOST_LOOKED_FOR = make_predicate("process.parent.name", "eq", "svchost.exe")
+PROCESS_EVENTS = make_predicate("event.code", "eq", "1")
+NOT_LINUX = make_predicate("host.os.type", "eq", "linux", negated=True)
 
 
 def _catalog(extras: bool = False) -> AttackCatalog:
@@ -150,7 +152,7 @@ def _sigma(extras: bool = False) -> RuleLoad:
             _rule("sigma", "r", ("T1546.099",), (SYSMON_1.id,), WMIC),
             _rule("sigma", "q", ("T1546.098",), (SYSMON_19.id,), WMIC),
             _rule("sigma", "x", ("T1059.001",), (SYSMON_1.id,), EXISTS, FIELDREF, SCORE_ABOVE,
-                  SCORE_AT_MOST, WMIC_CASED, SVCHOST_LOOKED_FOR),
+                  SCORE_AT_MOST, WMIC_CASED, SVCHOST_LOOKED_FOR, PROCESS_EVENTS, NOT_LINUX),
         ]  # fmt: skip
     return RuleLoad(
         source=SourceInfo(name="sigma", repository="SigmaHQ/sigma", commit="abc123"),

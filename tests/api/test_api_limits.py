@@ -68,7 +68,7 @@ def test_estimates_of_known_queries() -> None:
     }
     assert costs == {
         "bench page": 266,
-        "static page": 389,
+        "static page": 429,
         "static matrix": 5628,
         "static overlap": 100 + 100 + 200 + 200 + 10 + 10,
         "fifty techniques": 7701,

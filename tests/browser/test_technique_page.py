@@ -24,9 +24,13 @@ query($id: String!) {
                byVendor { vendor ruleCount rules { uid sourceUrl } } }
     authoringGuide {
       distinctFieldCount distinctIndicatorCount distinctExclusionCount
-      fields(first: 20) { field { name } ruleCount operators { operator count } }
-      indicators(first: 40) { field { name } operator value ruleCount corpusReach }
-      exclusions(first: 50) { field { name } operator value ruleCount corpusReach }
+      distinctEventSelectorCount distinctExcludedEventSelectorCount
+      fields(first: 20) { field { name } ruleCount eventSelector operators { operator count } }
+      indicators(first: 40, includeEventSelectors: false) {
+        field { name } operator value ruleCount corpusReach }
+      exclusions(first: 50, includeEventSelectors: false) {
+        field { name } operator value ruleCount corpusReach }
+      eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach }
     }
   }
   rule(uid: "sigma:0b7889b4-5577-4521-a60a-3376ee7f9f7b") {
@@ -100,28 +104,47 @@ def test_technique_page_shows_what_the_api_answers(page: Page) -> None:
 
     # Fields filtered most, with operator counts.
     assert f"({guide['distinctFieldCount']} distinct)" in page.find("#fields h2").text
-    fields = page.texts("table.fields tbody tr td:first-child")
+    fields = page.texts("table.fields tbody tr td:first-child a.field")
     assert fields == [f["field"]["name"] for f in guide["fields"]]
+    # Event-selector fields carry a tag.
+    tagged = page.texts("table.fields tbody tr td:first-child .chip.selector")
+    assert len(tagged) == sum(f["eventSelector"] for f in guide["fields"]) > 0
     name = next(f for f in guide["fields"] if f["field"]["name"] == "process.name")
     name_row = page.find_all("table.fields tbody tr")[fields.index("process.name")]
-    chips = [chip.text for chip in name_row.find_elements("css selector", ".chip")]
+    chips = [chip.text for chip in name_row.find_elements("css selector", "td.chips .chip")]
     assert chips == [f"{op['operator']} {op['count']}" for op in name["operators"]]
 
-    # Top indicators: process.name eq wmic.exe with its rule count and its (larger) corpus reach.
-    assert f"({guide['distinctIndicatorCount']} distinct)" in page.find("#indicators h2").text
+    # Top indicators, event selectors aside (63 - 13 on the corpus): process.name eq wmic.exe
+    # with its rule count and its (larger) corpus reach, among the first rows.
+    indicators = guide["distinctIndicatorCount"] - guide["distinctEventSelectorCount"]
+    assert guide["distinctEventSelectorCount"] > 0
+    assert f"({indicators} distinct)" in page.find("#indicators h2").text
+    assert "process.name|eq|wmic.exe" in [_key(i) for i in guide["indicators"][:4]]
     wmic = next(i for i in guide["indicators"] if _key(i) == "process.name|eq|wmic.exe")
     assert _row(page, "indicators", "process.name|eq|wmic.exe") == [
         "process.name", "eq", "wmic.exe", str(wmic["ruleCount"]), str(wmic["corpusReach"]),
     ]  # fmt: skip
     assert wmic["corpusReach"] > wmic["ruleCount"]
     assert len(page.find_all("table.indicators tbody tr")) == len(guide["indicators"])
+    assert not any(i["field"]["name"].startswith("event.") for i in guide["indicators"])
+
+    # The event selectors in their own card, with the count of what it lists.
+    selectors = guide["distinctEventSelectorCount"] + guide["distinctExcludedEventSelectorCount"]
+    assert page.find("#selectors h2").text == f"Event selectors ({selectors} distinct)"
+    shown_selectors = [
+        row.get_attribute("data-key") for row in page.find_all("table.selectors tbody tr")
+    ]
+    assert shown_selectors == [_key(s) for s in guide["eventSelectors"]]
+    assert "host.os.type|eq|windows" in shown_selectors
 
     # Exclusions: every check win_wmi_persistence.yml makes under negation is listed.
     excluded = [_key(p) for p in rule["predicates"] if p["negated"]]
     assert "winlog.event_data.Provider|eq|scm event provider" in excluded
     shown = {row.get_attribute("data-key") for row in page.find_all("table.exclusions tbody tr")}
     assert set(excluded) <= shown
-    assert len(shown) == min(guide["distinctExclusionCount"], 50)
+    exclusions = guide["distinctExclusionCount"] - guide["distinctExcludedEventSelectorCount"]
+    assert len(shown) == min(exclusions, 50)
+    assert f"({exclusions} distinct)" in page.find("#exclusions h2").text
     page.screenshot("technique-T1546.003")
 
     # The rule link opens the rule's details: its checks, exclusions marked.
