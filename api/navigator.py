@@ -92,8 +92,10 @@ def build_layer(
     scope = ", ".join(vendors) if vendors else "all vendors"
     layer: dict[str, Any] = {
         "name": "covgraph rule coverage",
+        # The layer format makes the ATT&CK version optional: left out when the graph does not
+        # know it, rather than guessed.
         "versions": {
-            "attack": attack_version or "18",
+            **({"attack": attack_version} if attack_version else {}),
             "navigator": NAVIGATOR_VERSION,
             "layer": LAYER_VERSION,
         },

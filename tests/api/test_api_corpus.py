@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from http_api import data, running_api
+from http_api import REPO, data, running_api
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.corpus]
 
@@ -523,3 +525,20 @@ def test_source_current_rule_counts_add_up_to_the_catalog(corpus_api: str) -> No
     assert sum(s["currentRuleCount"] for s in rules) == catalog["ruleCount"]
     sigma = next(s for s in rules if s["vendor"] == "SIGMA")
     assert sigma["currentRuleCount"] == result["sigma"]["totalCount"] < sigma["ruleCount"]
+
+
+def test_the_readme_example_answers_as_the_readme_says(corpus_api: str) -> None:
+    # The curl example of README.md, sent as written: its top five indicators are indicators,
+    # not event selectors, and the one issue 5 names is among them.
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"curl -s http://127\.0\.0\.1:8000/graphql .*?-d '(.*?)'", readme, re.S)
+    assert example is not None, "README.md has no curl example"
+    found = data(corpus_api, json.loads(example.group(1))["query"])["technique"]
+    assert found["name"] == "Windows Management Instrumentation Event Subscription"
+    top = [
+        (i["field"]["name"], i["operator"], i["value"])
+        for i in found["authoringGuide"]["indicators"]
+    ]
+    assert len(top) == 5
+    assert ("process.name", "eq", "wmic.exe") in top
+    assert not {field for field, _, _ in top} & {"event.code", "event.category", "host.os.type"}
