@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from covgraph.errors import Location, ParseError
+from loaders.bad_input import TECHNIQUE_ID, RuleProblems, kind_of
 from loaders.elastic_events import rule_events
 from loaders.elastic_filters import parse_filters
 from loaders.elastic_query import ParsedQuery
@@ -45,7 +46,8 @@ PARSERS: Mapping[str, Callable[[str], ParsedQuery]] = {
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _KEY_LINE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=")
-_TECHNIQUE_ID = re.compile(r"^T\d{4}(?:\.\d{3})?$")
+#: What TOML calls a mapping, for `kind_of`.
+TABLE = "a table"
 _QUERY_KEY = re.compile(r"^query\s*=\s*('''|\"\"\"|'|\")", re.MULTILINE)
 
 
@@ -155,93 +157,17 @@ def rule_from_dict(
         what = "no [rule] table" if not isinstance(table, Mapping) else "[metadata] is no table"
         where = Location(path, lines.get("metadata") if isinstance(table, Mapping) else None)
         return RuleResult(None, [Problem(where, what, "skipped-file")])
-    rule_id = table.get("rule_id")
-    if not isinstance(rule_id, str) or not rule_id.strip():
-        reason = (
-            "rule has no rule_id"
-            if rule_id is None or rule_id == ""
-            else f"rule_id {rule_id!r} is {_kind(rule_id)}, not a text"
-        )
-        where = Location(path, lines.get("rule_id"))
-        return RuleResult(None, [Problem(where, reason, "skipped-file")])
-    rule_id = rule_id.strip()
-    uid = f"elastic:{rule_id}"
-    problems: list[Problem] = []
-
-    def problem(reason: str, kind: str, key: str, severity: str = "error") -> None:
-        where = Location(path, lines.get(key))
-        problems.append(Problem(where, reason, kind, severity, uid))  # type: ignore[arg-type]
-
+    rule_id = _rule_id(table, path, lines)
+    if isinstance(rule_id, Problem):
+        return RuleResult(None, [rule_id])
+    problems = RuleProblems(path, f"elastic:{rule_id}", lines)
     language = _text(table.get("language"))
-    raw_query = table.get("query")
-    query = _text(raw_query)
-    rule_type = _text(table.get("type"))
-    parsed = ParsedQuery()
-    status = "ok"
-    if query is None:
-        status = "no_query"
-        if raw_query is not None:
-            # Not an ML rule that has no query: a query written wrong, reported as such.
-            status = "failed"
-            wrong = "empty" if isinstance(raw_query, str) else f"{_kind(raw_query)}, not a text"
-            problem(f"query is {wrong}; the rule loads without it", "no-query", "query")
-    elif language is None or language not in PARSERS:
-        status = "failed"
-        reason = (
-            "the rule names no query language"
-            if table.get("language") is None
-            else f"unknown query language {table.get('language')!r}"
-        )
-        problem(reason, "parse-error", "language" if "language" in table else "query")
-    else:
-        try:
-            parsed = PARSERS[language](query)
-        except ParseError as exc:
-            status = "failed"
-            problems.append(_query_problem(exc, path, query_at, language, uid))
-        except RecursionError:
-            # Thousands of nested parentheses: the rule keeps its metadata and techniques.
-            status = "failed"
-            reason = f"{language} query is nested too deeply to read"
-            problems.append(
-                Problem(Location(path, query_at[0] or None), reason, "parse-error", rule_uid=uid)
-            )
-        else:
-            if not parsed.predicates:
-                status = "partial" if parsed.unsupported else "ok"
-                skipped = ", ".join(parsed.unsupported) or "no field checks"
-                problems.append(
-                    Problem(
-                        Location(path, query_at[0] or None),
-                        f"{language} query yields no predicates ({skipped})",
-                        "no-predicates",
-                        severity="warning",
-                        rule_uid=uid,
-                    )
-                )
-    title = _text(table.get("name"))
-    if title is None:
-        reason = "rule has no name; it is titled by its rule_id"
-        if table.get("name") is not None:
-            reason = (
-                f"name is {_kind(table.get('name'))}, not a text; the rule is titled by its rule_id"
-            )
-        problem(reason, "invalid-metadata", "name" if "name" in table else "rule_id", "warning")
-    for key in ("risk_score",):
-        if table.get(key) is not None and _number(table.get(key)) is None:
-            problem(
-                f"{key} {table.get(key)!r} is not a number; dropped",
-                "invalid-metadata",
-                key,
-                "warning",
-            )
-    for key in ("creation_date", "updated_date"):
-        value = metadata.get(key)
-        if value is not None and _date(value) is None:
-            problem(f"{key} {value!r} is not a date; dropped", "invalid-metadata", key, "warning")
+    query = _text(table.get("query"))
+    parsed, status = _read_query(table, language, query, query_at, problems)
+    _metadata_problems(table, metadata, problems)
     techniques, complaints = threat_techniques(table)
     for complaint, key in complaints:
-        problem(complaint, "invalid-technique", key if key in lines else "id")
+        problems.add(complaint, "invalid-technique", key if key in lines else "id")
     filters = table.get("filters")
     if isinstance(filters, list) and filters:
         parsed.extend(parse_filters(filters))
@@ -249,15 +175,14 @@ def rule_from_dict(
     tags = [str(t) for t in _list(table.get("tags"))]
     events = rule_events(parsed.predicates, indices, tags)
     folder = PurePosixPath(path).parent
-    collection = folder.parts[0] if folder.parts else ""
     maturity = _text(metadata.get("maturity"))
     rule = Rule(
-        uid=uid,
+        uid=problems.uid,
         vendor="elastic",
         native_id=rule_id,
-        title=title or rule_id,
+        title=_text(table.get("name")) or rule_id,
         path=path,
-        collection=collection,
+        collection=folder.parts[0] if folder.parts else "",
         description=_text(table.get("description")),
         level=_text(table.get("severity")),
         status=maturity,
@@ -268,7 +193,7 @@ def rule_from_dict(
         references=tuple(str(r) for r in _list(table.get("references"))),
         falsepositives=tuple(str(f) for f in _list(table.get("false_positives"))),
         tags=tuple(tags),
-        rule_type=rule_type,
+        rule_type=_text(table.get("type")),
         language=language,
         query=query,
         techniques=techniques,
@@ -277,12 +202,91 @@ def rule_from_dict(
         extra=_extra(table, metadata, folder, indices),
         parse_status=status,
     )
-    return RuleResult(rule, problems, events)
+    return RuleResult(rule, problems.found, events)
 
 
-def techniques_of(table: Mapping[str, object]) -> tuple[str, ...]:
-    """ATT&CK technique and sub-technique ids of a rule's ``[[rule.threat]]`` entries."""
-    return threat_techniques(table)[0]
+def _rule_id(table: Mapping[str, object], path: str, lines: Mapping[str, int]) -> str | Problem:
+    """The rule's ``rule_id``, or the Problem that skips a rule without a usable one."""
+    rule_id = table.get("rule_id")
+    if isinstance(rule_id, str) and rule_id.strip():
+        return rule_id.strip()
+    reason = (
+        "rule has no rule_id"
+        if rule_id is None or rule_id == ""
+        else f"rule_id {rule_id!r} is {kind_of(rule_id, TABLE)}, not a text"
+    )
+    return Problem(Location(path, lines.get("rule_id")), reason, "skipped-file")
+
+
+def _read_query(
+    table: Mapping[str, object],
+    language: str | None,
+    query: str | None,
+    query_at: tuple[int, int],
+    problems: RuleProblems,
+) -> tuple[ParsedQuery, str]:
+    """The rule's query parsed by the parser of its language, and the rule's parse status.
+
+    A query that is missing, written wrong, in an unknown language or unreadable is reported
+    in ``problems``; the rule then loads with an empty parse.
+    """
+    raw_query = table.get("query")
+    if query is None:
+        if raw_query is None:
+            return ParsedQuery(), "no_query"
+        # Not an ML rule that has no query: a query written wrong, reported as such.
+        wrong = (
+            "empty" if isinstance(raw_query, str) else f"{kind_of(raw_query, TABLE)}, not a text"
+        )
+        problems.add(f"query is {wrong}; the rule loads without it", "no-query", "query")
+        return ParsedQuery(), "failed"
+    if language is None or language not in PARSERS:
+        reason = (
+            "the rule names no query language"
+            if table.get("language") is None
+            else f"unknown query language {table.get('language')!r}"
+        )
+        problems.add(reason, "parse-error", "language" if "language" in table else "query")
+        return ParsedQuery(), "failed"
+    where = Location(problems.path, query_at[0] or None)
+    try:
+        parsed = PARSERS[language](query)
+    except ParseError as exc:
+        problems.found.append(_query_problem(exc, problems.path, query_at, language, problems.uid))
+        return ParsedQuery(), "failed"
+    except RecursionError:
+        # Thousands of nested parentheses: the rule keeps its metadata and techniques.
+        reason = f"{language} query is nested too deeply to read"
+        problems.found.append(Problem(where, reason, "parse-error", rule_uid=problems.uid))
+        return ParsedQuery(), "failed"
+    if parsed.predicates:
+        return parsed, "ok"
+    skipped = ", ".join(parsed.unsupported) or "no field checks"
+    reason = f"{language} query yields no predicates ({skipped})"
+    problems.found.append(Problem(where, reason, "no-predicates", "warning", problems.uid))
+    return parsed, "partial" if parsed.unsupported else "ok"
+
+
+def _metadata_problems(
+    table: Mapping[str, object], metadata: Mapping[str, object], problems: RuleProblems
+) -> None:
+    """Report a missing or mistyped name, a risk_score that is no number, dates that are none."""
+    if _text(table.get("name")) is None:
+        reason = "rule has no name; it is titled by its rule_id"
+        if table.get("name") is not None:
+            what = kind_of(table.get("name"), TABLE)
+            reason = f"name is {what}, not a text; the rule is titled by its rule_id"
+        key = "name" if "name" in table else "rule_id"
+        problems.add(reason, "invalid-metadata", key, "warning")
+    risk_score = table.get("risk_score")
+    if risk_score is not None and _number(risk_score) is None:
+        reason = f"risk_score {risk_score!r} is not a number; dropped"
+        problems.add(reason, "invalid-metadata", "risk_score", "warning")
+    for key in ("creation_date", "updated_date"):
+        value = metadata.get(key)
+        if value is not None and _date(value) is None:
+            reason = f"{key} {value!r} is not a date; dropped"
+            problems.add(reason, "invalid-metadata", key, "warning")
 
 
 def threat_techniques(
@@ -299,7 +303,8 @@ def threat_techniques(
 
     def take(entry: object, what: str) -> Mapping[str, object] | None:
         if not isinstance(entry, Mapping):
-            reason = f"a {what} entry is {_kind(entry)} ({entry!r}), not a table; it is not read"
+            what_it_is = kind_of(entry, TABLE)
+            reason = f"a {what} entry is {what_it_is} ({entry!r}), not a table; it is not read"
             complaints.append((reason, f"{what}={entry}"))
             return None
         value = entry.get("id")
@@ -308,7 +313,7 @@ def threat_techniques(
             complaints.append(
                 (f"a {what} entry has no id; it is not read", f"name={entry.get('name')}")
             )
-        elif not _TECHNIQUE_ID.match(text):
+        elif not TECHNIQUE_ID.match(text):
             complaints.append((f"{value!r} is no ATT&CK technique id", f"id={value}"))
         else:
             ids.append(text)
@@ -316,7 +321,9 @@ def threat_techniques(
 
     for threat in _list(table.get("threat")):
         if not isinstance(threat, Mapping):
-            complaints.append((f"a rule.threat entry is {_kind(threat)}, not a table", "threat"))
+            complaints.append(
+                (f"a rule.threat entry is {kind_of(threat, TABLE)}, not a table", "threat")
+            )
             continue
         if threat.get("framework", "MITRE ATT&CK") != "MITRE ATT&CK":
             continue
@@ -409,16 +416,3 @@ def _date(value: object) -> str | None:
         return value.isoformat()[:10]
     text = _text(value)
     return text.replace("/", "-") if text else None
-
-
-def _kind(value: object) -> str:
-    """What a TOML value is, in words: "a number", "a table"..."""
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return "a text" if isinstance(value, str) else f"a {type(value).__name__}"

@@ -33,6 +33,13 @@ FileProgress = Callable[[int, int], None]
 Scalar = str | int | float | bool
 PropertyValue = Scalar | tuple[str, ...] | tuple[int, ...] | None
 
+#: How much a Problem matters: an error loses part of a rule, a warning or info does not.
+Severity = Literal["error", "warning", "info"]
+
+#: The value of an ``eq`` predicate that compares with another field, not a literal
+#: (``field:process.executable``); Sigma's ``|fieldref`` writes these.
+FIELD_REFERENCE = "field:"
+
 
 @dataclass(frozen=True, slots=True)
 class Predicate:
@@ -137,7 +144,7 @@ class Problem:
     location: Location
     reason: str
     kind: str
-    severity: Literal["error", "warning", "info"] = "error"
+    severity: Severity = "error"
     rule_uid: str | None = None
 
     def __str__(self) -> str:

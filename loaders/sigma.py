@@ -37,6 +37,7 @@ from sigma.rule import SigmaRule
 from sigma.rule.detection import EmptySigmaDetections
 
 from covgraph.errors import Location
+from loaders.bad_input import kind_of, shown
 from loaders.records import Event, FileProgress, Problem, Rule, RuleLoad, SourceInfo
 from loaders.sigma_detection import Issue, read_detection
 from loaders.sigma_events import sigma_events
@@ -185,7 +186,7 @@ def _one_text(key: str, value: object, issues: list[Issue]) -> str | None:
     else:
         text = ""
     kept = f"read as {text!r}" if text else "dropped"
-    reason = f"{key} is {_kind(value)}, not a text; {kept}"
+    reason = f"{key} is {kind_of(value)}, not a text; {kept}"
     issues.append(Issue(reason, "invalid-metadata", (key,), severity="warning"))
     return text or None
 
@@ -205,36 +206,16 @@ def _texts(key: str, value: object, issues: list[Issue]) -> tuple[str, ...]:
             issues.append(Issue(reason, "invalid-metadata", (key,), severity="warning"))
         return kept
     if _is_scalar(value):
-        reason = f"{key} is {_kind(value)}, not a list; read as a list of one"
+        reason = f"{key} is {kind_of(value)}, not a list; read as a list of one"
         issues.append(Issue(reason, "invalid-metadata", (key,), severity="warning"))
         return (str(value),)
-    reason = f"{key} is {_kind(value)}, not a list; dropped"
+    reason = f"{key} is {kind_of(value)}, not a list; dropped"
     issues.append(Issue(reason, "invalid-metadata", (key,), severity="warning"))
     return ()
 
 
 def _is_scalar(value: object) -> bool:
     return isinstance(value, str | int | float | bool) and value != ""
-
-
-def _kind(value: object) -> str:
-    """What a YAML value is, in words: "a number", "a map"..."""
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a text"
-    if isinstance(value, Mapping):
-        return "a map"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return "empty" if value is None else f"a {type(value).__name__}"
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def techniques_of(tags: Sequence[str]) -> tuple[str, ...]:
@@ -319,7 +300,7 @@ def _read_document(
         # pySigma fails on it with "'int' object has no attribute 'replace'", at no line.
         where = Location(origin.path, lines.key_line(index, ("id",)))
         reason = (
-            f"id {_shown(identifier)} is {_kind(identifier)}, not a text (a UUID); "
+            f"id {shown(identifier)} is {kind_of(identifier)}, not a text (a UUID); "
             "the rule is skipped"
         )
         result.problems.append(Problem(where, reason, "skipped-file"))

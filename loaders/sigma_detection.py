@@ -46,9 +46,10 @@ from sigma.types import (
     SigmaType,
 )
 
+from loaders.bad_input import shown
 from loaders.fields import sigma_field, sigma_value
 from loaders.predicates import make_predicate
-from loaders.records import Predicate
+from loaders.records import FIELD_REFERENCE, Predicate
 
 LogSource = tuple[str | None, str | None, str | None]
 
@@ -165,16 +166,11 @@ def _conditions(condition: object, result: DetectionRead) -> list[str]:
             reason = "the detection has no condition"
         else:
             reason = (
-                f"condition {_shown(wrong[0])} is not a text "
+                f"condition {shown(wrong[0])} is not a text "
                 f"({type(wrong[0]).__name__}); it is not read"
             )
         result.issues.append(Issue(reason, "partial-rule", ("detection", "condition")))
     return texts
-
-
-def _shown(value: object) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _polarities(
@@ -432,7 +428,7 @@ def _predicate(context: _Context, value: SigmaType) -> Predicate | None:
         # canonical name ("field:process.executable"), so it reads the same across vendors.
         # The name keeps its case; it is no literal compared with case.
         other = sigma_field(value.field, *context.logsource).name
-        return replace(build("eq", f"field:{other}", folded=False), case_sensitive=False)
+        return replace(build("eq", f"{FIELD_REFERENCE}{other}", folded=False), case_sensitive=False)
     if isinstance(value, SigmaNumber | SigmaBool | SigmaQueryExpression | SigmaTimestampPart):
         return build("eq", _text(value))
     return None

@@ -11,7 +11,6 @@ events.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from covgraph.errors import Location, ParseError
+from loaders.bad_input import TECHNIQUE_ID, RuleProblems, kind_of
 from loaders.cim import CimMapper
 from loaders.fields import LogSource
 from loaders.predicates import make_predicate
@@ -43,8 +43,6 @@ from loaders.splunk_events import (
 from loaders.splunk_macros import Expansion, MacroCatalog, expand, load_macros
 from loaders.splunk_stories import load_stories
 from loaders.walk import read_rule_text, rule_files, unexpected
-
-_TECHNIQUE = re.compile(r"^T\d{4}(?:\.\d{3})?$")
 
 
 @dataclass(slots=True)
@@ -75,123 +73,30 @@ def rule_from_dict(
 ) -> DetectionRead:
     """A Rule from one parsed detection (``path`` relative to the splunk root)."""
     lines = lines or {}
-    for key in ("id", "name"):
-        if data.get(key) is not None and _text(data.get(key)) is None:
-            reason = f"detection {key} is {_kind(data.get(key))}, not a text"
-            raise ParseError(reason, Location(path, lines.get(key, 1)))
-    native_id = _text(data.get("id"))
-    title = _text(data.get("name"))
-    if native_id is None or title is None:
-        missing = "id" if native_id is None else "name"
-        raise ParseError(f"detection has no {missing}", Location(path, lines.get(missing, 1)))
-    uid = f"splunk:{native_id}"
-    problems: list[Problem] = []
-
-    def problem(reason: str, kind: str, key: str, severity: str = "error") -> None:
-        location = Location(path, lines.get(key))
-        problems.append(Problem(location, reason, kind, severity, uid))  # type: ignore[arg-type]
-
-    raw_tags = data.get("tags")
-    tags: Mapping[str, Any] = raw_tags if isinstance(raw_tags, Mapping) else {}
-    if raw_tags is not None and not isinstance(raw_tags, Mapping):
-        reason = (
-            f"tags is {_kind(raw_tags)}, not a map: the rule loads without techniques, "
-            "stories or risk score"
-        )
-        problem(reason, "invalid-metadata", "tags")
-    sources: list[SplunkDataSource] = []
-    source_key = "data_source"
-    if source_key not in data and "data_sources" in data:
-        # Two detections spell the key in the plural; what they list is still their sources.
-        source_key = "data_sources"
-        reason = "the key is data_sources; read as data_source"
-        problem(reason, "invalid-metadata", source_key, "warning")
-    for name in _texts(data.get(source_key)):
-        sources.extend(context.data_sources.resolve(name))
-        for missing in context.data_sources.unknown(name):
-            reason = (
-                f"data source {missing!r} is not in splunk/data_sources; "
-                "it is kept as an event of its own name"
-            )
-            problem(reason, "unknown-data-source", source_key, "warning")
-    events = list({e.id: e for s in sources for e in s.events}.values())
+    native_id, title = _identity(data, path, lines)
+    problems = RuleProblems(path, f"splunk:{native_id}", lines)
+    tags = _tags(data, problems)
+    sources = _data_sources(data, context, problems)
     story_names = _texts(tags.get("analytic_story"))
-    stories: list[str] = []
-    for name in story_names:
-        story_id = context.story_ids.get(name)
-        if story_id is None:
-            reason = f"analytic story {name!r} is not in splunk/stories"
-            problem(reason, "unknown-story", "tags", "warning")
-        else:
-            stories.append(story_id)
-    techniques: list[str] = []
-    for technique in _texts(tags.get("mitre_attack_id")):
-        if _TECHNIQUE.match(technique.upper()):
-            techniques.append(technique.upper())
-        else:
-            problem(f"{technique!r} is no ATT&CK technique id", "invalid-technique", "tags")
-
+    stories = _story_ids(story_names, context, problems)
+    techniques = _techniques(tags, problems)
     raw_search = data.get("search")
     query = raw_search.strip() or None if isinstance(raw_search, str) else None
-    predicates: list[Predicate] = []
-    unmapped: list[str] = []
-    datamodels: list[str] = []
+    events = list({e.id: e for s in sources for e in s.events}.values())
+    search = SearchRead(status="no_query")
     if query is None:
-        status = "no_query"
         if raw_search is None or isinstance(raw_search, str):
             reason = "detection has no search"
         else:
-            reason = f"search is {_kind(raw_search)}, not a text; the rule loads without it"
-        problem(reason, "no-query", "search" if "search" in data else "name")
+            reason = f"search is {kind_of(raw_search)}, not a text; the rule loads without it"
+        problems.add(reason, "no-query", "search" if "search" in data else "name")
     else:
-        try:
-            expansion = expand(query, context.macros)
-            parsed = parse_spl(expansion.text)
-        except RecursionError:
-            # Pathological nesting (thousands of parentheses): the rule keeps its metadata.
-            expansion = Expansion(text=query, original=query)
-            parsed = SplParse(errors=[SplError("the search is nested too deeply to read", 0)])
-        datamodels = list(dict.fromkeys(parsed.datamodels))
-        logsources = [ls for s in sources for ls in s.logsources]
-        if not logsources:
-            logsources = context.data_sources.logsources_for(parsed.selections)
-        data_sets = list(dict.fromkeys(d for s in sources for d in s.data_sets))
-        predicates, unmapped = _predicates(
-            parsed.comparisons, context.mapper, logsources, data_sets
-        )
-        events += search_events(expansion.text, predicates, events)
-        if not events:
-            events = context.data_sources.events_for(parsed.selections)
-        for unknown in expansion.unknown:
-            problem(
-                f"unknown macro `{unknown.name}` at query position {unknown.position}; "
-                "the search is read without it",
-                "unknown-macro",
-                "search",
-            )
-        for reason, position in expansion.refused.values():
-            problem(
-                f"{reason} at query position {position}; the search is read without it",
-                "macro-error",
-                "search",
-            )
-        status = _status(parsed, expansion, predicates)
-        if not predicates:
-            problem(_no_predicates_reason(parsed, expansion), "no-predicates", "search")
-        elif parsed.errors:
-            first = parsed.errors[0]
-            where = expansion.original_position(first.position)
-            problem(
-                f"part of the search was not read: {first.message} (original position {where})",
-                "partial-rule",
-                "search",
-                "warning",
-            )
-
+        search = _read_search(query, sources, context, problems)
+        events = _events(events, search, context)
     collection = _collection(path)
     status_text = _text(data.get("status"))
     rule = Rule(
-        uid=uid,
+        uid=problems.uid,
         vendor="splunk",
         native_id=native_id,
         title=title,
@@ -210,12 +115,169 @@ def rule_from_dict(
         query=query,
         techniques=tuple(dict.fromkeys(techniques)),
         events=tuple(e.id for e in events),
-        predicates=tuple(predicates),
+        predicates=tuple(search.predicates),
         stories=tuple(dict.fromkeys(stories)),
-        extra=_extra(data, tags, story_names, datamodels),
-        parse_status=status,
+        extra=_extra(data, tags, story_names, search.datamodels),
+        parse_status=search.status,
     )
-    return DetectionRead(rule, events, problems, unmapped)
+    return DetectionRead(rule, events, problems.found, search.unmapped)
+
+
+@dataclass(slots=True)
+class SearchRead:
+    """A detection's search read: its parse, its predicates and the rule's parse status."""
+
+    status: str
+    #: The search with its macros expanded: the text the parse read.
+    text: str = ""
+    parsed: SplParse = field(default_factory=SplParse)
+    predicates: list[Predicate] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+    datamodels: list[str] = field(default_factory=list)
+
+
+def _identity(data: Mapping[str, Any], path: str, lines: Mapping[str, int]) -> tuple[str, str]:
+    """The detection's id and name; raise ParseError, at the key's line, without either."""
+    for key in ("id", "name"):
+        if data.get(key) is not None and _text(data.get(key)) is None:
+            reason = f"detection {key} is {kind_of(data.get(key))}, not a text"
+            raise ParseError(reason, Location(path, lines.get(key, 1)))
+    native_id = _text(data.get("id"))
+    title = _text(data.get("name"))
+    if native_id is None or title is None:
+        missing = "id" if native_id is None else "name"
+        raise ParseError(f"detection has no {missing}", Location(path, lines.get(missing, 1)))
+    return native_id, title
+
+
+def _tags(data: Mapping[str, Any], problems: RuleProblems) -> Mapping[str, Any]:
+    """The ``tags`` map; one of another type is reported and read as empty."""
+    raw_tags = data.get("tags")
+    if isinstance(raw_tags, Mapping):
+        return raw_tags
+    if raw_tags is not None:
+        reason = (
+            f"tags is {kind_of(raw_tags)}, not a map: the rule loads without techniques, "
+            "stories or risk score"
+        )
+        problems.add(reason, "invalid-metadata", "tags")
+    return {}
+
+
+def _data_sources(
+    data: Mapping[str, Any], context: SplunkContext, problems: RuleProblems
+) -> list[SplunkDataSource]:
+    """The data sources the detection lists; a name not in splunk/data_sources is reported."""
+    sources: list[SplunkDataSource] = []
+    source_key = "data_source"
+    if source_key not in data and "data_sources" in data:
+        # Two detections spell the key in the plural; what they list is still their sources.
+        source_key = "data_sources"
+        reason = "the key is data_sources; read as data_source"
+        problems.add(reason, "invalid-metadata", source_key, "warning")
+    for name in _texts(data.get(source_key)):
+        sources.extend(context.data_sources.resolve(name))
+        for missing in context.data_sources.unknown(name):
+            reason = (
+                f"data source {missing!r} is not in splunk/data_sources; "
+                "it is kept as an event of its own name"
+            )
+            problems.add(reason, "unknown-data-source", source_key, "warning")
+    return sources
+
+
+def _story_ids(
+    story_names: Sequence[str], context: SplunkContext, problems: RuleProblems
+) -> list[str]:
+    """Ids of the analytic stories named in the tags; a name with no story is reported."""
+    stories: list[str] = []
+    for name in story_names:
+        story_id = context.story_ids.get(name)
+        if story_id is None:
+            reason = f"analytic story {name!r} is not in splunk/stories"
+            problems.add(reason, "unknown-story", "tags", "warning")
+        else:
+            stories.append(story_id)
+    return stories
+
+
+def _techniques(tags: Mapping[str, Any], problems: RuleProblems) -> list[str]:
+    """The ATT&CK ids of ``tags.mitre_attack_id``, upper-cased; anything else is reported."""
+    techniques: list[str] = []
+    for technique in _texts(tags.get("mitre_attack_id")):
+        if TECHNIQUE_ID.match(technique.upper()):
+            techniques.append(technique.upper())
+        else:
+            problems.add(f"{technique!r} is no ATT&CK technique id", "invalid-technique", "tags")
+    return techniques
+
+
+def _read_search(
+    query: str,
+    sources: Sequence[SplunkDataSource],
+    context: SplunkContext,
+    problems: RuleProblems,
+) -> SearchRead:
+    """The search with its macros expanded, parsed and mapped onto canonical predicates.
+
+    Unknown or refused macros, a search with no predicate and a part that does not parse are
+    reported in ``problems``.
+    """
+    try:
+        expansion = expand(query, context.macros)
+        parsed = parse_spl(expansion.text)
+    except RecursionError:
+        # Pathological nesting (thousands of parentheses): the rule keeps its metadata.
+        expansion = Expansion(text=query, original=query)
+        parsed = SplParse(errors=[SplError("the search is nested too deeply to read", 0)])
+    logsources = [ls for s in sources for ls in s.logsources]
+    if not logsources:
+        logsources = context.data_sources.logsources_for(parsed.selections)
+    data_sets = list(dict.fromkeys(d for s in sources for d in s.data_sets))
+    predicates, unmapped = _predicates(parsed.comparisons, context.mapper, logsources, data_sets)
+    for unknown in expansion.unknown:
+        problems.add(
+            f"unknown macro `{unknown.name}` at query position {unknown.position}; "
+            "the search is read without it",
+            "unknown-macro",
+            "search",
+        )
+    for reason, position in expansion.refused.values():
+        problems.add(
+            f"{reason} at query position {position}; the search is read without it",
+            "macro-error",
+            "search",
+        )
+    if not predicates:
+        problems.add(_no_predicates_reason(parsed, expansion), "no-predicates", "search")
+    elif parsed.errors:
+        first = parsed.errors[0]
+        where = expansion.original_position(first.position)
+        problems.add(
+            f"part of the search was not read: {first.message} (original position {where})",
+            "partial-rule",
+            "search",
+            "warning",
+        )
+    return SearchRead(
+        status=_status(parsed, expansion, predicates),
+        text=expansion.text,
+        parsed=parsed,
+        predicates=predicates,
+        unmapped=unmapped,
+        datamodels=list(dict.fromkeys(parsed.datamodels)),
+    )
+
+
+def _events(declared: list[Event], search: SearchRead, context: SplunkContext) -> list[Event]:
+    """The events a detection observes: its data sources', then those its search names.
+
+    With neither, the search's index, source and source type selections choose them.
+    """
+    events = declared + search_events(search.text, search.predicates, declared)
+    if not events:
+        events = context.data_sources.events_for(search.parsed.selections)
+    return events
 
 
 def read_detection(path: Path, root: Path, context: SplunkContext) -> DetectionRead:
@@ -431,19 +493,6 @@ def _text(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-
-def _kind(value: object) -> str:
-    """What a YAML value is, in words: "a number", "a map"..."""
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, Mapping):
-        return "a map"
-    if isinstance(value, list):
-        return "a list"
-    return "a text" if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 def _texts(value: object) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ import strawberry
 from api.context import Info, resolver
 from api.pagination import capped
 from api.types.field import Field
+from loaders.records import FIELD_REFERENCE
 
 
 @strawberry.type(description="An operator and how many distinct rules use it on a field.")
@@ -60,10 +61,6 @@ class IndicatorRow:
     @property
     def selector(self) -> bool:
         return is_event_selector(self.field)
-
-
-#: The value a Sigma fieldref check carries: the other field's name after this prefix.
-FIELD_REFERENCE = "field:"
 
 
 def is_literal(operator: str, value: str) -> bool:
