@@ -128,8 +128,6 @@ class SearchRead:
     """A detection's search read: its parse, its predicates and the rule's parse status."""
 
     status: str
-    #: The search with its macros expanded: the text the parse read.
-    text: str = ""
     parsed: SplParse = field(default_factory=SplParse)
     predicates: list[Predicate] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
@@ -261,7 +259,6 @@ def _read_search(
         )
     return SearchRead(
         status=_status(parsed, expansion, predicates),
-        text=expansion.text,
         parsed=parsed,
         predicates=predicates,
         unmapped=unmapped,
@@ -274,7 +271,7 @@ def _events(declared: list[Event], search: SearchRead, context: SplunkContext) -
 
     With neither, the search's index, source and source type selections choose them.
     """
-    events = declared + search_events(search.text, search.predicates, declared)
+    events = declared + search_events(search.parsed.selections, search.predicates, declared)
     if not events:
         events = context.data_sources.events_for(search.parsed.selections)
     return events

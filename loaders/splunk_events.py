@@ -367,34 +367,38 @@ def _sysmon_categories() -> dict[int, str]:
     return table
 
 
-# A search's own channel: `source=XmlWinEventLog:Security`, `sourcetype="wineventlog:..."` or
-# `Channel=security`, as the Windows macros (`wmi`, `sysmon`, `wineventlog_security`) expand.
-_SEARCH_SOURCE = re.compile(
-    r'\b(?:source|sourcetype)\s*=\s*(?:"(?:xml)?wineventlog:([^"]+)"|(?:xml)?wineventlog:([^\s)]+))',
-    re.IGNORECASE,
-)
-_SEARCH_CHANNEL = re.compile(r'\bchannel\s*=\s*(?:"([^"]+)"|([^\s)]+))', re.IGNORECASE)
 # `eventtype=wineventlog_system`: Splunk's Windows add-on names an event type per channel.
-_SEARCH_EVENTTYPE = re.compile(r"\beventtype\s*=\s*\"?wineventlog_([a-z]+)\b", re.IGNORECASE)
+_WINDOWS_EVENTTYPE = re.compile(r"^wineventlog_([a-z]+)$", re.IGNORECASE)
+#: The canonical field of a Windows channel (Splunk's and Sigma's Channel).
+CHANNEL_FIELD = "winlog.channel"
 #: The canonical field of a Windows event id (Splunk's EventCode, Sigma's EventID).
 EVENT_CODE_FIELD = "event.code"
 
 
 def search_events(
-    search: str, predicates: Sequence[Predicate], declared: Sequence[Event] = ()
+    selections: Sequence[tuple[str, str]],
+    predicates: Sequence[Predicate],
+    declared: Sequence[Event] = (),
 ) -> list[Event]:
     """The Windows events a search names itself: its EventCode values, on its one channel.
 
     A detection's data_source list may be empty or name other events than the search reads
-    (``wmi EventCode=5861`` with ``data_source: []``); the search's own source and EventCode
-    values say which events it needs. Only a search naming exactly one channel is read: with
+    (``wmi EventCode=5861`` with ``data_source: []``); the search's own channel and EventCode
+    values say which events it needs. The channel comes from the parse: the search's
+    ``selections`` (``source=XmlWinEventLog:Security``, ``sourcetype="wineventlog:..."``,
+    ``eventtype=wineventlog_security``, ``Channel=security``, none of them under a NOT) and its
+    ``winlog.channel`` predicates. Only a search naming exactly one channel is read: with
     several (a join across logs) the codes cannot be placed, and no event is guessed. A code
     one of the ``declared`` events (the data sources') already has is theirs: the data source
     names its channel better than a macro set up for one site (``wineventlog_task_scheduler``
     reads Security).
     """
-    found = _SEARCH_SOURCE.findall(search) + _SEARCH_CHANNEL.findall(search)
-    channels = [quoted or bare for quoted, bare in found] + _SEARCH_EVENTTYPE.findall(search)
+    channels = [channel for name, value in selections if (channel := _channel_of(name, value))]
+    channels += [
+        p.value
+        for p in predicates
+        if p.field == CHANNEL_FIELD and p.operator == "eq" and not p.negated
+    ]
     keys = {
         _channel_pattern_key(channel) or _channel_slug(channel): channel for channel in channels
     }
@@ -411,3 +415,17 @@ def search_events(
         and p.value.isdigit()
     )
     return [windows_event(key, code, channel) for code in codes if str(code) not in taken]
+
+
+def _channel_of(name: str, value: str) -> str | None:
+    """The Windows channel one selection of a search names, if it names one."""
+    field_name = name.lower()
+    if field_name == "channel":
+        return value or None
+    if field_name in {"source", "sourcetype"}:
+        found = _WINDOWS_SOURCE.match(value)
+    elif field_name == "eventtype":
+        found = _WINDOWS_EVENTTYPE.match(value)
+    else:
+        return None
+    return found.group(1) if found else None

@@ -9,6 +9,7 @@ import pytest
 from covgraph.errors import ParseError
 from loaders.events import channel_key, windows_event
 from loaders.records import Predicate
+from loaders.spl import parse_spl
 from loaders.splunk_events import (
     DataSourceCatalog,
     data_source_from_dict,
@@ -207,12 +208,16 @@ def codes(*values: str, negated: bool = False) -> list[Predicate]:
         ),
         # no channel at all
         ("index=main EventCode=4688", ["4688"], []),
+        # an excluded channel is not the search's channel
+        ('index=x NOT source="XmlWinEventLog:System" EventCode=4688', ["4688"], []),
+        # a channel written inside a quoted string is text, not a selection
+        ('index=x | eval note="source=WinEventLog:System" | search EventCode=4688', ["4688"], []),
     ],
 )
 def test_a_search_names_the_events_of_its_one_channel(
     search: str, event_codes: list[str], expected: list[str]
 ) -> None:
-    found = search_events(search, codes(*event_codes))
+    found = search_events(parse_spl(search).selections, codes(*event_codes))
     assert [event.id for event in found] == expected
 
 
@@ -220,7 +225,7 @@ def test_excluded_codes_and_codes_the_data_sources_name_are_not_added() -> None:
     search = "source=XmlWinEventLog:Security EventCode IN (200, 201, 4625) NOT EventCode=4624"
     declared = [windows_event("taskscheduler", 200), windows_event("taskscheduler", 201)]
     predicates = codes("200", "201", "4625") + codes("4624", negated=True)
-    found = search_events(search, predicates, declared)
+    found = search_events(parse_spl(search).selections, predicates, declared)
     assert [event.id for event in found] == ["windows-security:4625"]
 
 
@@ -247,3 +252,11 @@ def test_a_source_type_shared_by_many_events_names_none() -> None:
         }
         catalog.by_name[entry["name"]] = data_source_from_dict(entry, "data_sources/s.yml")
     assert catalog.events_for([("sourcetype", "xmlwineventlog")]) == []
+
+
+def test_a_channel_check_names_the_channel_and_an_excluded_one_does_not() -> None:
+    channel = Predicate("winlog.channel", "eq", "security", False, "channel", "security")
+    found = search_events([], [channel, *codes("4720")])
+    assert [event.id for event in found] == ["windows-security:4720"]
+    excluded = Predicate("winlog.channel", "eq", "security", True, "channel", "security")
+    assert search_events([], [excluded, *codes("4720")]) == []
