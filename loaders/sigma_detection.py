@@ -223,19 +223,37 @@ def _polarities(
 def _named_in_text(
     condition: str, detections: Mapping[str, SigmaDetection]
 ) -> dict[str, set[bool]]:
-    """Detections an unreadable condition names, each excluded when a `not` stands before it.
+    """Detections an unreadable condition names, each excluded when under an odd count of `not`.
 
     Conditions in a syntax pySigma has no grammar for (the correlation drafts of unsupported/:
     "write X from sel1 (if not sel2) to list ...; then if sel3 -> alert") still say which
     detections match and which exclude; reading the names keeps the rule's indicators rather
-    than dropping every one. Only whole identifiers count; nothing else of the text is read.
+    than dropping every one. Only whole identifiers, `not` and parentheses are read: a `not`
+    applies to the name or the parenthesised group right after it (`not (a or b)` excludes
+    both), and nothing else of the text is read.
     """
+    if not detections:
+        return {}
+    names = "|".join(re.escape(name) for name in sorted(detections, key=len, reverse=True))
+    tokens = re.compile(
+        r"(?P<open>\()|(?P<close>\))"
+        r"|(?<![\w%])(?P<not>(?i:not))(?![\w%])"
+        rf"|(?<![\w%])(?P<name>{names})(?![\w%])"
+        r"|[^\s()]+"
+    )
     named: dict[str, set[bool]] = {}
-    for name in detections:
-        for found in re.finditer(rf"(?<![\w%]){re.escape(name)}(?![\w%])", condition):
-            before = condition[: found.start()]
-            negated = re.search(r"\bnot\s*\(?\s*$", before, re.IGNORECASE) is not None
-            named.setdefault(name, set()).add(negated)
+    groups: list[bool] = []  # per open parenthesis: whether a `not` stands before it
+    pending_not = False
+    for token in tokens.finditer(condition):
+        kind = token.lastgroup
+        if kind == "open":
+            groups.append(pending_not)
+        elif kind == "close" and groups:
+            groups.pop()
+        elif kind == "name":
+            negated = (sum(groups) + pending_not) % 2 == 1
+            named.setdefault(token.group("name"), set()).add(negated)
+        pending_not = kind == "not" and not pending_not
     return named
 
 

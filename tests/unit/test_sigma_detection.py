@@ -361,3 +361,25 @@ def test_initiated_is_the_network_direction_pysigma_sets() -> None:
         ("network.direction", "eq", "egress", False),
         ("network.direction", "eq", "ingress", True),
     }
+
+
+def test_an_unreadable_condition_excludes_every_name_of_a_negated_group() -> None:
+    found = predicates(
+        """\
+        sel1:
+            CommandLine: run
+        sel2:
+            User: alice
+        sel3:
+            User: bob
+        sel4:
+            User: carol
+        condition: write sel1 and not (sel2 or (sel3)) and sel4 -> alert
+        """
+    )
+    assert {(p.value, p.negated) for p in found} == {
+        ("run", False),
+        ("alice", True),
+        ("bob", True),
+        ("carol", False),
+    }
