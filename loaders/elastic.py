@@ -210,11 +210,12 @@ def _rule_id(table: Mapping[str, object], path: str, lines: Mapping[str, int]) -
     rule_id = table.get("rule_id")
     if isinstance(rule_id, str) and rule_id.strip():
         return rule_id.strip()
-    reason = (
-        "rule has no rule_id"
-        if rule_id is None or rule_id == ""
-        else f"rule_id {rule_id!r} is {kind_of(rule_id, TABLE)}, not a text"
-    )
+    if rule_id is None:
+        reason = "rule has no rule_id"
+    elif isinstance(rule_id, str):
+        reason = "rule_id is empty"
+    else:
+        reason = f"rule_id {rule_id!r} is {kind_of(rule_id, TABLE)}, not a text"
     return Problem(Location(path, lines.get("rule_id")), reason, "skipped-file")
 
 

@@ -164,6 +164,8 @@ def _conditions(condition: object, result: DetectionRead) -> list[str]:
         wrong = [item for item in items if not isinstance(item, str) or not item.strip()]
         if condition is None or all(item is None for item in items):
             reason = "the detection has no condition"
+        elif isinstance(wrong[0], str):
+            reason = "condition is empty; it is not read"
         else:
             reason = (
                 f"condition {shown(wrong[0])} is not a text "

@@ -135,10 +135,17 @@ class SearchRead:
 
 
 def _identity(data: Mapping[str, Any], path: str, lines: Mapping[str, int]) -> tuple[str, str]:
-    """The detection's id and name; raise ParseError, at the key's line, without either."""
+    """The detection's id and name; raise ParseError, at the key's line, without either.
+
+    Both must be texts: a number id (``id: 12345``) is refused, as Elastic refuses a number
+    ``rule_id``, rather than read as ``splunk:12345``.
+    """
     for key in ("id", "name"):
-        if data.get(key) is not None and _text(data.get(key)) is None:
-            reason = f"detection {key} is {kind_of(data.get(key))}, not a text"
+        value = data.get(key)
+        if isinstance(value, str) and not value.strip():
+            raise ParseError(f"detection {key} is empty", Location(path, lines.get(key, 1)))
+        if value is not None and not isinstance(value, str):
+            reason = f"detection {key} is {kind_of(value)}, not a text"
             raise ParseError(reason, Location(path, lines.get(key, 1)))
     native_id = _text(data.get("id"))
     title = _text(data.get("name"))
@@ -293,12 +300,6 @@ def read_detection(path: Path, root: Path, context: SplunkContext) -> DetectionR
         warnings.append(Problem(Location(shown, line), reason, "duplicate-key", "warning"))
     read.problems[:0] = warnings
     return read
-
-
-def read_yaml(text: str, shown: str) -> tuple[Any, dict[str, int]]:
-    """The document, and the line of each top-level key (from the YAML node marks)."""
-    data, lines, _ = read_yaml_keys(text, shown)
-    return data, lines
 
 
 def read_yaml_keys(text: str, shown: str) -> tuple[Any, dict[str, int], list[tuple[str, int]]]:

@@ -482,6 +482,16 @@ def test_a_missing_name_and_a_wrong_rule_id_are_reported() -> None:
     ]
 
 
+def test_a_blank_rule_id_is_reported_as_empty() -> None:
+    result = rule_from_toml(
+        RULE.replace('"210d4430-b371-470e-b879-80b7182aa75e"', '"   "'), "r.toml"
+    )
+    assert result.rule is None
+    assert [(p.reason, p.location.line) for p in result.problems] == [
+        ("rule_id is empty", line_of(RULE, "rule_id"))
+    ]
+
+
 def test_an_unknown_language_names_its_line() -> None:
     text = RULE.replace('language = "eql"', 'language = "sql"')
     (problem,) = problems_of(text, "parse-error")

@@ -492,7 +492,7 @@ def load_one_bad(tmp_path: Path, bad: str) -> tuple[list[str], list[Problem]]:
     return uids, [p for p in load.problems if p.location.path == "rules/b_bad.yml"]
 
 
-@pytest.mark.parametrize("condition", ["", "5", "true", "1.5", "{a: b}", "[selection, 5]"])
+@pytest.mark.parametrize("condition", ["", "''", "5", "true", "1.5", "{a: b}", "[selection, 5]"])
 def test_a_condition_that_is_not_text_is_reported_and_the_rule_kept(
     tmp_path: Path, condition: str
 ) -> None:
@@ -501,7 +501,9 @@ def test_a_condition_that_is_not_text_is_reported_and_the_rule_kept(
     assert "sigma:00000000-0000-4000-8000-000000000002" in uids
     problem = only(problems, "partial-rule")
     assert problem.location.line == 8
-    if condition:
+    if condition == "''":
+        assert problem.reason == "condition is empty; it is not read"
+    elif condition:
         assert "is not a text" in problem.reason
     else:
         assert problem.reason == "the detection has no condition"

@@ -9,7 +9,7 @@ import pytest
 
 from covgraph.errors import ParseError
 from loaders.cim import CimMapper
-from loaders.splunk import DetectionRead, SplunkContext, load_splunk, read_yaml, rule_from_dict
+from loaders.splunk import DetectionRead, SplunkContext, load_splunk, read_yaml_keys, rule_from_dict
 from loaders.splunk_events import DataSourceCatalog, data_source_from_dict
 from loaders.splunk_macros import Macro, MacroCatalog
 
@@ -86,12 +86,12 @@ def context() -> SplunkContext:
 
 
 def read(text: str, path: str = "detections/endpoint/x.yml") -> DetectionRead:
-    data, lines = read_yaml(text, path)
+    data, lines, _ = read_yaml_keys(text, path)
     return rule_from_dict(data, path, context(), lines)
 
 
 def test_a_detection_becomes_a_rule_with_its_metadata() -> None:
-    data, lines = read_yaml(DETECTION, "detections/endpoint/mof.yml")
+    data, lines, _ = read_yaml_keys(DETECTION, "detections/endpoint/mof.yml")
     result = rule_from_dict(data, "detections/endpoint/mof.yml", context(), lines)
     rule = result.rule
     assert rule.uid == "splunk:e59b5a73-32bf-4467-a585-452c36ae10c1"
@@ -121,7 +121,7 @@ def test_a_detection_becomes_a_rule_with_its_metadata() -> None:
 
 
 def test_predicates_are_canonical_ecs_indicators() -> None:
-    data, lines = read_yaml(DETECTION, "detections/endpoint/mof.yml")
+    data, lines, _ = read_yaml_keys(DETECTION, "detections/endpoint/mof.yml")
     rule = rule_from_dict(data, "detections/endpoint/mof.yml", context(), lines).rule
     found = {(p.field, p.operator, p.value, p.negated) for p in rule.predicates}
     assert found == {
@@ -207,7 +207,7 @@ def test_unmapped_fields_are_reported() -> None:
 
 def test_malformed_yaml_names_file_and_line() -> None:
     with pytest.raises(ParseError) as caught:
-        read_yaml("name: x\nid: [unclosed\nsearch: a\n", "detections/endpoint/bad.yml")
+        read_yaml_keys("name: x\nid: [unclosed\nsearch: a\n", "detections/endpoint/bad.yml")
     assert caught.value.location is not None
     assert caught.value.location.path == "detections/endpoint/bad.yml"
     assert caught.value.location.line == 3
@@ -262,6 +262,16 @@ def test_a_search_of_the_wrong_type_is_reported_as_such(search: str, kind: str) 
     (problem,) = [p for p in result.problems if p.kind == "no-query"]
     assert problem.reason == f"search is {kind}, not a text; the rule loads without it"
     assert problem.location.line == 12
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [('"  "', "detection id is empty"), ("12345", "detection id is a number, not a text")],
+)
+def test_a_blank_or_number_id_is_refused(written: str, reason: str) -> None:
+    line = next(line for line in DETECTION.splitlines() if line.startswith("id:"))
+    with pytest.raises(ParseError, match=f":2: {reason}$"):
+        read(DETECTION.replace(line, f"id: {written}"))
 
 
 def test_a_name_that_is_a_list_is_reported_as_such() -> None:
