@@ -83,7 +83,7 @@ def _check_report_path(path: Path | None) -> None:
         return
     if path.is_dir():
         raise ConfigError(f"--report {path}: is a folder")
-    folder = path.parent if str(path.parent) else Path()
+    folder = path.parent
     if not folder.is_dir():
         raise ConfigError(f"--report {path}: no folder {folder}")
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):

@@ -271,7 +271,7 @@ def _expand_call(
     expansion.calls += 1
     body = macro.definition
     arguments = split_arguments(found.group(2)[1:-1]) if found.group(2) is not None else []
-    if macro.arguments and len(arguments) != len(macro.arguments):
+    if len(arguments) != len(macro.arguments):
         # Splunk names a macro by its arity (name(2)): another count is another, unknown macro.
         reason = (
             f"macro {name} takes {len(macro.arguments)} argument(s), the call gives "
@@ -279,9 +279,8 @@ def _expand_call(
         )
         expansion.refuse(name, reason, position)
         return " ( ) "
-    for index, argument in enumerate(arguments):
-        if index < len(macro.arguments):
-            body = body.replace(f"${macro.arguments[index]}$", argument)
+    for parameter, argument in zip(macro.arguments, arguments, strict=True):
+        body = body.replace(f"${parameter}$", argument)
     body = strip_comments(body)
     inner = (*stack, name)
     text = _CALL.sub(lambda m: _expand_call(m, catalog, expansion, position, inner), body)

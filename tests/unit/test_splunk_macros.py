@@ -165,6 +165,14 @@ def test_a_call_with_another_number_of_arguments_is_refused() -> None:
     assert "convert" not in result.text
 
 
+def test_a_macro_without_arguments_called_with_some_is_refused() -> None:
+    result = expand("x | `process_wmic(a)`", catalog(WMIC))
+    assert result.refused == {
+        "process_wmic": ("macro process_wmic takes 0 argument(s), the call gives 1", 4)
+    }
+    assert "wmic.exe" not in result.text
+
+
 def test_a_macro_whose_definition_is_a_map_is_refused() -> None:
     with pytest.raises(ParseError, match="definition is a map, not a text"):
         macro_from_dict({"name": "m", "definition": {"a": 1}}, "macros/m.yml")
