@@ -190,8 +190,11 @@ def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:
 #: Fields ``transaction`` adds to each transaction.
 TRANSACTION_FIELDS = ("duration", "eventcount", "closed_txn", "field_match_sum", "linecount")
 #: Names MLTK's apply and fit (and the DSDL apps' models) give their results: IsOutlier(x),
-#: predicted(x), probability(...), cluster, pred_*, predicted_*.
-_MODEL_OUTPUT = re.compile(r"(?:IsOutlier|predicted|probability|cluster|pred_|BoundaryRanges)")
+#: predicted(x), probability(...), BoundaryRanges(...), cluster, pred_*, predicted_*. Anchored
+#: at both ends: a later field such as cluster_name is the search's own.
+_MODEL_OUTPUT = re.compile(
+    r"(?:(?:IsOutlier|predicted|probability|BoundaryRanges)\(.*\)|cluster|pred_\w*|predicted_\w*)$"
+)
 #: Fields MLTK's ``summary`` command returns for a model.
 SUMMARY_FIELDS = ("cardinality", "mean", "std", "min", "max", "distribution_type")
 

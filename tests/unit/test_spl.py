@@ -374,3 +374,15 @@ def test_if_flag_with_one_computed_branch() -> None:
         " | search m!=false"
     )
     assert found == [("_raw", "regex_match", "INCLUDE", False)]
+
+
+@pytest.mark.parametrize(
+    ("search", "fields"),
+    [
+        ("index=x | apply m | search cluster_name=abc", ["cluster_name"]),
+        ("index=x | apply m | search probability_note=abc", ["probability_note"]),
+        ("index=x | apply m | search cluster=2 predicted_x=1 cluster_name=abc", ["cluster_name"]),
+    ],
+)
+def test_only_the_model_output_names_are_created_by_a_model(search: str, fields: list[str]) -> None:
+    assert [c.field for c in parse_spl(search).comparisons] == fields
