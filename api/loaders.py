@@ -51,6 +51,7 @@ class Loaders:
         self.field_aliases = DataLoader(self._field_aliases)
         self._tactics: asyncio.Task[list[Row]] | None = None
         self._sources: asyncio.Task[list[Row]] | None = None
+        self._platforms: asyncio.Task[list[str]] | None = None
 
     async def _techniques(self, ids: list[str]) -> list[Row | None]:
         if self.runner.access.cache_enabled:
@@ -73,6 +74,15 @@ class Loaders:
 
     async def _read_tactics(self) -> list[Row]:
         return [row["tactic"] for row in await self.runner.read(technique.TACTICS)]
+
+    async def platforms(self) -> list[str]:
+        """Every platform ATT&CK's techniques name (read once per request)."""
+        if self._platforms is None:
+            self._platforms = asyncio.ensure_future(self._read_platforms())
+        return await self._platforms
+
+    async def _read_platforms(self) -> list[str]:
+        return [str(row["platform"]) for row in await self.runner.read(technique.PLATFORMS)]
 
     async def _tactic_techniques(self, ids: list[str]) -> list[list[str]]:
         rows = await self.runner.read(technique.TACTIC_TECHNIQUES, ids=ids)

@@ -1,6 +1,7 @@
 """The Query root: thin resolvers over the named queries in graph/queries and the loaders."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 import strawberry
@@ -364,15 +365,16 @@ class Query:
         )
 
 
+def _names(tactic: Mapping[str, Any]) -> tuple[str, ...]:
+    """A tactic's id, short name and name, lower-cased: what a ``tactic:`` argument may say."""
+    return tuple(str(tactic.get(key) or "").lower() for key in ("id", "shortname", "name"))
+
+
 async def _known_tactic(info: Info, tactic: str) -> None:
     """BadArgument, listing the tactics, when no tactic has this id, short name or name."""
     tactics = await info.context.loaders.tactics()
     wanted = tactic.lower()
-    if not tactics or any(
-        wanted in (str(t["id"]).lower(), str(t.get("shortname") or "").lower(),
-                   str(t.get("name") or "").lower())
-        for t in tactics
-    ):  # fmt: skip
+    if not tactics or any(wanted in _names(t) for t in tactics):
         return
     names = ", ".join(str(t.get("shortname") or t["id"]) for t in tactics)
     raise BadArgument(f"unknown tactic {tactic!r}; one of (id, short name or name): {names}")
@@ -384,7 +386,7 @@ async def _known_platform(info: Info, platform: str) -> None:
     Navigator's names are accepted everywhere so that a platform the layer takes is never an
     error in the matrix; with no technique loaded there is nothing to check against.
     """
-    loaded = [row["platform"] for row in await info.context.runner.read(technique.PLATFORMS)]
+    loaded = await info.context.loaders.platforms()
     if not loaded:
         return
     known = list(dict.fromkeys([*NAVIGATOR_PLATFORMS, *loaded]))

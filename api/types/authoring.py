@@ -109,10 +109,9 @@ class IndicatorUsage:
         "rules(field:, operator:, value:, negated:) lists."
     )
     event_selector: bool = strawberry.field(
-        description="True when the field only says which events a rule reads (event.code, "
-        "event.category, event.type, event.kind, event.outcome, event.provider, event.dataset, "
-        "event.module, data_stream.dataset, host.os.type, winlog.channel, winlog.provider_name): "
-        "shared by most rules of a vendor whatever the technique, so no indicator of it."
+        description="True when the field only says which events a rule reads ("
+        + ", ".join(sorted(EVENT_SELECTOR_FIELDS))
+        + "): shared by most rules of a vendor whatever the technique, so no indicator of it."
     )
 
 
