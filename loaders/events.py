@@ -102,7 +102,8 @@ SYSMON_EVENT_NAMES = {
 # Windows Server 2003 list, marked legacy). System events: the Service Control Manager and
 # Eventlog messages, with their inserts named. Chosen by how many corpus rules observe each id
 # (every Security id observed by two rules or more, and the well-known ones observed by one);
-# an id not listed is named by its channel and number alone.
+# an id not listed is named by its channel and number alone. Written here because no library
+# has the titles: pySigma's Windows pipelines and ATT&CK's data components carry event ids only.
 WINDOWS_EVENT_NAMES = {
     ("windows-security", 517): "The audit log was cleared (legacy)",
     ("windows-security", 528): "Successful logon (legacy)",
@@ -238,7 +239,8 @@ WINDOWS_EVENT_NAMES = {
 # How log source products, services and categories are spelt, where title-casing the machine
 # name gets it wrong ("Aws Cloudtrail", "Macos", "Cisco Aaa"). Keys are lower case: a whole
 # name ("fortinet_fortigate") or one of its words ("aws"). A name not listed is read word by
-# word, each word from this table or capitalised.
+# word, each word from this table or capitalised. Written here because no library has the
+# vendors' spellings: pySigma and ATT&CK carry only the machine names.
 _TERMS = {
     # products
     "aws": "AWS",
