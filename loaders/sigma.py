@@ -55,6 +55,7 @@ from loaders.sigma_yaml import (
     load_documents,
 )
 from loaders.walk import read_rule_text, rule_files, unexpected
+from loaders.yaml_keys import duplicate_key
 
 #: The top folders of a SigmaHQ checkout that hold rules, in the order they are read.
 SIGMA_FOLDERS: tuple[str, ...] = (
@@ -258,9 +259,7 @@ def read_sigma_file(path: Path, root: Path) -> FileRead:
         if documents:
             reason += f"; the {len(documents)} document(s) before it are read"
         result.problems.append(_skipped(relative, reason, line, column))
-    for key, line in duplicates:
-        reason = f"key {key!r} is written twice in one map; the last one is read"
-        result.problems.append(Problem(Location(relative, line), reason, "duplicate-key"))
+    result.problems.extend(duplicate_key(relative, key, line) for key, line in duplicates)
     lines = LineFinder(text)
     texts = [part for _, part in document_texts(text)]
     read: list[DocumentRule] = []

@@ -13,13 +13,13 @@ from typing import Any
 
 import yaml
 
-# libyaml's loader is several times faster than the pure-Python one; both read the same YAML.
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from loaders.yaml_keys import KeyLoader
+
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
-class _Loader(_Base):  # type: ignore[misc]
-    """A safe loader that leaves dates as text.
+class _Loader(KeyLoader):
+    """A loader of repeated keys that leaves dates as text.
 
     YAML's date resolver raises a bare ValueError on ``date: 2020-13-45`` and stops the whole
     file; pySigma reads date strings itself and reports a bad one as a rule error instead.
@@ -27,24 +27,8 @@ class _Loader(_Base):  # type: ignore[misc]
 
     yaml_implicit_resolvers: dict[str, list[tuple[str, Any]]] = {  # noqa: RUF012
         first: [(tag, regex) for tag, regex in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in _Base.yaml_implicit_resolvers.items()
+        for first, resolvers in KeyLoader.yaml_implicit_resolvers.items()
     }
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        #: (key, 1-based line) of every key written twice in one map; the last one wins.
-        self.duplicates: list[tuple[str, int]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        # A repeated key silently replaces the first (a second "selection:" drops the first
-        # one); pySigma's loader refuses such files, here they load and are reported.
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str | int | float | bool) and key in seen:
-                self.duplicates.append((str(key), int(key_node.start_mark.line) + 1))
-            seen.add(key if isinstance(key, str | int | float | bool) else id(key_node))
-        return dict(super().construct_mapping(node, deep=deep))
 
 
 _DOCUMENT_START = re.compile(r"^---\s*(#.*)?$")

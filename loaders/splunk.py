@@ -43,6 +43,7 @@ from loaders.splunk_events import (
 from loaders.splunk_macros import Expansion, MacroCatalog, expand, load_macros
 from loaders.splunk_stories import load_stories
 from loaders.walk import read_rule_text, rule_files, unexpected
+from loaders.yaml_keys import KeyLoader, duplicate_key
 
 
 @dataclass(slots=True)
@@ -295,16 +296,14 @@ def read_detection(path: Path, root: Path, context: SplunkContext) -> DetectionR
     if not isinstance(data, Mapping):
         raise ParseError("a detection file holds one mapping", Location(shown, 1))
     read = rule_from_dict(data, shown, context, lines)
-    for key, line in duplicates:
-        reason = f"key {key!r} is written twice in one map; the last one is read"
-        warnings.append(Problem(Location(shown, line), reason, "duplicate-key", "warning"))
+    warnings.extend(duplicate_key(shown, key, line) for key, line in duplicates)
     read.problems[:0] = warnings
     return read
 
 
 def read_yaml_keys(text: str, shown: str) -> tuple[Any, dict[str, int], list[tuple[str, int]]]:
     """The document, the line of each top-level key, and the keys written twice in one map."""
-    loader = yaml.CSafeLoader(text)
+    loader = KeyLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -322,26 +321,7 @@ def read_yaml_keys(text: str, shown: str) -> tuple[Any, dict[str, int], list[tup
         for key, _ in node.value:
             if isinstance(key, yaml.ScalarNode):
                 lines[str(key.value)] = key.start_mark.line + 1
-    return data, lines, _duplicate_keys(node)
-
-
-def _duplicate_keys(node: yaml.Node | None) -> list[tuple[str, int]]:
-    """(key, line) of every key written again in the same map: YAML keeps the last silently."""
-    found: list[tuple[str, int]] = []
-    pending = [node] if node is not None else []
-    while pending:
-        current = pending.pop()
-        if isinstance(current, yaml.MappingNode):
-            seen: set[str] = set()
-            for key, value in current.value:
-                if isinstance(key, yaml.ScalarNode):
-                    if key.value in seen:
-                        found.append((str(key.value), key.start_mark.line + 1))
-                    seen.add(key.value)
-                pending.append(value)
-        elif isinstance(current, yaml.SequenceNode):
-            pending.extend(current.value)
-    return sorted(found, key=lambda item: item[1])
+    return data, lines, sorted(loader.duplicates, key=lambda item: item[1])
 
 
 def load_context(root: Path) -> tuple[SplunkContext, list[Problem], list[Any]]:

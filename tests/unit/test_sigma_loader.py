@@ -459,7 +459,8 @@ def test_a_key_written_twice_is_reported_and_the_last_one_read(tmp_path: Path) -
     assert [p.value for p in rule.predicates] == ["5859"]
     problem = only(result.problems, "duplicate-key")
     assert problem.location.line == 22
-    assert "'selection'" in problem.reason
+    assert problem.reason == "key 'selection' is written twice in one map; the last one is read"
+    assert problem.severity == "warning"
 
 
 # Bad input found by the second audit: each case is one file beside a valid rule.

@@ -308,6 +308,8 @@ def test_a_key_written_twice_is_reported_with_its_line(tmp_path: Path) -> None:
     assert rule.rule_type == "Hunting"
     (problem,) = [p for p in load.problems if p.kind == "duplicate-key"]
     assert str(problem.location) == f"detections/endpoint/mof.yml:{DETECTION.count(chr(10)) + 1}"
+    assert problem.reason == "key 'type' is written twice in one map; the last one is read"
+    assert problem.severity == "warning"
 
 
 def test_macro_cycles_are_reported_once_per_rule(tmp_path: Path) -> None:
