@@ -118,7 +118,9 @@ class DataSourceCatalog:
         found: list[SplunkDataSource] = []
         for part in re.split(r"\s+AND\s+", name.strip()):
             if part:
-                found.append(self.by_name.get(part) or self._by_pattern(part))
+                found.append(
+                    self.by_name.get(part) or self._by_pattern(part) or _named_source(part, None)
+                )
         return found
 
     def unknown(self, name: str) -> list[str]:
@@ -126,19 +128,8 @@ class DataSourceCatalog:
         return [
             part
             for part in re.split(r"\s+AND\s+", name.strip())
-            if part and part not in self.by_name and not self._known_pattern(part)
+            if part and part not in self.by_name and self._by_pattern(part) is None
         ]
-
-    def _known_pattern(self, name: str) -> bool:
-        found = _TRAILING_IDS.match(name)
-        if not found:
-            return False
-        prefix = found.group(1)
-        return bool(
-            self.channels.get(prefix)
-            or WINDOWS_PREFIXES.get(prefix)
-            or prefix in {"Sysmon EventID", _SYSMON_LINUX}
-        )
 
     def logsources_for(self, selections: Sequence[tuple[str, str]]) -> list[LogSource]:
         """Sigma log sources of the events a search selects by ``source`` / ``sourcetype``.
@@ -197,7 +188,12 @@ class DataSourceCatalog:
         """Every CIM field mapping of the catalog."""
         return [m for source in self.by_name.values() for m in source.mappings]
 
-    def _by_pattern(self, name: str) -> SplunkDataSource:
+    def _by_pattern(self, name: str) -> SplunkDataSource | None:
+        """The data source a name not in the folder stands for by its form, if any.
+
+        ``Windows Event Log Security 4688, 4689`` and ``Sysmon EventID 13`` are read as their
+        channel's events; any other form names nothing.
+        """
         found = _TRAILING_IDS.match(name)
         if found:
             prefix, numbers = found.group(1), found.group(2)
@@ -207,7 +203,7 @@ class DataSourceCatalog:
                 return _windows_source(name, channel, ids)
             if prefix in {"Sysmon EventID", _SYSMON_LINUX}:
                 return _sysmon_source(name, prefix, int(numbers.split(",")[0]))
-        return _named_source(name, None)
+        return None
 
 
 def data_source_from_dict(data: Mapping[str, Any], path: str | None = None) -> SplunkDataSource:
