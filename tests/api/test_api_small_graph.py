@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -9,6 +11,8 @@ import pytest
 from http_api import data, gql
 from navigator_spec import layer_problems
 from small_graph import FILLER, write_small_graph
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.neo4j
 
@@ -579,7 +583,9 @@ def _depth(levels: int) -> str:
 def test_the_depth_limit_is_the_documented_one(small: str) -> None:
     from api.schema import MAX_DEPTH
 
-    assert MAX_DEPTH == 10  # docs/api.md says 10
+    documented = re.search(r"limited to depth (\d+)", (REPO / "docs" / "api.md").read_text())
+    assert documented is not None
+    assert int(documented.group(1)) == MAX_DEPTH
     at_limit = data(small, _depth(MAX_DEPTH))
     assert at_limit["technique"]["parent"] == {"parent": None}
     status, body = gql(small, _depth(MAX_DEPTH + 1))

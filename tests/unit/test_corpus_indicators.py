@@ -118,26 +118,67 @@ def test_service_name_is_sigmas_service_name(
 
 
 @pytest.mark.parametrize(
-    ("path", "invented"),
+    ("path", "invented", "kept"),
     [
-        ("detections/web/exploit_public_facing_application_via_apache_commons_text.yml", "Score"),
-        ("detections/endpoint/unusually_long_command_line___mltk.yml", "IsOutlier"),
-        ("detections/endpoint/potential_password_in_username.yml", "ut_shannon"),
+        (
+            "detections/web/exploit_public_facing_application_via_apache_commons_text.yml",
+            "Score",
+            ("http.request.method", "eq", "post", False),
+        ),
+        (
+            "detections/endpoint/unusually_long_command_line___mltk.yml",
+            "IsOutlier",
+            ("user.name", "eq", "unknown", True),
+        ),
         (
             "detections/endpoint/detect_processes_used_for_system_network_configuration_discovery.yml",
             "eventcount",
+            ("process.name", "eq", "arp.exe", False),
         ),
-        ("detections/cloud/abnormally_high_number_of_cloud_instances_launched.yml", "cardinality"),
-        ("detections/application/windows_ad_gpo_new_cse_addition.yml", "new_values"),
-        ("detections/endpoint/common_ransomware_notes.yml", "Known Ransomware"),
+        (
+            "detections/cloud/abnormally_high_number_of_cloud_instances_launched.yml",
+            "cardinality",
+            ("event.action", "eq", "created", False),
+        ),
+        (
+            "detections/application/windows_ad_gpo_new_cse_addition.yml",
+            "new_values",
+            ("event.code", "eq", "5136", False),
+        ),
     ],
 )
 def test_created_fields_are_no_indicators(
-    corpus_dir: Path, splunk_context: SplunkContext, path: str, invented: str
+    corpus_dir: Path, splunk_context: SplunkContext, path: str, invented: str, kept: Check
 ) -> None:
     found = splunk(corpus_dir, splunk_context, path)
+    assert kept in found
     assert not [c for c in found if invented in c[0]]
-    assert not [c for c in found if c[1] == "match" and c[2] in {"summary", "cloud_excessive"}]
+
+
+@pytest.mark.parametrize(
+    ("path", "invented"),
+    [
+        ("detections/endpoint/potential_password_in_username.yml", "ut_shannon"),
+        ("detections/endpoint/common_ransomware_notes.yml", "Known Ransomware Notes"),
+    ],
+)
+def test_a_search_checking_only_created_fields_names_them(
+    corpus_dir: Path, splunk_context: SplunkContext, path: str, invented: str
+) -> None:
+    root = corpus_dir / "splunk"
+    read = read_detection(root / path, root, splunk_context)
+    assert read.rule.predicates == ()
+    (problem,) = [p for p in read.problems if p.kind == "no-predicates"]
+    assert f"check on a field the search creates ({invented})" in problem.reason
+
+
+def test_a_summary_subsearch_names_no_keyword(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    path = "detections/cloud/abnormally_high_number_of_cloud_instances_launched.yml"
+    found = splunk(corpus_dir, splunk_context, path)
+    assert ("event.outcome", "eq", "success", False) in found
+    assert not [c for c in found if c[1] == "match"]
 
 
 def test_summary_subsearch_is_no_keyword_search(
