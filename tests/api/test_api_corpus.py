@@ -439,7 +439,7 @@ GUIDE_ROWS = """query($id: String!) { technique(id: $id) { authoringGuide {
 
 
 def test_a_corpus_reach_links_to_a_list_of_that_many_rules(corpus_api: str) -> None:
-    # The audit's cases: T1546.003 (wmic.exe: 112 vs 114 before) and T1047, whose exclusions
+    # T1546.003 (wmic.exe: 112 rules vs 114 before) and T1047, whose exclusions
     # (*create*, werfault.exe, wmiprvse.exe...) differed most when polarity was ignored.
     rows = []
     for technique in ("T1546.003", "T1047", "T1059.001"):
@@ -509,7 +509,7 @@ def test_sample_values_are_distinct_literals_on_the_corpus(corpus_api: str) -> N
         for usage in guide["fields"]:
             values = usage["sampleValues"]
             assert len(values) == len(set(values)), usage
-            # The audit's cases: `exists` checks showed up as "true" on these fields.
+            # `exists` checks once showed up as "true" on these fields.
             if usage["field"]["name"] in ("process.executable", "process.command_line"):
                 assert "true" not in values, usage
             assert not any(v.startswith("field:") for v in values), usage

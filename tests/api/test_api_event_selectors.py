@@ -92,8 +92,7 @@ def corpus_api(corpus_graph: object) -> Iterator[str]:
 def test_t1546_003_indicators_lead_with_indicators(corpus_api: str) -> None:
     guide = _guide(corpus_api, "T1546.003")
     _check_counts_add_up(guide)
-    # 63 indicators, 13 of them event selectors (the audit's top five among them); 22
-    # exclusions, none a selector.
+    # 63 indicators, 13 of them event selectors; 22 exclusions, none a selector.
     assert guide["distinctIndicatorCount"] == 63
     assert guide["distinctEventSelectorCount"] == 13
     assert (guide["distinctExclusionCount"], guide["distinctExcludedEventSelectorCount"]) == (22, 0)

@@ -14,8 +14,8 @@ from small_graph import write_small_graph
 from api.cost import MAX_COST, estimate_cost
 from api.schema import build_schema
 
-#: The reviewer's 12.8 s, 12.7 MB request over the corpus.
-REVIEWER = """{ techniques(first: 200) { nodes { id
+#: A request over the corpus that took 12.8 s and returned 12.7 MB before the cost limit.
+LARGE_REQUEST = """{ techniques(first: 200) { nodes { id
   coverage(includeSubtechniques: true, includeDeprecated: true) { ruleCount
     byVendor { vendor rules { uid title
       predicates { field { name } vendorField operator value negated } } } }
@@ -75,7 +75,7 @@ def test_estimates_of_known_queries() -> None:
         "layer": 550 * 26,
     }
     assert max(costs.values()) < MAX_COST
-    assert _cost(REVIEWER) == 360_201 > MAX_COST
+    assert _cost(LARGE_REQUEST) == 360_201 > MAX_COST
 
 
 def test_how_estimates_add_up() -> None:
@@ -108,7 +108,7 @@ def test_how_estimates_add_up() -> None:
 @pytest.mark.neo4j
 def test_a_costly_query_is_refused_and_the_others_pass(clean_graph: Any, api_url: str) -> None:
     write_small_graph(clean_graph)
-    status, body = gql(api_url, REVIEWER)
+    status, body = gql(api_url, LARGE_REQUEST)
     assert status == 200
     assert body["data"] is None
     error = body["errors"][0]
@@ -171,7 +171,7 @@ def test_an_answer_past_the_item_budget_is_cut_short_once(clean_graph: Any) -> N
 @pytest.mark.corpus
 def test_a_read_past_the_transaction_timeout_is_a_coded_error(corpus_graph: Any) -> None:
     # Neo4j stops timed-out transactions from a monitor that runs about every second or two, so
-    # the read must last longer than that: the reviewer's query, let through by a raised budget,
+    # the read must last longer than that: LARGE_REQUEST, let through by a raised budget,
     # asks the predicates of about 9,000 rules in one read (over 4 s on the corpus).
     env = {
         "COVGRAPH_API_QUERY_TIMEOUT": "0.5",
@@ -180,7 +180,7 @@ def test_a_read_past_the_transaction_timeout_is_a_coded_error(corpus_graph: Any)
         "COVGRAPH_API_CACHE": "0",
     }
     with running_api(env) as url:
-        status, body = gql(url, REVIEWER, timeout=300)
+        status, body = gql(url, LARGE_REQUEST, timeout=300)
     assert status == 200
     codes = {e["extensions"]["code"] for e in body["errors"]}
     assert codes == {"QUERY_TIMEOUT"}

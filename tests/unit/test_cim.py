@@ -149,7 +149,7 @@ def test_required_fields_with_the_corpus_data_sources(corpus_dir: Path, cim: str
     assert CimMapper(catalog.mappings()).cim_to_ecs(cim) == ecs
 
 
-# --- audit 2 -----------------------------------------------------------------------------
+# --- Splunk names on raw Windows events, All_Traffic.app, CIM attributes ------------------
 
 SYSMON_3: tuple[str | None, str | None, str | None] = ("windows", "network_connection", "sysmon")
 SECURITY: tuple[str | None, str | None, str | None] = ("windows", None, "security")

@@ -1,4 +1,4 @@
-"""Real corpus rules whose indicators audit 2 of the loaders found wrong, checked by hand.
+"""Real corpus rules whose indicators the loaders once read wrong, checked by hand.
 
 Each test reads one rule file (not the whole corpus) and asserts on what the rule checks, so a
 regression names the rule. The corpus comes from COVGRAPH_CORPUS; the tests skip without it.
@@ -45,7 +45,7 @@ def sigma(corpus_dir: Path, path: str) -> set[Check]:
     return checks(rule)
 
 
-# --- 1: CIDR values ------------------------------------------------------------------------
+# --- CIDR values ---------------------------------------------------------------------------------
 
 
 def test_kql_cidr_exclusions_are_cidr_checks(corpus_dir: Path) -> None:
@@ -80,7 +80,7 @@ def test_a_keyword_field_holding_cidr_text_stays_eq(corpus_dir: Path) -> None:
     assert (field, "eq", "0.0.0.0/0", False) in found
 
 
-# --- 2: Sigma Initiated --------------------------------------------------------------------
+# --- Sigma Initiated -----------------------------------------------------------------------------
 
 
 def test_sigma_initiated_is_egress(corpus_dir: Path) -> None:
@@ -92,7 +92,7 @@ def test_sigma_initiated_is_egress(corpus_dir: Path) -> None:
     assert not {c for c in found if c[0] == "network.direction" and c[2] == "true"}
 
 
-# --- 3: TA and CIM names on raw Windows events ---------------------------------------------
+# --- TA and CIM names on raw Windows events ------------------------------------------------------
 
 
 def test_ta_logon_type_is_sigmas_field(corpus_dir: Path, splunk_context: SplunkContext) -> None:
@@ -114,7 +114,7 @@ def test_service_name_is_sigmas_service_name(
     assert not any(field == "winlog.event_data.service_name" for field, *_ in found)
 
 
-# --- 4: fields the search creates ----------------------------------------------------------
+# --- fields the search creates -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ def test_summary_subsearch_is_no_keyword_search(
     assert not [c for c in found if c[1] == "match"]
 
 
-# --- 5: joined subsearch fields -------------------------------------------------------------
+# --- joined subsearch fields ---------------------------------------------------------------------
 
 
 def test_joined_registry_field_keeps_its_data_model(
@@ -208,7 +208,7 @@ def test_joined_file_name_is_the_file_name(corpus_dir: Path, splunk_context: Spl
     assert not [c for c in found if c[0] == "Processes.file_name"]
 
 
-# --- 8: EQL missing events -------------------------------------------------------------------
+# --- EQL missing events --------------------------------------------------------------------------
 
 
 def test_missing_event_is_negated(corpus_dir: Path) -> None:
@@ -218,7 +218,7 @@ def test_missing_event_is_negated(corpus_dir: Path) -> None:
     assert ("okta.event_type", "eq", "user.mfa.factor.activate", False) not in found
 
 
-# --- 9: All_Traffic.app holding process paths -------------------------------------------------
+# --- All_Traffic.app holding process paths -------------------------------------------------------
 
 
 def test_app_with_process_paths_is_the_process(
@@ -239,7 +239,7 @@ def test_app_with_protocols_stays_the_protocol(
     assert not [c for c in found if c[0] == "process.executable"]
 
 
-# --- 10: ES|QL wrappers ---------------------------------------------------------------------
+# --- ES|QL wrappers ------------------------------------------------------------------------------
 
 
 def test_esql_to_ip_is_followed(corpus_dir: Path) -> None:
@@ -256,7 +256,7 @@ def test_esql_url_decode_is_followed(corpus_dir: Path) -> None:
     assert ("url.original", "wildcard", "*=file://*", False) in found
 
 
-# --- 12: smaller SPL cases ------------------------------------------------------------------
+# --- smaller SPL cases ---------------------------------------------------------------------------
 
 
 def test_escaped_space_is_part_of_the_value(
@@ -274,7 +274,7 @@ def test_case_cidrmatch_flag(corpus_dir: Path, splunk_context: SplunkContext) ->
         assert ("destination.ip", "cidr", network, True) in found
 
 
-# --- 13: mapping gaps -----------------------------------------------------------------------
+# --- mapping gaps --------------------------------------------------------------------------------
 
 
 def test_sigma_cs_uri_stem_is_the_url(corpus_dir: Path) -> None:

@@ -377,7 +377,7 @@ def test_walker_counts_files_and_keeps_going(tmp_path: Path) -> None:
     assert coverage(load) == {"eql": (1, 1)}
 
 
-# Bad input found by the second audit.
+# Bad input.
 
 
 def line_of(text: str, fragment: str) -> int:

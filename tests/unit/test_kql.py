@@ -110,7 +110,7 @@ def test_empty_query_yields_nothing() -> None:
     assert parse_kql("").predicates == []
 
 
-# --- CIDR (audit 2, item 1) ----------------------------------------------------------------
+# --- CIDR values ---------------------------------------------------------------------------
 
 
 def test_cidr_value_on_an_ip_field_is_a_cidr_check() -> None:

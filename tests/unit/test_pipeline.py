@@ -96,7 +96,7 @@ def test_a_source_that_cannot_be_read_does_not_stop_the_others(
     assert report.anything_loaded
 
 
-# Bad input found by the second audit: ATT&CK problems, unknown techniques, CLI misuse.
+# Bad input: ATT&CK problems, unknown techniques, CLI misuse.
 
 BUNDLE = """{"type": "bundle", "id": "bundle--1", "objects": [
  {"type": "x-mitre-tactic", "id": "x-mitre-tactic--1", "name": "Execution",

@@ -463,7 +463,7 @@ def test_a_key_written_twice_is_reported_and_the_last_one_read(tmp_path: Path) -
     assert problem.severity == "warning"
 
 
-# Bad input found by the second audit: each case is one file beside a valid rule.
+# Bad input: each case is one file beside a valid rule.
 
 BASE = """\
 title: Base

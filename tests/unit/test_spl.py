@@ -299,7 +299,7 @@ def test_searches_without_checks_yield_nothing(search: str) -> None:
     assert parse_spl(search).comparisons == []
 
 
-# --- audit 2 -----------------------------------------------------------------------------
+# --- CIDR values, created fields, subsearches, eval flags ----------------------------------
 
 
 def test_cidr_value_in_the_search_language_is_a_cidr_check() -> None:
