@@ -59,17 +59,6 @@ def test_no_errors_or_warnings(catalog: AttackCatalog) -> None:
     assert [(p.kind, p.severity) for p in catalog.problems] == [("no-version", "info")]
 
 
-def test_a_load_of_the_corpus_knows_it_is_attack_18(corpus_dir: Path) -> None:
-    """The load reads the version where the Source node (and so catalog.attackVersion) does."""
-    from covgraph.pipeline import plan_from_corpus, run
-
-    report = run(plan_from_corpus(corpus_dir, {"attack"}), None)  # a dry run, as `load` does
-    (attack,) = report.sources
-    assert attack.source is not None
-    assert attack.source.version == "18"  # MANIFEST.md: "mitre/cti (enterprise-attack, ATT&CK v18)"
-    assert attack.problems == []
-
-
 def test_flags_match_the_bundle(catalog: AttackCatalog, raw_objects: list[dict[str, Any]]) -> None:
     patterns = [obj for obj in raw_objects if obj["type"] == "attack-pattern"]
     assert sum(t.revoked for t in catalog.techniques) == sum(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -162,42 +159,3 @@ def test_attack_objects_are_not_counted_as_rules(plan: LoadPlan, tmp_path: Path)
 def test_without_attack_in_the_load_no_technique_is_called_unknown(plan: LoadPlan) -> None:
     report = run(plan, None)
     assert all(p.kind != "unknown-technique" for s in report.sources for p in s.problems)
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "covgraph", "load", "--dry-run", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200", "COVGRAPH_LOAD_WORKERS": "0"},
-        timeout=120,
-    )
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--only", "bogus"], "--only 'bogus': bogus is no source"),
-        (["--only", "sigma,bogus"], "bogus is no source"),
-        (["--only", ""], "it names no source"),
-        (["--only", "sigma", "--elastic", "{root}/elastic"], "leaves out --elastic"),
-        (["--problems", "-1"], "-1 is below 0"),
-        (["--report", "{root}/no/such/dir/r.json"], "no folder"),
-    ],
-)
-def test_cli_misuse_is_refused_before_the_load(
-    plan: LoadPlan, tmp_path: Path, args: list[str], message: str
-) -> None:
-    done = cli("--corpus", str(tmp_path), *(a.format(root=tmp_path) for a in args))
-    assert done.returncode != 0
-    assert message in done.stderr
-    assert "Traceback" not in done.stderr
-    assert "sigma" not in done.stdout  # nothing was loaded
-
-
-def test_only_is_case_insensitive(plan: LoadPlan, tmp_path: Path) -> None:
-    done = cli("--corpus", str(tmp_path), "--only", "Sigma")
-    assert done.returncode == 0, done.stderr
-    assert "│ sigma " in done.stdout
-    assert "│ elastic " not in done.stdout
