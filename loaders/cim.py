@@ -169,6 +169,15 @@ SYSMON_ADDON_FIELDS: Mapping[str, tuple[str, bool]] = {
     "loaded_file": ("ImageLoaded", True),
 }
 
+#: OCSF attributes of Amazon Security Lake's API Activity events that Splunk's ASL searches check
+#: (`amazon_security_lake` api.operation=CreateAccessKey). No pySigma pipeline or data source maps
+#: them (those searches name no data source); they are CloudTrail's eventName and eventSource,
+#: which Elastic's integration and the Sigma mapping put in event.action and event.provider.
+OCSF_FIELDS: Mapping[str, str] = {
+    "api.operation": "event.action",
+    "api.service.name": "event.provider",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class DataSourceMapping:
@@ -314,6 +323,8 @@ class CimMapper:
         if field == "_raw":
             # The whole event as received: ECS keeps it in event.original.
             return FieldName("event.original", True)
+        if not datamodel and field in OCSF_FIELDS:
+            return FieldName(OCSF_FIELDS[field], True)
         if value is not None and split_cim(field, datamodel) == ("All_Traffic", "app"):
             return FieldName(map_app(value), True)
         if datamodel or split_cim(field) is not None:

@@ -8,7 +8,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
 from covgraph.errors import Location, ParseError
-from loaders.predicates import make_predicate
+from loaders.fields import ELASTIC_FIELD_ALIASES
+from loaders.predicates import clean_field, make_predicate
 from loaders.records import Predicate
 
 
@@ -33,9 +34,10 @@ class ParsedQuery:
         raw_value: str | None = None,
     ) -> None:
         """Add one canonical predicate; the vendor field is the name as written."""
+        canonical = field_name and ELASTIC_FIELD_ALIASES.get(clean_field(field_name), field_name)
         self.predicates.append(
             make_predicate(
-                field_name,
+                canonical,
                 operator,
                 value,
                 negated=negated,

@@ -64,9 +64,35 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     ("windows", "registry_add", None): {"Details": "registry.data.strings"},
     # Cloud audit logs: Elastic's integrations put the API call in event.action and the
     # calling service in event.provider (212 of Elastic's CloudTrail rules check event.action).
+    # No pySigma pipeline maps any cloud or SaaS audit log; every entry below is one of these
+    # integrations' own renames, so the same API call is one indicator for every vendor.
     ("aws", None, "cloudtrail"): {"eventName": "event.action", "eventSource": "event.provider"},
     ("okta", None, "okta"): {"eventType": "event.action"},
-    ("azure", None, "activitylogs"): {"operationName": "azure.activitylogs.operation_name"},
+    # Microsoft 365 management API (the o365 integration): Operation and Workload; Sigma's
+    # threat_management rules spell the same attributes eventName and eventSource.
+    ("m365", None, None): {
+        "Operation": "event.action",
+        "eventName": "event.action",
+        "Workload": "event.provider",
+        "eventSource": "event.provider",
+    },
+    # Entra ID and Azure activity logs (the azure integration copies operationName into
+    # event.action, and keeps it too as azure.<log>.operation_name, which
+    # ELASTIC_FIELD_ALIASES folds into event.action).
+    ("azure", None, "auditlogs"): {"operationName": "event.action"},
+    ("azure", None, "signinlogs"): {"operationName": "event.action"},
+    ("azure", None, "activitylogs"): {"operationName": "event.action"},
+    # GCP audit logs and Google Workspace (the gcp and google_workspace integrations).
+    ("gcp", None, "gcp.audit"): {
+        "gcp.audit.method_name": "event.action",
+        "data.protoPayload.methodName": "event.action",
+    },
+    ("gcp", None, "google_workspace.admin"): {
+        "eventName": "event.action",
+        "eventService": "event.provider",
+    },
+    # GitHub audit log (the github integration): the audit action, "repo.destroy".
+    ("github", None, "audit"): {"action": "event.action"},
     # IIS-style web server logs: ECS url.query and user_agent.original; the Zeek pipeline maps
     # only the c-uri-query / c-useragent spellings. cs-uri-stem takes what ecs_zeek_beats gives
     # its c-uri-stem spelling (url.original).
@@ -99,6 +125,16 @@ _OVERRIDES: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
         "Signature": "dll.code_signature.subject_name",
         "SignatureStatus": "dll.code_signature.status",
     },
+}
+
+# Elastic fields that hold the same data as another ECS field Elastic's rules also check. The
+# azure integration writes an audit operation's name to both event.action and
+# azure.<log>.operation_name, and Elastic's rules check either (seven operation names under both);
+# the ECS name is the one the other vendors' mappings use.
+ELASTIC_FIELD_ALIASES: dict[str, str] = {
+    "azure.activitylogs.operation_name": "event.action",
+    "azure.auditlogs.operation_name": "event.action",
+    "azure.signinlogs.operation_name": "event.action",
 }
 
 # pySigma's ecs_windows prefixes every field it did not map with "winlog.event_data." unless
