@@ -2,7 +2,7 @@
 
 Each parser reads its own syntax into (field, operator, value) and calls `make_predicate`, which
 applies what makes indicators from different vendors the same Value node: suffix clean-up,
-lower-casing of case-insensitive comparisons, and path-to-name folding.
+lower-casing of case-insensitive comparisons, path-to-name and extension folding.
 """
 
 from __future__ import annotations
@@ -30,6 +30,15 @@ PATH_TO_NAME = {
 
 # "*\name.ext" or "*/name": a wildcard anchored on a path separator, naming one component.
 _LAST_COMPONENT = re.compile(r"^\*[\\/]+([^\\/*?]+)$")
+
+# A path or name checked only for what follows its last dot is the same check as ECS's
+# file.extension with eq: ECS defines the extension as the text after the last dot of the name,
+# without the dot. Like the path-to-name fold, this replaces the check (one indicator, one
+# Value). ECS has no extension field for process.* or dll.*, so only file.* folds.
+EXTENSION_FIELDS = {"file.path": "file.extension", "file.name": "file.extension"}
+
+# "*.vbs": a wildcard on a suffix that starts at a dot and holds no separator, dot or wildcard.
+_EXTENSION = re.compile(r"^\*\.([^\\/.*?\s]+)$")
 
 CASE_FOLDED_OPERATORS = frozenset({"eq", "wildcard", "match"})
 
@@ -98,7 +107,8 @@ def make_predicate(
     scalar and is rendered as text. Values of case-insensitive eq / wildcard / match checks are
     lower-cased; case-sensitive ones keep their case and are marked ``case_sensitive`` (`-c` and
     `-C` are different flags). A path field matched on its last component becomes the name
-    field with eq. CIDR values take their canonical spelling (`canonical_cidr`).
+    field with eq; a file path or name matched on ``*.ext`` becomes file.extension eq ext. CIDR
+    values take their canonical spelling (`canonical_cidr`).
     """
     text = _render(value)
     raw = text if raw_value is None else raw_value
@@ -118,6 +128,10 @@ def make_predicate(
         found = _LAST_COMPONENT.match(text)
         if found:
             name, operator, text = PATH_TO_NAME[name], "eq", found.group(1)
+    if operator == "wildcard" and name in EXTENSION_FIELDS:
+        suffix = _EXTENSION.match(text)
+        if suffix:
+            name, operator, text = EXTENSION_FIELDS[name], "eq", suffix.group(1)
     return Predicate(
         field=name,
         operator=operator,

@@ -87,7 +87,7 @@ def test_functions() -> None:
     )
     assert found == {
         ("process.name", "wildcard", "Cmd*", False),
-        ("file.name", "wildcard", "*.ps1", False),
+        ("file.extension", "eq", "ps1", False),
         ("source.ip", "cidr", "10.0.0.0/8", False),
         ("source.ip", "cidr", "fd00::/8", False),
     }
