@@ -15,6 +15,7 @@ from importlib import resources
 from lark import Lark, Token, Tree
 
 from loaders.elastic_query import ParsedQuery, parse_tree
+from loaders.elastic_text import is_text_field, phrase_pattern
 from loaders.predicates import is_cidr
 
 _Node = Tree[Token] | Token
@@ -102,6 +103,17 @@ def _values(node: _Node, field_name: str, negated: bool, out: ParsedQuery) -> No
             # Kibana compares an ip field with ``10.0.0.0/8`` (quoted or not) as a range; a
             # keyword field (cloudtrail's cidrIp) compares the text.
             cidr = is_cidr(value) and _ip_field(field_name)
+            if is_text_field(field_name):
+                # A phrase search on a full-text field: the field contains the value.
+                out.add(
+                    field_name,
+                    "wildcard",
+                    phrase_pattern(_plain(value)),
+                    negated=negated,
+                    case_insensitive=True,
+                    raw_value=raw,
+                )
+                return
             out.add(
                 field_name,
                 "cidr" if cidr else "eq",

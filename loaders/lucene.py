@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from loaders.elastic_query import ParsedQuery, pattern_operator, query_error
+from loaders.elastic_text import is_text_field, phrase_pattern
 
 _POSITION = re.compile(r"position (\d+)")
 # Lower-case ``or`` / ``and`` are plain words to Lucene; Elastic's rules write them as operators.
@@ -100,6 +101,12 @@ def _add(
 ) -> None:
     if field_name is None:
         out.add(None, "match", value, negated=negated, case_insensitive=True, raw_value=raw)
+    elif operator == "eq" and is_text_field(field_name):
+        # A term or phrase on a full-text field is a match query: the field contains it.
+        pattern = phrase_pattern(value)
+        out.add(
+            field_name, "wildcard", pattern, negated=negated, case_insensitive=True, raw_value=raw
+        )
     else:
         out.add(field_name, operator, value, negated=negated, case_insensitive=True, raw_value=raw)
 

@@ -1,0 +1,124 @@
+"""Real corpus rules of different vendors that check the same indicator meet on one Value.
+
+Each test reads single rule files (not the whole corpus). The corpus comes from
+COVGRAPH_CORPUS; the tests skip without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loaders.elastic import rule_from_toml
+from loaders.records import Rule
+from loaders.sigma import read_sigma_file
+from loaders.splunk import SplunkContext, load_context, read_detection
+
+Check = tuple[str, str, str, bool]
+
+
+@pytest.fixture(scope="module")
+def splunk_context(corpus_dir: Path) -> SplunkContext:
+    return load_context(corpus_dir / "splunk")[0]
+
+
+def checks(rule: Rule) -> set[Check]:
+    return {(p.field, p.operator, p.value, p.negated) for p in rule.predicates}
+
+
+def elastic(corpus_dir: Path, path: str) -> set[Check]:
+    text = (corpus_dir / "elastic" / path).read_text(encoding="utf-8")
+    rule = rule_from_toml(text, path).rule
+    assert rule is not None
+    return checks(rule)
+
+
+def splunk(corpus_dir: Path, context: SplunkContext, path: str) -> set[Check]:
+    root = corpus_dir / "splunk"
+    return checks(read_detection(root / path, root, context).rule)
+
+
+def sigma(corpus_dir: Path, path: str) -> set[Check]:
+    root = corpus_dir / "sigma"
+    (rule,) = read_sigma_file(root / path, root).rules
+    return checks(rule)
+
+
+# --- cloud and SaaS operation names --------------------------------------------------------------
+
+
+def test_entra_role_assignment_is_one_value(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    check = ("event.action", "eq", "add member to role", False)
+    assert check in sigma(
+        corpus_dir, "rules/cloud/azure/audit_logs/azure_ad_user_added_to_admin_role.yml"
+    )
+    assert check in splunk(
+        corpus_dir,
+        splunk_context,
+        "detections/cloud/azure_ad_application_administrator_role_assigned.yml",
+    )
+    assert check in elastic(
+        corpus_dir,
+        "rules/integrations/azure/persistence_entra_id_global_administrator_role_assigned.toml",
+    )
+
+
+def test_security_lake_operation_meets_cloudtrail(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    found = splunk(
+        corpus_dir, splunk_context, "detections/cloud/asl_aws_defense_evasion_delete_cloudtrail.yml"
+    )
+    assert ("event.action", "eq", "deletetrail", False) in found
+
+
+def test_workspace_event_name_meets_elastic(corpus_dir: Path) -> None:
+    found = sigma(
+        corpus_dir,
+        "rules/cloud/gcp/gworkspace/admin/gcp_gworkspace_application_access_levels_modified.yml",
+    )
+    assert ("event.action", "eq", "change_application_setting", False) in found
+
+
+# --- file extensions -----------------------------------------------------------------------------
+
+
+def test_hta_extension_is_one_value(corpus_dir: Path, splunk_context: SplunkContext) -> None:
+    check = ("file.extension", "eq", "hta", False)
+    assert check in elastic(
+        corpus_dir, "rules/windows/command_and_control_ingress_transfer_bits.toml"
+    )
+    assert check in sigma(
+        corpus_dir,
+        "rules-emerging-threats/2023/Exploits/CVE-2023-27363/file_event_win_cve_2023_27363_foxit_rce.yml",
+    )
+
+
+def test_splunk_file_name_suffix_is_the_extension(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    found = splunk(
+        corpus_dir,
+        splunk_context,
+        "detections/endpoint/executables_or_script_creation_in_suspicious_path.yml",
+    )
+    assert ("file.extension", "eq", "vbs", False) in found
+    assert not {c for c in found if c[0] == "file.name" and c[2] == "*.vbs"}
+
+
+# --- phrase searches on full-text fields ---------------------------------------------------------
+
+
+def test_script_block_phrase_meets_splunk_contains(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    check = ("powershell.file.script_block_text", "wildcard", "*get-domainuser*", False)
+    assert check in elastic(corpus_dir, "rules/windows/execution_posh_hacktool_functions.toml")
+    assert check in splunk(
+        corpus_dir,
+        splunk_context,
+        "detections/endpoint/disabled_kerberos_pre_authentication_discovery_with_powerview.yml",
+    )

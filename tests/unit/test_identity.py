@@ -1,0 +1,133 @@
+"""The same indicator from different vendors is one Value: hand-written checks per rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from loaders.cim import CimMapper
+from loaders.esql import parse_esql
+from loaders.fields import sigma_to_ecs
+from loaders.kql import parse_kql
+from loaders.lucene import parse_lucene
+from loaders.predicates import make_predicate
+
+
+def triples(query: str) -> set[tuple[str, str, str, bool]]:
+    return {(p.field, p.operator, p.value, p.negated) for p in parse_kql(query).predicates}
+
+
+# --- cloud and SaaS operation names --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource", "expected"),
+    [
+        ("Operation", ("m365", None, "audit"), "event.action"),
+        ("Workload", ("m365", None, "audit"), "event.provider"),
+        ("eventName", ("m365", None, "threat_management"), "event.action"),
+        ("eventSource", ("m365", None, "threat_management"), "event.provider"),
+        ("operationName", ("azure", None, "auditlogs"), "event.action"),
+        ("OperationName", ("azure", None, "auditlogs"), "event.action"),
+        ("operationName", ("azure", None, "signinlogs"), "event.action"),
+        ("operationName", ("azure", None, "activitylogs"), "event.action"),
+        ("gcp.audit.method_name", ("gcp", None, "gcp.audit"), "event.action"),
+        ("data.protoPayload.methodName", ("gcp", None, "gcp.audit"), "event.action"),
+        ("eventName", ("gcp", None, "google_workspace.admin"), "event.action"),
+        ("eventService", ("gcp", None, "google_workspace.admin"), "event.provider"),
+        ("action", ("github", None, "audit"), "event.action"),
+    ],
+)
+def test_cloud_operation_names_are_event_action(
+    field: str, logsource: tuple[str, str | None, str], expected: str
+) -> None:
+    assert sigma_to_ecs(field, *logsource) == expected
+
+
+def test_cloud_operation_fields_stay_raw_elsewhere() -> None:
+    assert sigma_to_ecs("action", "windows", "process_creation") is None
+    assert sigma_to_ecs("Operation", "linux", None, "auditd") is None
+
+
+def test_elastic_azure_operation_name_is_event_action() -> None:
+    found = triples('azure.auditlogs.operation_name : "Add member to role"')
+    assert found == {("event.action", "eq", "add member to role", False)}
+
+
+def test_splunk_security_lake_operation_is_event_action() -> None:
+    mapper = CimMapper([])
+    assert mapper.map_field("api.operation", None).name == "event.action"
+    assert mapper.map_field("api.service.name", None).name == "event.provider"
+
+
+# --- file extensions -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["file.path", "file.name"])
+def test_a_suffix_after_a_dot_is_the_file_extension(field: str) -> None:
+    found = make_predicate(field, "wildcard", "*.VBS")
+    assert (found.field, found.operator, found.value) == ("file.extension", "eq", "vbs")
+    assert found.raw_value == "*.VBS"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("file.name", "*.tar.gz"),  # the extension is only "gz"
+        ("file.path", "*.dll*"),  # more than the suffix
+        ("file.name", "*.ex?"),  # a pattern, not one extension
+        ("file.path", "*\\x.vbs"),  # a whole name: the path-to-name fold
+        ("process.executable", "*.exe"),  # ECS has no process.extension
+        ("dll.path", "*.dll"),  # nor dll.extension
+    ],
+)
+def test_other_suffixes_do_not_become_an_extension(field: str, value: str) -> None:
+    assert make_predicate(field, "wildcard", value).field != "file.extension"
+
+
+def test_the_extension_fold_replaces_the_check() -> None:
+    found = triples("file.name : *.hta and not file.path : *.js")
+    assert found == {
+        ("file.extension", "eq", "hta", False),
+        ("file.extension", "eq", "js", True),
+    }
+
+
+# --- phrase searches on full-text fields ---------------------------------------------------------
+
+
+def test_kql_phrase_on_a_text_field_is_contains() -> None:
+    found = triples('powershell.file.script_block_text : ("Get-DomainUser" or Invoke-Kerberoast)')
+    assert found == {
+        ("powershell.file.script_block_text", "wildcard", "*get-domainuser*", False),
+        ("powershell.file.script_block_text", "wildcard", "*invoke-kerberoast*", False),
+    }
+
+
+def test_kql_text_multi_field_is_contains_on_its_field() -> None:
+    assert triples('process.command_line.text : "-enc"') == {
+        ("process.command_line", "wildcard", "*-enc*", False)
+    }
+
+
+def test_lucene_term_and_phrase_on_a_text_field_are_contains() -> None:
+    found = {
+        (p.field, p.operator, p.value)
+        for p in parse_lucene('message:"Logon Failure" OR message:denied').predicates
+    }
+    assert found == {
+        ("message", "wildcard", "*logon failure*"),
+        ("message", "wildcard", "*denied*"),
+    }
+
+
+def test_keyword_fields_and_patterns_keep_their_operator() -> None:
+    assert triples("process.name : Rundll32.exe") == {("process.name", "eq", "rundll32.exe", False)}
+    assert triples("powershell.file.script_block_text : *iex*") == {
+        ("powershell.file.script_block_text", "wildcard", "*iex*", False)
+    }
+
+
+def test_esql_equality_on_a_text_field_stays_eq() -> None:
+    query = 'from logs-* | where powershell.file.script_block_text == "x"'
+    found = {(p.field, p.operator, p.value) for p in parse_esql(query).predicates}
+    assert ("powershell.file.script_block_text", "eq", "x") in found
