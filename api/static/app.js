@@ -218,7 +218,9 @@ function setUpSearch() {
     items.forEach((link, i) => link.classList.toggle("active", i === active));
   };
 
+  /** Fills the dropdown with the techniques matching `text`; false when overtaken or failed. */
   async function lookUp(text) {
+    clearTimeout(timer);
     if (controller) controller.abort();
     controller = new AbortController();
     try {
@@ -248,16 +250,20 @@ function setUpSearch() {
       results.dataset.query = text;
       active = -1;
       results.hidden = false;
+      return true;
     } catch (error) {
-      if (error.name === "AbortError") return;
+      if (error.name === "AbortError") return false;
       replace(results, h("p", { class: "error-text" }, error.message));
+      delete results.dataset.query;
       results.hidden = false;
+      return false;
     }
   }
 
   input.addEventListener("input", () => {
     clearTimeout(timer);
     const text = input.value.trim();
+    active = -1;
     if (!text) return close();
     timer = setTimeout(() => lookUp(text), 180);
   });
@@ -268,14 +274,24 @@ function setUpSearch() {
     else return;
     event.preventDefault();
   });
-  form.addEventListener("submit", (event) => {
+  // Enter may come before the lookup of what was typed has answered (the 180 ms wait, or the
+  // request itself): the dropdown then still lists the previous text's techniques, so Enter
+  // looks the current text up and opens its first result, never a stale one.
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const items = links();
     const text = input.value.trim();
+    if (!text) return;
+    const fresh = () => results.dataset.query === text;
+    const items = fresh() ? links() : [];
     if (active >= 0 && items[active]) window.location.hash = items[active].getAttribute("href");
     else if (/^T\d{4}(\.\d{3})?$/i.test(text)) window.location.hash = route("technique", text.toUpperCase());
-    else if (items.length) window.location.hash = items[0].getAttribute("href");
-    else return;
+    else {
+      if (!fresh() && !(await lookUp(text))) return;
+      const first = links()[0];
+      // Typing on while the lookup ran makes this Enter stale in its turn.
+      if (!first || !fresh() || input.value.trim() !== text) return;
+      window.location.hash = first.getAttribute("href");
+    }
     close();
   });
   results.addEventListener("click", (event) => {

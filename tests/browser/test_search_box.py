@@ -1,0 +1,32 @@
+"""The search box in headless Chromium: Enter opens what was typed."""
+
+from __future__ import annotations
+
+import pytest
+from browser_page import Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.corpus, pytest.mark.neo4j]
+
+
+def test_enter_before_the_lookup_answers_opens_the_typed_text(page: Page) -> None:
+    assert page.open("#/") == "ready"
+    box = page.find("#search")
+    # No dropdown yet: Enter looks "wmi" up and opens its first result.
+    assert page.act(lambda: page.enter(box, "wmi")) == "ready"
+    assert page.find("h1 .tid").text == "T1047"
+
+
+def test_enter_never_opens_the_previous_text_results(page: Page) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    assert page.open("#/") == "ready"
+    box = page.find("#search")
+    box.send_keys("mimikatz")
+    page.wait_for('#search-results[data-query="mimikatz"] li:first-child a')
+    # New text and Enter at once, while the dropdown still lists mimikatz's techniques.
+    assert (
+        page.act(lambda: box.send_keys(Keys.CONTROL, "a", Keys.NULL, "wmi event", Keys.ENTER))
+        == "ready"
+    )
+    assert page.find("h1 .tid").text == "T1546.003"
+    assert page.console_errors() == []
