@@ -17,7 +17,9 @@ query Home {
 
 const SEARCH = `
 query Search($search: String!) {
-  techniques(search: $search, first: 12) { totalCount nodes { id name tactics { name } } }
+  techniques(search: $search, first: 12, includeDeprecated: true) {
+    totalCount nodes { id name revoked deprecated revokedBy { id } tactics { name } }
+  }
 }`;
 
 const VIEWS = {
@@ -198,7 +200,13 @@ async function homeView(_id, _params, signal) {
   );
 }
 
-/** The search box: techniques by id prefix or name, as you type. */
+/** "revoked" (with what replaced it), "deprecated", or null for a current technique. */
+function retired(t) {
+  if (t.revoked) return t.revokedBy ? `revoked: use ${t.revokedBy.id}` : "revoked";
+  return t.deprecated ? "deprecated" : null;
+}
+
+/** The search box: techniques by id prefix or name (retired ones last, marked), as you type. */
 function setUpSearch() {
   const form = document.getElementById("search-form");
   const input = document.getElementById("search");
@@ -231,9 +239,10 @@ function setUpSearch() {
           {},
           h(
             "a",
-            { href: route("technique", t.id), "data-technique": t.id },
+            { href: route("technique", t.id), "data-technique": t.id, class: retired(t) ? "retired" : null },
             h("span", { class: "tid" }, t.id),
-            ` ${t.name}`,
+            ` ${t.name} `,
+            retired(t) ? h("span", { class: "chip retired" }, retired(t)) : null,
             h("span", { class: "muted" }, ` ${t.tactics.map((x) => x.name).join(", ")}`),
           ),
         ),

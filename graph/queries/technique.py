@@ -74,7 +74,9 @@ _NAME_MATCH = "all(w IN $words WHERE toLower(t.name) CONTAINS w)"
 
 #: `techniques(search:)`: id prefix, name or full-text (technique_text: id, name, description)
 #: matches, ranked id matches first (by id), then name matches (by id), then the rest by Lucene
-#: score (ties by id). The order is total, so offset cursors page through it without gaps.
+#: score (ties by id). With $include_deprecated, retired techniques come after the current ones
+#: of the same kind of match: a revoked id typed in full is still its first hit. The order is
+#: total, so offset cursors page through it without gaps.
 #: $search is the lower-cased text, $words its words, $lucene `lucene_query($search)` (null when
 #: the text has nothing Lucene can search for, e.g. only punctuation).
 TECHNIQUE_SEARCH_PAGE = Query(
@@ -98,7 +100,8 @@ WITH t, score,
      CASE WHEN toLower(t.id) STARTS WITH $search THEN 0
           WHEN {_NAME_MATCH} THEN 1
           ELSE 2 END AS rank
-WITH t ORDER BY rank, CASE WHEN rank = 2 THEN -score ELSE 0.0 END, t.id
+WITH t ORDER BY rank, CASE WHEN {CURRENT} THEN 0 ELSE 1 END,
+     CASE WHEN rank = 2 THEN -score ELSE 0.0 END, t.id
 WITH collect(t.id) AS ids
 RETURN size(ids) AS total, ids[$skip..$skip + $limit] AS ids
 """,

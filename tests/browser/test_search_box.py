@@ -1,4 +1,4 @@
-"""The search box in headless Chromium: Enter opens what was typed."""
+"""The search box in headless Chromium: Enter opens what was typed; retired techniques marked."""
 
 from __future__ import annotations
 
@@ -30,3 +30,13 @@ def test_enter_never_opens_the_previous_text_results(page: Page) -> None:
     )
     assert page.find("h1 .tid").text == "T1546.003"
     assert page.console_errors() == []
+
+
+def test_a_revoked_technique_is_listed_and_marked(page: Page) -> None:
+    assert page.open("#/") == "ready"
+    page.find("#search").send_keys("T1574.002")
+    hit = page.wait_for('#search-results[data-query="T1574.002"] a[data-technique="T1574.002"]')[0]
+    assert "retired" in hit.get_attribute("class")
+    assert hit.find_element("css selector", ".chip.retired").text == "revoked: use T1574.001"
+    page.screenshot("search-revoked")
+    assert page.find_all("#no-match") == []
