@@ -89,6 +89,9 @@ class SourceReport:
     problems: list[Problem] = field(default_factory=list)
     unmapped_fields: Counter[str] = field(default_factory=Counter)
     unknown_techniques: tuple[str, ...] = ()
+    #: True when the parse checked the techniques against the ATT&CK of the same load: its
+    #: unknown_techniques then stand, with each rule's file and line.
+    techniques_checked: bool = False
     failed: str | None = None  # the source could not be loaded at all
 
     @property
@@ -183,7 +186,7 @@ def summarise(
                     unknown[technique] = None
                     report.problems.append(
                         Problem(
-                            Location(rule.path),
+                            Location(rule.path, rule.technique_lines.get(technique)),
                             f"technique {technique} is not in ATT&CK",
                             "unknown-technique",
                             "warning",
@@ -191,6 +194,7 @@ def summarise(
                         )
                     )
         report.unknown_techniques = tuple(sorted(unknown))
+        report.techniques_checked = True
     return report
 
 
@@ -329,7 +333,7 @@ def _write(writer: GraphWriter, parsed: AttackCatalog | RuleLoad, report: Source
             stats = writer.write_attack(parsed)
         else:
             stats = writer.write_rules(parsed)
-            if not report.unknown_techniques:  # else already found, with files, in the parse
+            if not report.techniques_checked:  # no ATT&CK in this load: the graph's decides
                 report.unknown_techniques = stats.unknown_techniques
         report.nodes = max(report.nodes, stats.nodes)
     except Exception as exc:  # noqa: BLE001  # the transaction rolled back; say why, go on

@@ -201,6 +201,7 @@ def rule_from_dict(
         predicates=tuple(dict.fromkeys(parsed.predicates)),
         extra=_extra(table, metadata, folder, indices),
         parse_status=status,
+        technique_lines={t: lines[f"id={t}"] for t in techniques if f"id={t}" in lines},
     )
     return RuleResult(rule, problems.found, events)
 

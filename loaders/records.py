@@ -120,6 +120,8 @@ class Rule:
     #: "ok", "partial" (some of the detection could not be read), "failed" (none could),
     #: "no_query" (the rule has nothing to parse, e.g. machine_learning).
     parse_status: str = "ok"
+    #: The line of the file where each technique is tagged, for problems about the technique.
+    technique_lines: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

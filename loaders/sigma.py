@@ -19,7 +19,7 @@ import copy
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +331,19 @@ def _read_document(
         )
     if read.rule is None:
         return None
-    return DocumentRule(read.rule, read.events, read.unmapped_fields, origin.query_parts)
+    record = replace(read.rule, technique_lines=_technique_lines(read.rule, index, lines))
+    return DocumentRule(record, read.events, read.unmapped_fields, origin.query_parts)
+
+
+def _technique_lines(rule: Rule, index: int, lines: LineFinder) -> dict[str, int]:
+    """The line of the tag naming each of the rule's techniques (else of ``tags:``)."""
+    by_tag = {tag.lower(): line for tag, line in lines.item_lines(index, "tags").items()}
+    found: dict[str, int] = {}
+    for technique in rule.techniques:
+        line = by_tag.get(f"attack.{technique.lower()}") or lines.key_line(index, ("tags",))
+        if line is not None:
+            found[technique] = line
+    return found
 
 
 def _issue_line(issue: Issue, index: int, lines: LineFinder) -> int | None:

@@ -49,6 +49,7 @@ def _merge(group: list[DocumentRule]) -> DocumentRule:
         references=_union(ref for r in rules for ref in r.references),
         falsepositives=_union(fp for r in rules for fp in r.falsepositives),
         techniques=_union(t for r in rules for t in r.techniques),
+        technique_lines={t: n for r in reversed(rules) for t, n in r.technique_lines.items()},
         events=_union(e for r in rules for e in r.events),
         predicates=_union(p for r in rules for p in r.predicates),
         query=QUERY_SEPARATOR.join(parts) or None,

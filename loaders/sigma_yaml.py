@@ -141,6 +141,18 @@ class LineFinder:
             line = int(key_node.start_mark.line) + 1
         return line
 
+    def item_lines(self, document: int, key: str) -> dict[str, int]:
+        """Line of each text item of the top-level list ``key`` (the first, for a repeated one)."""
+        nodes = self._documents()
+        found = _child(nodes[document], key) if document < len(nodes) else None
+        if found is None or not isinstance(found[1], yaml.SequenceNode):
+            return {}
+        lines: dict[str, int] = {}
+        for item in found[1].value:
+            if isinstance(item, yaml.ScalarNode):
+                lines.setdefault(str(item.value), int(item.start_mark.line) + 1)
+        return lines
+
     def find_key(
         self, document: int, path: Sequence[str], wanted: Callable[[str], bool]
     ) -> int | None:

@@ -120,6 +120,7 @@ def rule_from_dict(
         stories=tuple(dict.fromkeys(stories)),
         extra=_extra(data, tags, story_names, search.datamodels),
         parse_status=search.status,
+        technique_lines={t: lines["tags"] for t in techniques if "tags" in lines},
     )
     return DetectionRead(rule, events, problems.found, search.unmapped)
 

@@ -82,6 +82,16 @@ def test_rule_metadata_techniques_events_and_predicates() -> None:
     assert ("user.id|eq|s-1-5-18", True) in keys
 
 
+def test_each_technique_keeps_the_line_of_its_id() -> None:
+    rule = rule_from_toml(RULE, "rules/windows/execution_mofcomp.toml").rule
+    assert rule is not None
+    assert rule.technique_lines == {
+        "T1047": line_of(RULE, 'id = "T1047"'),
+        "T1546": line_of(RULE, 'id = "T1546"'),
+        "T1546.003": line_of(RULE, 'id = "T1546.003"'),
+    }
+
+
 def test_machine_learning_rule_has_techniques_and_no_query() -> None:
     text = RULE.replace('language = "eql"\n', "").replace(
         'type = "eql"', 'type = "machine_learning"'

@@ -119,7 +119,7 @@ def test_a_technique_unknown_to_attack_is_reported_with_its_file_in_a_dry_run(
     assert sigma.unknown_techniques == ("T9999",)
     (problem,) = [p for p in sigma.problems if p.kind == "unknown-technique"]
     assert (str(problem.location), problem.reason) == (
-        "rules/r9.yml",
+        "rules/r9.yml:3",
         "technique T9999 is not in ATT&CK",
     )
     # ATT&CK's own problems are printed like every source's

@@ -94,6 +94,7 @@ def test_a_detection_becomes_a_rule_with_its_metadata() -> None:
     data, lines, _ = read_yaml_keys(DETECTION, "detections/endpoint/mof.yml")
     result = rule_from_dict(data, "detections/endpoint/mof.yml", context(), lines)
     rule = result.rule
+    assert rule.technique_lines == {"T1546.003": lines["tags"]}
     assert rule.uid == "splunk:e59b5a73-32bf-4467-a585-452c36ae10c1"
     assert (rule.vendor, rule.language, rule.rule_type, rule.collection) == (
         "splunk",
