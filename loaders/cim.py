@@ -336,8 +336,10 @@ class CimMapper:
         renamed, last_component = SYSMON_ADDON_FIELDS.get(
             field, (TA_WINDOWS_ALIASES.get(field, _windows_renames().get(field, field)), False)
         )
+        # spath's array marks (sourceIPs{}, user.groups{}) are no part of the attribute's name.
+        bare = renamed.replace("{}", "")
         for logsource in logsources:
-            found = sigma_to_ecs(renamed, *logsource)
+            found = sigma_to_ecs(bare, *logsource)
             if found:
                 return FieldName(_name_of(found) if last_component else found, True)
         endpoint = any(ls[0] in {"windows", "linux"} for ls in logsources)

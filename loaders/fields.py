@@ -66,8 +66,29 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     # calling service in event.provider (212 of Elastic's CloudTrail rules check event.action).
     # No pySigma pipeline maps any cloud or SaaS audit log; every entry below is one of these
     # integrations' own renames, so the same API call is one indicator for every vendor.
-    ("aws", None, "cloudtrail"): {"eventName": "event.action", "eventSource": "event.provider"},
-    ("okta", None, "okta"): {"eventType": "event.action"},
+    # The other CloudTrail attributes rules check, as the aws integration renames them.
+    # errorCode keeps its raw name only in Splunk's add-on "success" (no error), which the
+    # integration leaves empty; the attribute itself is the same.
+    ("aws", None, "cloudtrail"): {
+        "eventName": "event.action",
+        "eventSource": "event.provider",
+        "userIdentity.type": "aws.cloudtrail.user_identity.type",
+        "userIdentity.arn": "aws.cloudtrail.user_identity.arn",
+        "userIdentity.accessKeyId": "aws.cloudtrail.user_identity.access_key_id",
+        "userIdentity.invokedBy": "aws.cloudtrail.user_identity.invoked_by",
+        "errorCode": "aws.cloudtrail.error_code",
+        "errorMessage": "aws.cloudtrail.error_message",
+        "userAgent": "user_agent.original",
+    },
+    # Okta system log (the okta integration's renames).
+    ("okta", None, "okta"): {
+        "eventType": "event.action",
+        "outcome.result": "okta.outcome.result",
+        "outcome.reason": "okta.outcome.reason",
+        "securityContext.isProxy": "okta.security_context.is_proxy",
+        "actor.alternateId": "okta.actor.alternate_id",
+        "actor.displayName": "okta.actor.display_name",
+    },
     # Microsoft 365 management API (the o365 integration): Operation and Workload; Sigma's
     # threat_management rules spell the same attributes eventName and eventSource.
     ("m365", None, None): {
@@ -80,7 +101,13 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     # event.action, and keeps it too as azure.<log>.operation_name, which
     # ELASTIC_FIELD_ALIASES folds into event.action).
     ("azure", None, "auditlogs"): {"operationName": "event.action"},
-    ("azure", None, "signinlogs"): {"operationName": "event.action"},
+    # Entra sign-in result code: Sigma's ResultType (Log Analytics' column) and the raw
+    # properties.status.errorCode are the integration's properties.status.error_code.
+    ("azure", None, "signinlogs"): {
+        "operationName": "event.action",
+        "ResultType": "azure.signinlogs.properties.status.error_code",
+        "properties.status.errorCode": "azure.signinlogs.properties.status.error_code",
+    },
     ("azure", None, "activitylogs"): {"operationName": "event.action"},
     # GCP audit logs and Google Workspace (the gcp and google_workspace integrations).
     ("gcp", None, "gcp.audit"): {
@@ -90,6 +117,41 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     ("gcp", None, "google_workspace.admin"): {
         "eventName": "event.action",
         "eventService": "event.provider",
+    },
+    # Linux auditd: the auditd integration's ECS names for the SYSCALL, PATH and CWD records.
+    # EXECVE's a0..aN stay raw: an argument at a position is a stricter test than process.args.
+    ("linux", None, "auditd"): {
+        "comm": "process.name",
+        "exe": "process.executable",
+        "name": "file.path",
+        "syscall": "auditd.data.syscall",
+        "cwd": "process.working_directory",
+    },
+    # Kubernetes audit events: current Sigma rules and Splunk's raw searches name the audit
+    # event's JSON paths, which ecs_kubernetes (written for the older verb / resource /
+    # namespace names) does not map; the kubernetes integration keeps them under
+    # kubernetes.audit. with the annotation key's dots as underscores.
+    ("kubernetes", None, "audit"): {
+        name: "kubernetes.audit." + name
+        for name in (
+            "objectRef.resource",
+            "objectRef.subresource",
+            "objectRef.namespace",
+            "objectRef.name",
+            "objectRef.apiGroup",
+            "requestURI",
+            "user.username",
+            "user.groups",
+            "impersonatedUser.username",
+            "sourceIPs",
+            "responseStatus.code",
+            "stage",
+        )
+    }
+    | {
+        "annotations.authorization.k8s.io/decision": (
+            "kubernetes.audit.annotations.authorization_k8s_io/decision"
+        )
     },
     # GitHub audit log (the github integration): the audit action, "repo.destroy".
     ("github", None, "audit"): {"action": "event.action"},

@@ -122,3 +122,39 @@ def test_script_block_phrase_meets_splunk_contains(
         splunk_context,
         "detections/endpoint/disabled_kerberos_pre_authentication_discovery_with_powerview.yml",
     )
+
+
+# --- auditd, Kubernetes audit, CloudTrail attributes ---------------------------------------------
+
+
+def test_auditd_exe_suffix_is_the_process_name(corpus_dir: Path) -> None:
+    found = sigma(corpus_dir, "rules/linux/auditd/syscall/lnx_auditd_network_service_scanning.yml")
+    assert ("process.name", "eq", "ncat", False) in found
+
+
+def test_kubernetes_secrets_resource_is_one_value(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    check = ("kubernetes.audit.objectRef.resource", "eq", "secrets", False)
+    assert check in sigma(
+        corpus_dir, "rules/application/kubernetes/audit/kubernetes_audit_secrets_enumeration.yml"
+    )
+    assert check in splunk(
+        corpus_dir,
+        splunk_context,
+        "detections/cloud/kubernetes_abuse_of_secret_by_unusual_location.yml",
+    )
+
+
+def test_cloudtrail_identity_type_meets_elastic(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    check = ("aws.cloudtrail.user_identity.type", "eq", "root", False)
+    assert check in sigma(corpus_dir, "rules/cloud/aws/cloudtrail/aws_root_account_usage.yml")
+    assert check in elastic(
+        corpus_dir, "rules/_deprecated/privilege_escalation_root_login_without_mfa.toml"
+    )
+    found = splunk(
+        corpus_dir, splunk_context, "detections/cloud/aws_iam_accessdenied_discovery_events.yml"
+    )
+    assert ("aws.cloudtrail.error_code", "eq", "accessdenied", False) in found

@@ -58,7 +58,7 @@ def test_sigma_to_ecs_maps_through_the_pipelines(
     [
         ("username", ("okta", None, "okta")),  # the Kubernetes mapping is not for Okta
         ("Image", ("linux", None, "auditd")),  # auditd is no Sysmon event
-        ("userIdentity.arn", ("aws", None, "cloudtrail")),
+        ("requestParameters.bucketName", ("aws", None, "cloudtrail")),
         ("Provider", ("windows", None, "wmi")),
         ("user", ("zeek", None, "http")),  # zeek maps it onto the pattern zeek.*user*
     ],
@@ -92,8 +92,8 @@ def test_unmapped_windows_fields_follow_pysigma_event_data_prefix() -> None:
 
 
 def test_unmapped_fields_of_other_log_sources_keep_their_sigma_name() -> None:
-    assert sigma_field("userIdentity.arn", "aws", None, "cloudtrail") == FieldName(
-        "userIdentity.arn", mapped=False
+    assert sigma_field("requestParameters.bucketName", "aws", None, "cloudtrail") == FieldName(
+        "requestParameters.bucketName", mapped=False
     )
     assert sigma_field("Image", "windows", "process_creation") == FieldName(
         "process.executable", mapped=True

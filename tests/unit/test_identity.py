@@ -131,3 +131,52 @@ def test_esql_equality_on_a_text_field_stays_eq() -> None:
     query = 'from logs-* | where powershell.file.script_block_text == "x"'
     found = {(p.field, p.operator, p.value) for p in parse_esql(query).predicates}
     assert ("powershell.file.script_block_text", "eq", "x") in found
+
+
+# --- auditd, Kubernetes audit, CloudTrail, Entra sign-in and Okta attributes ---------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource", "expected"),
+    [
+        ("comm", ("linux", None, "auditd"), "process.name"),
+        ("exe", ("linux", None, "auditd"), "process.executable"),
+        ("name", ("linux", None, "auditd"), "file.path"),
+        ("syscall", ("linux", None, "auditd"), "auditd.data.syscall"),
+        (
+            "objectRef.resource",
+            ("kubernetes", "application", "audit"),
+            "kubernetes.audit.objectRef.resource",
+        ),
+        ("user.groups", ("kubernetes", "application", "audit"), "kubernetes.audit.user.groups"),
+        (
+            "annotations.authorization.k8s.io/decision",
+            ("kubernetes", "application", "audit"),
+            "kubernetes.audit.annotations.authorization_k8s_io/decision",
+        ),
+        ("userIdentity.type", ("aws", None, "cloudtrail"), "aws.cloudtrail.user_identity.type"),
+        ("errorCode", ("aws", None, "cloudtrail"), "aws.cloudtrail.error_code"),
+        (
+            "ResultType",
+            ("azure", None, "signinlogs"),
+            "azure.signinlogs.properties.status.error_code",
+        ),
+        ("outcome.result", ("okta", None, "okta"), "okta.outcome.result"),
+    ],
+)
+def test_cloud_and_audit_attributes_take_the_integrations_names(
+    field: str, logsource: tuple[str, str | None, str], expected: str
+) -> None:
+    assert sigma_to_ecs(field, *logsource) == expected
+
+
+def test_auditd_names_stay_raw_for_other_linux_logs() -> None:
+    assert sigma_to_ecs("comm", "linux", "process_creation") is None
+    assert sigma_to_ecs("a0", "linux", None, "auditd") is None
+
+
+def test_splunk_array_marks_are_no_part_of_the_name() -> None:
+    mapper = CimMapper([])
+    logsources = [("kubernetes", "application", "audit")]
+    found = mapper.map_field("sourceIPs{}", None, logsources)
+    assert found.name == "kubernetes.audit.sourceIPs"
