@@ -8,7 +8,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
 from covgraph.errors import Location, ParseError
-from loaders.fields import ELASTIC_FIELD_ALIASES
+from loaders.fields import elastic_check
 from loaders.predicates import clean_field, make_predicate
 from loaders.records import Predicate
 
@@ -34,7 +34,14 @@ class ParsedQuery:
         raw_value: str | None = None,
     ) -> None:
         """Add one canonical predicate; the vendor field is the name as written."""
-        canonical = field_name and ELASTIC_FIELD_ALIASES.get(clean_field(field_name), field_name)
+        canonical = field_name
+        if field_name and operator == "eq":
+            written = value
+            canonical, value = elastic_check(clean_field(field_name), value)
+            if raw_value is None and value is not written:
+                raw_value = str(written)
+        elif field_name:
+            canonical = elastic_check(clean_field(field_name), None)[0]
         self.predicates.append(
             make_predicate(
                 canonical,

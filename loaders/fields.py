@@ -199,6 +199,33 @@ ELASTIC_FIELD_ALIASES: dict[str, str] = {
     "azure.signinlogs.operation_name": "event.action",
 }
 
+# Elastic's Windows pipelines name the logon type (winlog.logon.type "Network") that the event
+# carries as a number (winlog.event_data.LogonType 3), which Sigma and Splunk check. One form
+# per check: the event's own number, under the event's field. The names are Microsoft's table
+# of logon types, as Elastic spells them.
+LOGON_TYPE_CODES: dict[str, str] = {
+    "interactive": "2",
+    "network": "3",
+    "batch": "4",
+    "service": "5",
+    "unlock": "7",
+    "networkcleartext": "8",
+    "newcredentials": "9",
+    "remoteinteractive": "10",
+    "cachedinteractive": "11",
+}
+
+
+def elastic_check(field: str, value: object) -> tuple[str, object]:
+    """The canonical (field, value) of an Elastic check: aliases, logon type names as numbers."""
+    name = ELASTIC_FIELD_ALIASES.get(field, field)
+    if name == "winlog.logon.type" and isinstance(value, str):
+        code = LOGON_TYPE_CODES.get(value.strip().lower())
+        if code is not None:
+            return "winlog.event_data.LogonType", code
+    return name, value
+
+
 # pySigma's ecs_windows prefixes every field it did not map with "winlog.event_data." unless
 # the name is dotted already; unmapped Windows fields keep that form.
 _WINDOWS_EVENT_DATA = "winlog.event_data."

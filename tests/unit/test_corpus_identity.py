@@ -158,3 +158,22 @@ def test_cloudtrail_identity_type_meets_elastic(
         corpus_dir, splunk_context, "detections/cloud/aws_iam_accessdenied_discovery_events.yml"
     )
     assert ("aws.cloudtrail.error_code", "eq", "accessdenied", False) in found
+
+
+# --- Windows logon types -------------------------------------------------------------------------
+
+
+def test_new_credentials_logon_is_one_value(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    check = ("winlog.event_data.LogonType", "eq", "9", False)
+    assert check in elastic(corpus_dir, "rules/windows/lateral_movement_alternate_creds_pth.toml")
+    assert check in sigma(
+        corpus_dir,
+        "rules/windows/builtin/security/account_management/win_security_access_token_abuse.yml",
+    )
+    assert check in splunk(
+        corpus_dir,
+        splunk_context,
+        "detections/deprecated/detect_activity_related_to_pass_the_hash_attacks.yml",
+    )

@@ -180,3 +180,24 @@ def test_splunk_array_marks_are_no_part_of_the_name() -> None:
     logsources = [("kubernetes", "application", "audit")]
     found = mapper.map_field("sourceIPs{}", None, logsources)
     assert found.name == "kubernetes.audit.sourceIPs"
+
+
+# --- Windows logon types -------------------------------------------------------------------------
+
+
+def test_elastic_logon_type_names_are_the_events_numbers() -> None:
+    found = {
+        (p.field, p.operator, p.value, p.raw_value)
+        for p in parse_kql('winlog.logon.type : ("Network" or newcredentials)').predicates
+    }
+    assert found == {
+        ("winlog.event_data.LogonType", "eq", "3", "Network"),
+        ("winlog.event_data.LogonType", "eq", "9", "newcredentials"),
+    }
+
+
+def test_unknown_logon_type_names_and_other_operators_stay() -> None:
+    assert triples("winlog.logon.type : Remote*") == {
+        ("winlog.logon.type", "wildcard", "remote*", False)
+    }
+    assert triples("winlog.logon.type : Other") == {("winlog.logon.type", "eq", "other", False)}
