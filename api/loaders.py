@@ -162,14 +162,25 @@ class Loaders:
     async def _read_sources(self) -> list[Row]:
         return [row["source"] for row in await self.runner.read(catalog.SOURCES)]
 
-    async def similarity(self) -> SimilarityIndex:
-        """The in-memory indicator-set index, built once per graph version."""
+    async def similarity(self, include_event_selectors: bool = True) -> SimilarityIndex:
+        """The in-memory indicator-set index, built once per graph version.
 
-        async def build() -> SimilarityIndex:
+        Both variants, with and without event selectors, come from one read of the sets.
+        """
+
+        async def build() -> dict[bool, SimilarityIndex]:
+            # Imported here: api.types.authoring, where selectors are decided, imports this
+            # module through api.context.
+            from api.types.authoring import selector_key
+
             rows = await self.runner.read(INDICATOR_SETS)
-            return SimilarityIndex.from_rows(rows)
+            return {
+                True: SimilarityIndex.from_rows(rows),
+                False: SimilarityIndex.from_rows(rows, drop=selector_key),
+            }
 
-        return await self.runner.derived("similarity", build)
+        indexes: dict[bool, SimilarityIndex] = await self.runner.derived("similarity", build)
+        return indexes[include_event_selectors]
 
     async def warm(self) -> None:
         """Build the per-version artefacts (technique table, similarity index) ahead of requests."""

@@ -12,6 +12,7 @@ from api.context import Info, resolver
 from api.errors import BadArgument
 from api.navigator import NAVIGATOR_PLATFORMS, build_layer, navigator_platform
 from api.pagination import MAX_LINKS, capped, encode_cursor, page_window
+from api.types.authoring import event_selector_params, is_event_selector
 from api.types.catalog import Catalog, Source
 from api.types.connection import page_info
 from api.types.coverage import MatrixCell, TacticCoverage, TechniqueCount
@@ -210,7 +211,10 @@ class Query:
 
     @resolver(
         "Non-negated indicators checked by current rules of at least two of the "
-        "techniques, most shared first (then by rules). Unknown ids: UNKNOWN_TECHNIQUE."
+        "techniques, most shared first (then by rules). Unknown ids: UNKNOWN_TECHNIQUE. "
+        "includeEventSelectors: false leaves out event selectors (see "
+        "SharedIndicator.eventSelector), which most rules of a vendor share whatever the "
+        "technique."
     )
     async def indicator_overlap(
         self,
@@ -218,6 +222,7 @@ class Query:
         technique_ids: list[str],
         first: int | None = 50,
         include_subtechniques: bool | None = False,
+        include_event_selectors: bool | None = True,
     ) -> list[SharedIndicator]:
         ids = _ids(technique_ids, "techniqueIds", _technique_id)
         if len(ids) < 2:
@@ -229,6 +234,8 @@ class Query:
             subs=bool(include_subtechniques),
             min_techniques=2,
             limit=capped(first, 50),
+            include_selectors=include_event_selectors is not False,
+            **event_selector_params(),
         )
         reach = await info.context.loaders.reach.load_many([(r["key"], False) for r in rows])
         result = []
@@ -243,20 +250,27 @@ class Query:
                         TechniqueCount(technique_id=i, rule_count=per.get(i, 0)) for i in ids
                     ],
                     corpus_reach=n,
+                    event_selector=is_event_selector(row["field"], row["value"]),
                 )
             )
         return result
 
     @resolver(
         "Techniques ranked by Jaccard similarity of their sets of non-negated "
-        "indicators (current rules, direct tags). Unknown id: UNKNOWN_TECHNIQUE."
+        "indicators (current rules, direct tags). Unknown id: UNKNOWN_TECHNIQUE. "
+        "includeEventSelectors: false takes the sets without event selectors, so that "
+        "techniques sharing only which events they read are not similar."
     )
     async def similar_techniques(
-        self, info: Info, id: str, first: int | None = 10
+        self,
+        info: Info,
+        id: str,
+        first: int | None = 10,
+        include_event_selectors: bool | None = True,
     ) -> list[TechniqueSimilarity]:
         tid = _technique_id(id)
         await info.context.loaders.require_techniques([tid])
-        index = await info.context.loaders.similarity()
+        index = await info.context.loaders.similarity(include_event_selectors is not False)
         return [
             TechniqueSimilarity(
                 technique_id=s.technique,

@@ -5,11 +5,11 @@ import { code, h, reachRoute, route, section, table } from "./dom.js";
 
 const OVERLAP = `
 query Overlap($ids: [String!]!, $first: String!, $sub: Boolean!) {
-  indicatorOverlap(techniqueIds: $ids, first: 100, includeSubtechniques: $sub) {
+  indicatorOverlap(techniqueIds: $ids, first: 100, includeSubtechniques: $sub, includeEventSelectors: false) {
     field { name } operator value corpusReach
     ruleCountByTechnique { ruleCount technique { id name } }
   }
-  similarTechniques(id: $first, first: 10) {
+  similarTechniques(id: $first, first: 10, includeEventSelectors: false) {
     jaccard sharedIndicators indicatorCount technique { id name }
   }
 }`;
@@ -33,7 +33,9 @@ export async function overlapView(_id, params, signal) {
       "p",
       { class: "note" },
       "Indicators (field, operator, value) that rules of at least two of the techniques check, " +
-        "with how many rules of each technique check them.",
+        "with how many rules of each technique check them. Event selectors (host.os.type, " +
+        "event.category, a process start…), which most rules share whatever the technique, are " +
+        "left out.",
     ),
     form,
   );
@@ -157,7 +159,7 @@ function similarSection(id, similar, ids) {
   return section(
     "similar",
     `Most similar to ${id}`,
-    "Jaccard similarity of the sets of indicators (not exclusions) their rules check.",
+    "Jaccard similarity of the sets of indicators (not exclusions, not event selectors) their rules check.",
     rows.length
       ? table("data similar", ["technique", "name", "jaccard", "shared", "its indicators", ""], rows)
       : h("p", { class: "muted" }, `No technique shares an indicator with ${id}.`),

@@ -36,7 +36,7 @@ query TechniquePage($id: String!, $sub: Boolean!) {
       eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach }
     }
   }
-  similarTechniques(id: $id, first: 6) { jaccard sharedIndicators technique { id name } }
+  similarTechniques(id: $id, first: 6, includeEventSelectors: false) { jaccard sharedIndicators technique { id name } }
 }`;
 
 /** Renders #/technique/ID (?sub=1 rolls sub-techniques' rules up). */
@@ -90,7 +90,8 @@ export async function techniqueView(id, params, signal) {
       "selectors",
       `Event selectors (${selectorTotal} distinct)`,
       "Checks that only say which events the rules read (event.code, event.category, " +
-        "host.os.type, data_stream.dataset…): most rules of a vendor share them, whatever the " +
+        "host.os.type, data_stream.dataset, an event.action such as exec…): most rules of a " +
+        "vendor share them, whatever the " +
         "technique. “not” marks an excluded one.",
       guide.eventSelectors,
       selectorTotal,
@@ -235,7 +236,7 @@ function similarCard(technique, similar) {
   return section(
     "similar",
     "Similar techniques",
-    "By Jaccard similarity of the indicators their rules check.",
+    "By Jaccard similarity of the indicators their rules check, event selectors left out.",
     items.length ? h("ol", { class: "similar" }, items) : h("p", { class: "muted" }, "No technique shares an indicator."),
   );
 }

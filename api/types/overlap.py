@@ -20,6 +20,10 @@ class SharedIndicator:
     corpus_reach: int = strawberry.field(
         description="Distinct current rules in the whole catalog checking it (not negated)."
     )
+    event_selector: bool = strawberry.field(
+        description="True when the check only says which events a rule reads (as "
+        "IndicatorUsage.eventSelector)."
+    )
 
 
 @strawberry.type(description="A technique and how much its indicators overlap another's.")

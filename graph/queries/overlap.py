@@ -6,6 +6,8 @@ from graph.queries.runner import Query
 
 #: Non-negated indicators checked by current rules of at least `$min_techniques` of the given
 #: techniques, with each technique's distinct rule count (roll-up: current sub-techniques only).
+#: Without $include_selectors, event selectors are left out: fields in $selector_fields, and
+#: `field|lower-cased value` pairs in $selector_values (api.types.authoring has the lists).
 INDICATOR_OVERLAP = Query(
     "indicator_overlap",
     """
@@ -17,6 +19,8 @@ WITH id, t, collect(sub) AS subs
 UNWIND [t] + subs AS x
 MATCH (x)<-[:DETECTS]-(r:Rule)-[c:CHECKS]->(v:Value)
 WHERE NOT r.deprecated AND NOT c.negated
+  AND ($include_selectors OR NOT (v.field IN $selector_fields
+                                  OR v.field + '|' + toLower(v.value) IN $selector_values))
 WITH v, id, count(DISTINCT r) AS n
 WITH v, collect({id: id, rules: n}) AS per, sum(n) AS total
 WHERE size(per) >= $min_techniques

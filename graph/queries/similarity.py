@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +44,17 @@ class SimilarityIndex:
         self._sizes = {tid: len(values) for tid, values in self._sets.items()}
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> SimilarityIndex:
-        """From INDICATOR_SETS rows, one per rule: {techniques: [[id, retired]], values}."""
+    def from_rows(
+        cls, rows: Iterable[Mapping[str, Any]], drop: Callable[[str], bool] | None = None
+    ) -> SimilarityIndex:
+        """From INDICATOR_SETS rows, one per rule: {techniques: [[id, retired]], values}.
+
+        `drop` leaves out the Value keys it is true for (the API's event selectors).
+        """
         sets: dict[str, set[str]] = {}
         retired: set[str] = set()
         for row in rows:
-            values = [str(v) for v in row["values"]]
+            values = [str(v) for v in row["values"] if drop is None or not drop(str(v))]
             for tid, is_retired in row["techniques"]:
                 sets.setdefault(str(tid), set()).update(values)
                 if is_retired:

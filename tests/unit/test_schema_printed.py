@@ -30,7 +30,7 @@ def test_the_contract_names_are_in_the_schema() -> None:
         "field: String, value: String, includeDeprecated: Boolean = false, first: Int = 50, "
         "after: String",
         "indicatorOverlap(techniqueIds: [String!]!, first: Int = 50",
-        "similarTechniques(id: String!, first: Int = 10): [TechniqueSimilarity!]!",
+        "similarTechniques(id: String!, first: Int = 10",
         "coverageMatrix(platform: String, vendors: [Vendor!]): [TacticCoverage!]!",
         "detectableWith(eventIds: [String!]!): [Technique!]!",
         "navigatorLayer(platform: String, vendors: [Vendor!]",
