@@ -146,7 +146,9 @@ class Query:
         "indicator); negated: true for exclusions only, false for positive checks only. Field, "
         "operator, value and negated all apply to the same check, so (field, operator, value, "
         "negated) lists exactly the rules an IndicatorUsage's corpusReach counts. "
-        "onlyRetiredTechniques: rules whose every technique tag ATT&CK revoked or deprecated."
+        "onlyRetiredTechniques: rules whose every technique tag ATT&CK revoked or deprecated. "
+        "includeSubtechniques: with techniqueId, also rules tagged with one of its current "
+        "sub-techniques, the rules coverage(includeSubtechniques: true) counts."
     )
     async def rules(
         self,
@@ -164,12 +166,14 @@ class Query:
         operator: str | None = UNSET,
         negated: bool | None = UNSET,
         only_retired_techniques: bool | None = False,
+        include_subtechniques: bool | None = False,
     ) -> RuleConnection:
         skip, limit = page_window(first, after)
         chosen = rules.RuleFilter(
             search=_text(search),
             vendor=vendor.value if vendor else None,
             technique=_technique_id(technique_id) if technique_id else None,
+            include_subtechniques=bool(include_subtechniques),
             event=_text(event_id),
             field=_text(field),
             value=value if value else None,

@@ -28,15 +28,16 @@ query Rule($uid: String!) {
 
 const COUNTS = VENDORS.map(
   (vendor) => `${vendor.toLowerCase()}: rules(search: $search, vendor: ${vendor}, techniqueId: $technique,
-    eventId: $event, field: $field, value: $value, operator: $operator, negated: $negated,
-    first: 1) { totalCount }`,
+    includeSubtechniques: $sub, eventId: $event, field: $field, value: $value, operator: $operator,
+    negated: $negated, first: 1) { totalCount }`,
 ).join("\n");
 
 const RULES = `
-query Rules($search: String, $vendor: Vendor, $technique: String, $event: String, $field: String,
-            $value: String, $operator: String, $negated: Boolean, $after: String) {
-  rules(search: $search, vendor: $vendor, techniqueId: $technique, eventId: $event, field: $field,
-        value: $value, operator: $operator, negated: $negated, first: 100, after: $after) {
+query Rules($search: String, $vendor: Vendor, $technique: String, $sub: Boolean, $event: String,
+            $field: String, $value: String, $operator: String, $negated: Boolean, $after: String) {
+  rules(search: $search, vendor: $vendor, techniqueId: $technique, includeSubtechniques: $sub,
+        eventId: $event, field: $field, value: $value, operator: $operator, negated: $negated,
+        first: 100, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes { uid vendor title severity sourcePath sourceUrl techniques { id } }
@@ -118,7 +119,9 @@ function textList(id, title, items, render) {
 /** What a rules list is filtered by, in words. */
 function describe(filters) {
   const parts = [];
-  if (filters.technique) parts.push(`tagged with ${filters.technique}`);
+  if (filters.technique) {
+    parts.push(`tagged with ${filters.technique}${filters.sub ? " or one of its sub-techniques" : ""}`);
+  }
   if (filters.event) parts.push(`needing ${filters.event}`);
   const how = filters.operator ? ` with ${filters.operator}` : " (any operator)";
   const polarity =
@@ -133,12 +136,14 @@ function describe(filters) {
   return parts.join(", ");
 }
 
-/** Renders #/rules?technique=&event=&field=&value=&operator=&negated=&vendor=&search=. */
+/** Renders #/rules?technique=&sub=1&event=&field=&value=&operator=&negated=&vendor=&search=. */
 export async function rulesView(_id, params, signal) {
   const filters = {
     search: params.get("search") || null,
     vendor: VENDORS.includes(params.get("vendor")) ? params.get("vendor") : null,
     technique: params.get("technique") || null,
+    // The roll-up of the technique page's ?sub=1: its current sub-techniques' rules too.
+    sub: params.get("sub") === "1",
     event: params.get("event") || null,
     field: params.get("field") || null,
     value: params.has("value") ? params.get("value") : null,

@@ -66,10 +66,10 @@ export async function techniqueView(id, params, signal) {
     h(
       "div",
       { class: "grid" },
-      eventsCard(coverage),
+      eventsCard(technique, coverage, sub),
       similarCard(technique, data.similarTechniques),
     ),
-    fieldsCard(guide),
+    fieldsCard(technique, guide, sub),
     indicatorsCard(
       "indicators",
       `Top indicator values (${indicatorTotal} distinct)`,
@@ -205,9 +205,14 @@ function jumpBar() {
   );
 }
 
-function eventsCard(coverage) {
+/** The rules behind a count of this page: the technique's (rolled up as the page is). */
+function techniqueRules(technique, sub, filters) {
+  return route("rules", null, { technique: technique.id, sub: sub ? 1 : "", ...filters });
+}
+
+function eventsCard(technique, coverage, sub) {
   const rows = coverage.eventUsage.map((usage) => [
-    h("a", { href: route("rules", null, { event: usage.event.id }) , class: "event-id" }, usage.event.id),
+    h("a", { href: techniqueRules(technique, sub, { event: usage.event.id }), class: "event-id" }, usage.event.id),
     usage.event.name,
     { cell: String(usage.ruleCount), class: "num" },
   ]);
@@ -245,10 +250,10 @@ function operatorChips(operators) {
   return operators.map((op) => h("span", { class: "chip" }, `${op.operator} ${op.count}`));
 }
 
-function fieldsCard(guide) {
+function fieldsCard(technique, guide, sub) {
   const rows = guide.fields.map((usage) => [
     [
-      h("a", { href: route("rules", null, { field: usage.field.name }), class: "field" }, usage.field.name),
+      h("a", { href: techniqueRules(technique, sub, { field: usage.field.name }), class: "field" }, usage.field.name),
       usage.eventSelector ? h("span", { class: "chip selector", title: "an event selector: says which events the rules read" }, "selector") : null,
     ],
     { cell: String(usage.ruleCount), class: "num" },

@@ -39,6 +39,9 @@ class RuleFilter:
     search: str | None = None
     vendor: str | None = None
     technique: str | None = None
+    #: With `technique`: also rules tagged with one of its current sub-techniques (the roll-up
+    #: of coverage(includeSubtechniques: true)).
+    include_subtechniques: bool = False
     event: str | None = None
     field: str | None = None
     value: str | None = None
@@ -64,6 +67,13 @@ _ANCHORS = {
     "field": "MATCH (:Field {name: $field})<-[:FILTERS_ON]-(r:Rule)",
     "any": "MATCH (r:Rule)",
 }
+#: The technique anchor with the roll-up: the technique and its current sub-techniques.
+_ROLLED_UP = (
+    "MATCH (t:Technique {id: $technique})\n"
+    "UNWIND [t] + [(s:Technique)-[:SUBTECHNIQUE_OF]->(t) WHERE NOT coalesce(s.revoked, false) "
+    "AND NOT coalesce(s.deprecated, false) | s] AS x\n"
+    "MATCH (x)<-[:DETECTS]-(r:Rule)"
+)
 _CONDITIONS = {
     "technique": "EXISTS { (r)-[:DETECTS]->(:Technique {id: $technique}) }",
     "event": "EXISTS { (r)-[:OBSERVES]->(:Event {id: $event}) }",
@@ -104,8 +114,9 @@ def rule_page(f: RuleFilter) -> Query:
         where.append(_RETIRED_ONLY)
     if f.search:
         where.append(_SEARCH)
+    start = _ROLLED_UP if anchor == "technique" and f.include_subtechniques else _ANCHORS[anchor]
     text = (
-        f"{_ANCHORS[anchor]}\nWHERE {' AND '.join(where)}\n"
+        f"{start}\nWHERE {' AND '.join(where)}\n"
         "WITH DISTINCT r ORDER BY r.title, r.uid\n"
         "WITH collect(r.uid) AS uids\n"
         "RETURN size(uids) AS total, uids[$skip..$skip + $limit] AS uids"
@@ -119,6 +130,8 @@ def rule_page(f: RuleFilter) -> Query:
         shape += "-negated" if f.negated else "-positive"
     if f.only_retired_techniques:
         shape += "-retired"
+    if f.technique and f.include_subtechniques:
+        shape += "-sub"
     return Query(f"rule_page:{shape}", text)
 
 
