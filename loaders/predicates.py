@@ -31,6 +31,13 @@ PATH_TO_NAME = {
 # "*\name.ext" or "*/name": a wildcard anchored on a path separator, naming one component.
 _LAST_COMPONENT = re.compile(r"^\*[\\/]+([^\\/*?]+)$")
 
+
+def last_component(pattern: str) -> str | None:
+    """The one path component a ``*\\name`` wildcard names, or None for any other pattern."""
+    found = _LAST_COMPONENT.match(pattern)
+    return found.group(1) if found else None
+
+
 # A path or name checked only for what follows its last dot is the same check as ECS's
 # file.extension with eq: ECS defines the extension as the text after the last dot of the name,
 # without the dot. Like the path-to-name fold, this replaces the check (one indicator, one

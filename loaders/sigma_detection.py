@@ -48,7 +48,7 @@ from sigma.types import (
 
 from loaders.bad_input import shown
 from loaders.fields import sigma_field, sigma_value
-from loaders.predicates import make_predicate
+from loaders.predicates import last_component, make_predicate
 from loaders.records import FIELD_REFERENCE, Predicate
 
 LogSource = tuple[str | None, str | None, str | None]
@@ -400,7 +400,7 @@ class _Context:
     def build(
         self, operator: str, text: str, *, flip: bool = False, folded: bool | None = None
     ) -> Predicate:
-        return make_predicate(
+        predicate = make_predicate(
             self.name,
             operator,
             sigma_value(self.name, text) if operator == "eq" else text,
@@ -409,6 +409,19 @@ class _Context:
             raw_value=self.raw,
             case_insensitive=not self.cased if folded is None else folded,
         )
+        # In a registry_set event (Sysmon 13, Security 4657) TargetObject is the key's path
+        # followed by the value's name, so "ends with \Name" names the value: ECS's
+        # registry.value, which Elastic and Splunk rules check. In key events (create, delete,
+        # rename) the last component is a key, so only this category is read so.
+        if (
+            self.logsource[1] == "registry_set"
+            and predicate.field == "registry.path"
+            and predicate.operator == "wildcard"
+        ):
+            value_name = last_component(predicate.value)
+            if value_name is not None:
+                return replace(predicate, field="registry.value", operator="eq", value=value_name)
+        return predicate
 
 
 def _predicate(context: _Context, value: SigmaType) -> Predicate | None:

@@ -383,3 +383,20 @@ def test_an_unreadable_condition_excludes_every_name_of_a_negated_group() -> Non
         ("bob", True),
         ("carol", False),
     }
+
+
+def test_a_set_value_named_by_the_end_of_target_object_is_registry_value() -> None:
+    detection = """
+        selection:
+            TargetObject|endswith: '\\Debugger'
+            TargetObject|contains: '\\Image File Execution Options\\'
+        condition: selection
+    """
+    found = triples(predicates(detection, category="registry_set"))
+    assert found == {
+        ("registry.value", "eq", "debugger", False),
+        ("registry.path", "wildcard", "*\\image file execution options\\*", False),
+    }
+    # In key events the last component names a key, not a value: the path check stays.
+    found = triples(predicates(detection, category="registry_add"))
+    assert ("registry.path", "wildcard", "*\\debugger", False) in found
