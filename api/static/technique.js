@@ -8,6 +8,7 @@ import {
   h,
   plural,
   reachRoute,
+  replace,
   route,
   section,
   severityBadge,
@@ -38,6 +39,27 @@ query TechniquePage($id: String!, $sub: Boolean!) {
   }
   similarTechniques(id: $id, first: 6, includeEventSelectors: false) { jaccard sharedIndicators technique { id name } }
 }`;
+
+/** The API's cap on `first`: a list longer than this shows its first MAX_FIRST rows. */
+const MAX_FIRST = 200;
+
+const INDICATOR = "field { name } operator value negated ruleCount corpusReach";
+
+/** One list of the guide, asked again with a larger `first` by its "Show all" button. */
+const LISTS = {
+  fields: `fields(first: $first) { field { name } ruleCount eventSelector operators { operator count } sampleValues(first: 5) }`,
+  indicators: `indicators(first: $first, includeEventSelectors: false) { ${INDICATOR} }`,
+  exclusions: `exclusions(first: $first, includeEventSelectors: false) { ${INDICATOR} }`,
+  selectors: `eventSelectors(first: $first) { ${INDICATOR} }`,
+};
+
+async function fetchList(id, technique, sub, first) {
+  const query = `query GuideList($id: String!, $sub: Boolean!, $first: Int!) {
+  technique(id: $id) { authoringGuide(includeSubtechniques: $sub) { list: ${LISTS[id]} } }
+}`;
+  const data = await gql(query, { id: technique.id, sub, first });
+  return data.technique.authoringGuide.list;
+}
 
 /** Renders #/technique/ID (?sub=1 rolls sub-techniques' rules up). */
 export async function techniqueView(id, params, signal) {
@@ -71,8 +93,9 @@ export async function techniqueView(id, params, signal) {
     ),
     fieldsCard(technique, guide, sub),
     indicatorsCard(
+      { technique, sub },
       "indicators",
-      `Top indicator values (${indicatorTotal} distinct)`,
+      `Top indicator values (${indicatorTotal.toLocaleString("en")} distinct)`,
       "(field, operator, value) ranked by how many rules under the technique check it; corpus " +
         "reach is how many rules in the whole catalog, any technique, check the same triple. " +
         "Event selectors are listed apart, below.",
@@ -80,15 +103,17 @@ export async function techniqueView(id, params, signal) {
       indicatorTotal,
     ),
     indicatorsCard(
+      { technique, sub },
       "exclusions",
-      `What the rules exclude (${exclusionTotal} distinct)`,
+      `What the rules exclude (${exclusionTotal.toLocaleString("en")} distinct)`,
       "Indicators checked under negation: events matching them are filtered out.",
       guide.exclusions,
       exclusionTotal,
     ),
     indicatorsCard(
+      { technique, sub },
       "selectors",
-      `Event selectors (${selectorTotal} distinct)`,
+      `Event selectors (${selectorTotal.toLocaleString("en")} distinct)`,
       "Checks that only say which events the rules read (event.code, event.category, " +
         "host.os.type, data_stream.dataset, an event.action such as exec…): most rules of a " +
         "vendor share them, whatever the " +
@@ -251,7 +276,21 @@ function operatorChips(operators) {
 }
 
 function fieldsCard(technique, guide, sub) {
-  const rows = guide.fields.map((usage) => [
+  const render = (fields) =>
+    fields.length
+      ? table("data fields", ["field", "rules", "operators", "sample values"], fieldRows(technique, fields, sub))
+      : h("p", { class: "muted" }, "The rules filter on no field.");
+  return section(
+    "fields",
+    `Fields filtered most (${guide.distinctFieldCount.toLocaleString("en")} distinct)`,
+    "For each field: how many rules filter on it, the operators they use (rules per operator) " +
+      "and values they look for.",
+    ...expandable("fields", { technique, sub }, guide.fields, guide.distinctFieldCount, "field", render),
+  );
+}
+
+function fieldRows(technique, fields, sub) {
+  return fields.map((usage) => [
     [
       h("a", { href: techniqueRules(technique, sub, { field: usage.field.name }), class: "field" }, usage.field.name),
       usage.eventSelector ? h("span", { class: "chip selector", title: "an event selector: says which events the rules read" }, "selector") : null,
@@ -260,19 +299,13 @@ function fieldsCard(technique, guide, sub) {
     { cell: operatorChips(usage.operators), class: "chips" },
     { cell: usage.sampleValues.map((value) => code(value)), class: "samples" },
   ]);
-  return section(
-    "fields",
-    `Fields filtered most (${guide.distinctFieldCount} distinct)`,
-    "For each field: how many rules filter on it, the operators they use (rules per operator) " +
-      "and values they look for.",
-    rows.length
-      ? table("data fields", ["field", "rules", "operators", "sample values"], rows)
-      : h("p", { class: "muted" }, "The rules filter on no field."),
-    more(guide.fields.length, guide.distinctFieldCount, "field"),
-  );
 }
 
-function indicatorsCard(id, title, note, indicators, total) {
+function indicatorsCard(page, id, title, note, indicators, total) {
+  return section(id, title, note, ...expandable(id, page, indicators, total, "indicator", (list) => indicatorTable(id, list)));
+}
+
+function indicatorTable(id, indicators) {
   const rows = indicators.map((usage) => {
     const excluded = id === "exclusions" || Boolean(usage.negated);
     return [
@@ -296,17 +329,11 @@ function indicatorsCard(id, title, note, indicators, total) {
       },
     ];
   });
-  return section(
-    id,
-    title,
-    note,
-    rows.length
-      ? table(`data ${id}`, ["field", "op", "value", "rules", "corpus reach"], rows, (i) => ({
-          "data-key": `${indicators[i].field.name}|${indicators[i].operator}|${indicators[i].value}`,
-        }))
-      : h("p", { class: "muted" }, EMPTY_INDICATORS[id]),
-    more(indicators.length, total, "indicator"),
-  );
+  return rows.length
+    ? table(`data ${id}`, ["field", "op", "value", "rules", "corpus reach"], rows, (i) => ({
+        "data-key": `${indicators[i].field.name}|${indicators[i].operator}|${indicators[i].value}`,
+      }))
+    : h("p", { class: "muted" }, EMPTY_INDICATORS[id]);
 }
 
 const EMPTY_INDICATORS = {
@@ -315,8 +342,42 @@ const EMPTY_INDICATORS = {
   selectors: "The rules select their events by no field.",
 };
 
-function more(shown, total, word) {
-  return shown < total ? h("p", { class: "muted" }, `Showing ${shown} of ${plural(total, word)}.`) : null;
+/**
+ * A list drawn by `render`, and below it "Showing N of M" with a "Show all" button when the
+ * page asked fewer rows than there are: the button asks the same list again with `first` up to
+ * the API's cap, and redraws it in place.
+ */
+function expandable(id, page, rows, total, word, render) {
+  let body = render(rows);
+  const footer = h("p", { class: "muted more", "data-list": id });
+  const draw = (shown) => {
+    const capped = shown >= MAX_FIRST && shown < total;
+    const button =
+      shown < total && !capped
+        ? h("button", { type: "button", class: "show-all", onclick: () => showAll(button) }, `Show all ${total.toLocaleString("en")}`)
+        : null;
+    replace(
+      footer,
+      shown < total ? `Showing ${shown.toLocaleString("en")} of ${plural(total, word)}. ` : "",
+      capped ? `The API lists at most ${MAX_FIRST}.` : "",
+      button,
+    );
+  };
+  async function showAll(button) {
+    button.disabled = true;
+    try {
+      const longer = await fetchList(id, page.technique, page.sub, Math.min(total, MAX_FIRST));
+      const next = render(longer);
+      body.replaceWith(next);
+      body = next;
+      draw(longer.length);
+    } catch (error) {
+      button.disabled = false;
+      footer.append(h("span", { class: "error-text" }, ` ${error.message}`));
+    }
+  }
+  draw(rows.length);
+  return [body, footer];
 }
 
 /** The rule's file name, linked to the file upstream; the whole path shows on hover. */

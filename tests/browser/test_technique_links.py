@@ -29,3 +29,45 @@ def test_event_and_field_links_list_the_rules_counted(page: Page, route: str, cs
     count, total = _follow(page, css)
     assert total in (f"{count} rules", f"{count} current rules", f"{count} current rule")
     assert "tagged with T1" in page.find(".rules-page .summary").text
+
+
+FIELDS = """query($id: String!) { technique(id: $id) { authoringGuide {
+  distinctFieldCount fields(first: 200) { field { name } ruleCount } } } }"""
+
+
+def test_show_all_draws_every_field(page: Page) -> None:
+    from browser_page import gql
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    guide = gql(page.base, FIELDS, {"id": "T1546.003"})["technique"]["authoringGuide"]
+    total = guide["distinctFieldCount"]
+    assert total > 20
+    assert page.open("#/technique/T1546.003") == "ready"
+    footer = page.find('p.more[data-list="fields"]')
+    assert footer.text.startswith(f"Showing 20 of {total} fields.")
+    assert len(page.find_all("table.fields tbody tr")) == 20
+    footer.find_element("css selector", "button.show-all").click()
+    WebDriverWait(page.driver, 30).until(
+        lambda _: len(page.find_all("table.fields tbody tr")) == total
+    )
+    names = page.texts("table.fields tbody tr td:first-child a.field")
+    assert names == [f["field"]["name"] for f in guide["fields"]]
+    assert page.find('p.more[data-list="fields"]').text == ""
+    assert page.console_errors() == []
+
+
+def test_show_all_stops_at_the_api_cap(page: Page) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    assert page.open("#/technique/T1059.004") == "ready"
+    footer = page.find('p.more[data-list="indicators"]')
+    assert footer.text.startswith("Showing 40 of 2,")
+    footer.find_element("css selector", "button.show-all").click()
+    WebDriverWait(page.driver, 30).until(
+        lambda _: len(page.find_all("table.indicators tbody tr")) == 200
+    )
+    text = page.find('p.more[data-list="indicators"]').text
+    assert text.startswith("Showing 200 of 2,")
+    assert "at most 200" in text
+    assert page.find_all('p.more[data-list="indicators"] button') == []
+    page.screenshot("indicators-capped")
