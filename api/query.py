@@ -29,6 +29,7 @@ from api.types.technique import (
 )
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
 from graph.queries import catalog, coverage, events, overlap, rules, technique
+from loaders.records import OPERATORS
 
 T = TypeVar("T")
 
@@ -50,6 +51,16 @@ def _lower(value: str | None) -> str | None:
 def _given(value: T | None) -> T | None:
     """None for an argument left out (UNSET) or null."""
     return None if value is strawberry.UNSET else value
+
+
+def _operator(value: str | None) -> str | None:
+    """The operator lower-cased; one that no check can have is BAD_ARGUMENT, not 0 rules."""
+    chosen = _lower(_text(value))
+    if chosen is not None and chosen not in OPERATORS:
+        raise BadArgument(
+            f"unknown operator {value!r}; operators are {', '.join(sorted(OPERATORS))}"
+        )
+    return chosen
 
 
 def _technique_id(value: str) -> str:
@@ -142,10 +153,11 @@ class Query:
         "Rules by title. search: title substring or exact native id / uid; "
         "techniqueId: tagged with it; eventId: observes it; field: filters on it; value: checks "
         "that value (exact, or lower-cased), on `field` when both are given; operator: with that "
-        "operator (then `value` is matched exactly: field + operator + value name one "
-        "indicator); negated: true for exclusions only, false for positive checks only. Field, "
-        "operator, value and negated all apply to the same check, so (field, operator, value, "
-        "negated) lists exactly the rules an IndicatorUsage's corpusReach counts. "
+        "operator, one of eq, wildcard, regex_match, match, cidr, exists, lt, lte, gt, gte "
+        "(another is BAD_ARGUMENT; then `value` is matched exactly: field + operator + value "
+        "name one indicator); negated: true for exclusions only, false for positive checks "
+        "only. Field, operator, value and negated all apply to the same check, so (field, "
+        "operator, value, negated) lists exactly the rules an IndicatorUsage's corpusReach counts. "
         "onlyRetiredTechniques: rules whose every technique tag ATT&CK revoked or deprecated. "
         "includeSubtechniques: with techniqueId, also rules tagged with one of its current "
         "sub-techniques, the rules coverage(includeSubtechniques: true) counts."
@@ -177,7 +189,7 @@ class Query:
             event=_text(event_id),
             field=_text(field),
             value=value if value else None,
-            operator=_lower(_text(operator)),
+            operator=_operator(operator),
             negated=_given(negated),
             only_retired_techniques=bool(only_retired_techniques),
             include_deprecated=bool(include_deprecated),
