@@ -89,7 +89,8 @@ def build_layer(
                 "links": entry_links,
             }
         )
-    scope = ", ".join(vendors) if vendors else "all vendors"
+    # None is every vendor; an empty list is none, as in coverageMatrix and the guide.
+    scope = "all vendors" if vendors is None else ", ".join(vendors) or "no vendor"
     layer: dict[str, Any] = {
         "name": "covgraph rule coverage",
         # The layer format makes the ATT&CK version optional: left out when the graph does not

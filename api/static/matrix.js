@@ -33,7 +33,7 @@ const NO_VENDOR = "none";
  * Renders #/matrix?platform=Windows&vendors=SIGMA,ELASTIC&sub=0.
  *
  * No `vendors` means every vendor; `vendors=none` (every box unticked) asks nothing and says to
- * pick one, rather than falling back to every vendor as the API's empty argument would.
+ * pick one, rather than asking the API's empty list, which counts no rule at all.
  */
 export async function matrixView(_id, params, signal) {
   const platform = params.get("platform") || "";
@@ -147,8 +147,8 @@ function controls(state) {
         onchange: () => {
           const boxes = [...document.querySelectorAll("input[name=vendor]")];
           const picked = boxes.filter((box) => box.checked).map((box) => box.value);
-          // All ticked is the plain route (every vendor); none ticked is said so, never read as
-          // "all vendors" (which the API's empty vendors argument would mean).
+          // All ticked is the plain route (every vendor); none ticked is said so, never asked
+          // as the API's empty vendors list (which counts no rule).
           if (picked.length === VENDORS.length) go({ vendors: [] });
           else go({ vendors: picked.length ? picked : [NO_VENDOR] });
         },
