@@ -121,7 +121,17 @@ export function table(className, headings, rows, rowProps) {
 
 /** A value shown as code, with a visible marker for the empty string. */
 export function code(value) {
-  return value === "" ? h("code", { class: "empty" }, "(empty)") : h("code", {}, value);
+  return value === "" ? h("code", { class: "empty" }, "(empty)") : h("code", {}, breakable(value));
+}
+
+/**
+ * The text with a line-break opportunity (<wbr>) after each path or name separator, so that a
+ * narrow column wraps `c:\windows\system32\…` between its parts and never inside a word such
+ * as `process` or `wmic.exe`.
+ */
+function breakable(text) {
+  const parts = text.split(/(?<=[\\/.,;:=_-])/);
+  return parts.flatMap((part, i) => (i ? [h("wbr", {}), part] : [part]));
 }
 
 /** The vendor enum as people write it. */
