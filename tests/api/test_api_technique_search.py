@@ -89,7 +89,7 @@ def corpus_api(corpus_graph: object) -> Iterator[str]:
 
 
 @pytest.mark.corpus
-def test_the_audit_searches_find_their_techniques(corpus_api: str) -> None:
+def test_descriptions_find_wmi_and_mimikatz(corpus_api: str) -> None:
     # The page's search box suggests "WMI Event…"; none of these is in a technique's name.
     wmi = _found(corpus_api, "WMI", first=12)
     assert wmi[:2] == ["T1047", "T1546.003"]
