@@ -9,40 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from corpus_rules import elastic, sigma, splunk
 
-from loaders.elastic import rule_from_toml
-from loaders.records import Rule
-from loaders.sigma import read_sigma_file
-from loaders.splunk import SplunkContext, load_context, read_detection
-
-Check = tuple[str, str, str, bool]
+from loaders.splunk import SplunkContext, load_context
 
 
 @pytest.fixture(scope="module")
 def splunk_context(corpus_dir: Path) -> SplunkContext:
     return load_context(corpus_dir / "splunk")[0]
-
-
-def checks(rule: Rule) -> set[Check]:
-    return {(p.field, p.operator, p.value, p.negated) for p in rule.predicates}
-
-
-def elastic(corpus_dir: Path, path: str) -> set[Check]:
-    text = (corpus_dir / "elastic" / path).read_text(encoding="utf-8")
-    rule = rule_from_toml(text, path).rule
-    assert rule is not None
-    return checks(rule)
-
-
-def splunk(corpus_dir: Path, context: SplunkContext, path: str) -> set[Check]:
-    root = corpus_dir / "splunk"
-    return checks(read_detection(root / path, root, context).rule)
-
-
-def sigma(corpus_dir: Path, path: str) -> set[Check]:
-    root = corpus_dir / "sigma"
-    (rule,) = read_sigma_file(root / path, root).rules
-    return checks(rule)
 
 
 # --- cloud and SaaS operation names --------------------------------------------------------------
