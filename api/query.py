@@ -392,6 +392,7 @@ class Query:
             event_count=int(totals["events"]),
             field_count=int(totals["fields"]),
             indicator_count=int(totals["indicators"]),
+            current_indicator_count=int(totals["current_indicators"]),
         )
 
 

@@ -10,8 +10,9 @@ import { techniqueView } from "./technique.js";
 const HOME = `
 query Home {
   catalog {
-    ruleCount techniqueCount coveredTechniqueCount eventCount fieldCount indicatorCount attackVersion
-    sources { name vendor ref commit commitDate ruleCount url }
+    ruleCount deprecatedRuleCount techniqueCount coveredTechniqueCount eventCount fieldCount
+    indicatorCount currentIndicatorCount attackVersion
+    sources { name vendor ref commit commitDate ruleCount currentRuleCount url }
   }
 }`;
 
@@ -164,19 +165,26 @@ async function homeView(_id, _params, signal) {
     source.vendor ? VENDOR_LABELS[source.vendor] : `ATT&CK ${catalog.attackVersion || ""}`,
     source.url ? external(source.url, source.ref || (source.commit || "").slice(0, 12) || "source") : source.ref || "",
     source.commitDate || "",
+    { cell: source.currentRuleCount === null ? "" : source.currentRuleCount.toLocaleString("en"), class: "num" },
     { cell: source.ruleCount === null ? "" : source.ruleCount.toLocaleString("en"), class: "num" },
   ]);
+  const n = (value) => value.toLocaleString("en");
   return h(
     "div",
     { class: "home" },
     h("h1", {}, "Detection coverage graph"),
+    // Each figure says what it counts: current rules against all rules read, and the values
+    // current rules check positively (the guide's indicators) against every value in the graph.
     h(
       "p",
-      { class: "summary" },
-      `${plural(catalog.ruleCount, "current rule")} from Sigma, Elastic and Splunk over `,
-      `${plural(catalog.techniqueCount, "ATT&CK technique")}: ${catalog.coveredTechniqueCount.toLocaleString("en")} `,
-      `(${share}%) have at least one rule. ${plural(catalog.eventCount, "event")}, `,
-      `${plural(catalog.fieldCount, "field")}, ${plural(catalog.indicatorCount, "distinct indicator")}.`,
+      { class: "summary", id: "home-summary" },
+      `${plural(catalog.ruleCount, "current rule")} from Sigma, Elastic and Splunk `,
+      `(${n(catalog.deprecatedRuleCount)} deprecated not counted) over `,
+      `${plural(catalog.techniqueCount, "ATT&CK technique")}: ${n(catalog.coveredTechniqueCount)} `,
+      `(${share}%) have at least one current rule. ${plural(catalog.eventCount, "event")}, `,
+      `${plural(catalog.fieldCount, "field")}; ${plural(catalog.currentIndicatorCount, "indicator")} `,
+      `(values current rules check positively) of ${n(catalog.indicatorCount)} values in the graph `,
+      "(negated checks and deprecated rules included).",
     ),
     section(
       "start",
@@ -196,7 +204,7 @@ async function homeView(_id, _params, signal) {
         h("li", {}, "The GraphQL API and its documentation: ", h("a", { href: "graphql" }, "GraphiQL at /graphql"), "."),
       ),
     ),
-    section("sources", "Loaded sources", null, table("data sources", ["source", "ref", "date", "rules"], sources)),
+    section("sources", "Loaded sources", null, table("data sources", ["source", "ref", "date", "current rules", "rules read (deprecated included)"], sources)),
   );
 }
 

@@ -70,4 +70,11 @@ class Catalog:
     )
     event_count: int
     field_count: int
-    indicator_count: int = strawberry.field(description="Distinct (field, operator, value).")
+    indicator_count: int = strawberry.field(
+        description="Every distinct (field, operator, value) in the graph, whatever checks it: "
+        "deprecated rules and negated checks included."
+    )
+    current_indicator_count: int = strawberry.field(
+        description="Distinct (field, operator, value) that at least one current rule checks "
+        "positively: what the authoring guide calls an indicator."
+    )

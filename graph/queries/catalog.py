@@ -27,6 +27,10 @@ CALL () { MATCH (t:Technique)
 CALL () { MATCH (e:Event) RETURN count(e) AS events }
 CALL () { MATCH (f:Field) RETURN count(f) AS fields }
 CALL () { MATCH (v:Value) RETURN count(v) AS indicators }
-RETURN rules, deprecated_rules, techniques, covered, events, fields, indicators
+CALL () { MATCH (v:Value)
+       WHERE EXISTS { (v)<-[c:CHECKS]-(r:Rule) WHERE NOT c.negated AND NOT r.deprecated }
+       RETURN count(v) AS current_indicators }
+RETURN rules, deprecated_rules, techniques, covered, events, fields, indicators,
+       current_indicators
 """,
 )
