@@ -149,16 +149,55 @@ export function severityBadge(severity) {
   return h("span", { class: `severity severity-${String(severity).toLowerCase()}` }, severity);
 }
 
-/** ATT&CK prose without its "(Citation: ...)" markers and markdown links, cut to a length. */
-export function attackText(text, limit) {
-  if (!text) return "";
-  const plain = text
+// ATT&CK descriptions are markdown: **bold**, [text](url), `code` or <code>, and "* " list items.
+const ATTACK_MARK = /\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]*)\)|<code>([^<]*)<\/code>|`([^`]+)`/g;
+
+/**
+ * ATT&CK prose as DOM nodes: bold, links, code and list items drawn, citations dropped.
+ *
+ * Every piece stays a text node or an attribute (no innerHTML); a link keeps its text and
+ * points outwards only for http(s) URLs. Cut after `limit` visible characters.
+ */
+export function attackMarkdown(text, limit) {
+  if (!text) return [];
+  const lines = text
     .replace(/\(Citation:[^)]*\)/g, "")
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
-    .replace(/<code>|<\/code>/g, "")
-    .replace(/[ \t]+/g, " ")
-    .trim();
-  if (!limit || plain.length <= limit) return plain;
-  const cut = plain.slice(0, limit);
-  return `${cut.slice(0, cut.lastIndexOf(" ") > 0 ? cut.lastIndexOf(" ") : limit)}…`;
+    .split(/\r?\n/)
+    .map((line) => line.replace(/[ \t]+/g, " ").trim())
+    .filter(Boolean);
+  const nodes = [];
+  let left = limit || Infinity;
+  const cut = (piece) => {
+    if (piece.length <= left) {
+      left -= piece.length;
+      return piece;
+    }
+    const part = piece.slice(0, left);
+    const space = part.lastIndexOf(" ");
+    left = 0;
+    return `${space > 0 ? part.slice(0, space) : part}…`;
+  };
+  for (const raw of lines) {
+    if (left <= 0) break;
+    const item = /^[*-] /.test(raw);
+    const line = item ? raw.slice(2) : raw;
+    const parts = [];
+    let at = 0;
+    for (const match of line.matchAll(ATTACK_MARK)) {
+      if (left <= 0) break;
+      if (match.index > at) parts.push(cut(line.slice(at, match.index)));
+      at = match.index + match[0].length;
+      if (left <= 0) break;
+      const [, bold, label, url, code, tick] = match;
+      if (bold !== undefined) parts.push(h("strong", {}, cut(bold)));
+      else if (label !== undefined) {
+        const shown = cut(label);
+        parts.push(/^https?:\/\//i.test(url) ? external(url, shown) : shown);
+      } else parts.push(h("code", {}, cut(code !== undefined ? code : tick)));
+    }
+    // Stray markers (an unpaired "**") are dropped rather than shown as markdown.
+    if (left > 0 && at < line.length) parts.push(cut(line.slice(at).replace(/\*\*/g, "")));
+    nodes.push(item ? h("span", { class: "md-item" }, parts) : h("span", { class: "md-line" }, parts));
+  }
+  return nodes;
 }

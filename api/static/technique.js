@@ -2,7 +2,7 @@
 
 import { ApiError, gql } from "./api.js";
 import {
-  attackText,
+  attackMarkdown,
   code,
   external,
   h,
@@ -138,17 +138,6 @@ function header(technique, coverage, sub) {
   const flags = [];
   if (technique.deprecated) flags.push(h("span", { class: "flag" }, "deprecated"));
   if (technique.revoked) flags.push(h("span", { class: "flag" }, "revoked"));
-  if (technique.revokedBy) {
-    flags.push(
-      h(
-        "span",
-        { class: "revoked-by" },
-        "replaced by ",
-        h("a", { href: route("technique", technique.revokedBy.id) }, technique.revokedBy.id),
-        ` ${technique.revokedBy.name}`,
-      ),
-    );
-  }
   const canRollUp = technique.subtechniques.length > 0;
   return h(
     "header",
@@ -163,6 +152,16 @@ function header(technique, coverage, sub) {
         : null,
     ),
     h("h1", {}, h("span", { class: "tid" }, technique.id), " ", technique.name, ...flags),
+    // What replaced a revoked technique is a note under the title, not part of it.
+    technique.revokedBy
+      ? h(
+          "p",
+          { class: "revoked-by" },
+          "Replaced by ",
+          h("a", { href: route("technique", technique.revokedBy.id) }, technique.revokedBy.id),
+          ` ${technique.revokedBy.name}.`,
+        )
+      : null,
     h(
       "p",
       { class: "summary" },
@@ -178,7 +177,7 @@ function header(technique, coverage, sub) {
       " · ",
       h("a", { href: route("overlap", null, { ids: technique.id }) }, "compare with…"),
     ),
-    technique.description ? h("p", { class: "description" }, attackText(technique.description, 420)) : null,
+    technique.description ? h("p", { class: "description" }, attackMarkdown(technique.description, 420)) : null,
     canRollUp
       ? h(
           "p",
