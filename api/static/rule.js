@@ -20,6 +20,7 @@ query Rule($uid: String!) {
   rule(uid: $uid) {
     uid vendor nativeId title description severity status deprecated ruleType language query
     sourcePath sourceUrl collection author date modified references falsePositives parseStatus
+    vendorProperties
     techniques { id name }
     events { id name }
     predicates { field { name } vendorField operator value rawValue negated caseSensitive }
@@ -47,6 +48,23 @@ query Rules($search: String, $vendor: Vendor, $technique: String, $sub: Boolean,
 // The first page also asks each vendor's total, when no vendor is chosen.
 const FIRST_PAGE = RULES.replace(/\}\s*$/, `${COUNTS}\n}`);
 
+// The vendor's own scores, shown beside the severity when the rule has them: Splunk has no
+// severity level but a risk score with the confidence and impact it is the product of, and
+// Elastic has a risk score and marks building-block rules (which raise no alert of their own).
+const VENDOR_SCORES = {
+  SPLUNK: [["risk_score", "risk score"], ["confidence", "confidence"], ["impact", "impact"]],
+  ELASTIC: [["risk_score", "risk score"], ["building_block", "building block"]],
+  SIGMA: [],
+};
+
+/** [label, value] rows for the vendor-specific scores the rule carries. */
+function vendorScores(rule) {
+  const properties = rule.vendorProperties || {};
+  return (VENDOR_SCORES[rule.vendor] || [])
+    .filter(([key]) => properties[key] !== null && properties[key] !== undefined && properties[key] !== false)
+    .map(([key, label]) => [label, h("span", { class: "vendor-score", "data-key": key }, properties[key] === true ? "yes" : String(properties[key]))]);
+}
+
 /** Renders #/rule/UID. */
 export async function ruleView(uid, _params, signal) {
   const { rule } = await gql(RULE, { uid }, signal);
@@ -58,6 +76,7 @@ export async function ruleView(uid, _params, signal) {
     ["id", code(rule.nativeId)],
     ["status", [rule.status || "—", rule.deprecated ? " (deprecated)" : ""]],
     ["severity", severityBadge(rule.severity) || "—"],
+    ...vendorScores(rule),
     ["type", [rule.ruleType || "—", rule.language ? ` · ${rule.language}` : ""]],
     ["file", rule.sourceUrl ? external(rule.sourceUrl, rule.sourcePath) : rule.sourcePath],
     ["author", rule.author || "—"],

@@ -15,8 +15,10 @@ def test_revoked_title_holds_only_id_name_and_flag(page: Page) -> None:
     assert title.find_element("css selector", ".flag").text == "revoked"
     note = page.find("header .revoked-by")
     assert note.text.startswith("Replaced by T1574.001")
-    assert note.find_element("css selector", "a").get_attribute("href").endswith(
-        "#/technique/T1574.001"
+    assert (
+        note.find_element("css selector", "a")
+        .get_attribute("href")
+        .endswith("#/technique/T1574.001")
     )
     page.screenshot("revoked-header")
 
@@ -26,7 +28,8 @@ def test_deprecated_description_renders_markdown_as_text(page: Page) -> None:
     description = page.find("header .description")
     assert "**" not in description.text
     bold = description.find_elements("css selector", "strong")
-    assert bold and bold[0].text.startswith("This technique has been deprecated")
+    assert bold
+    assert bold[0].text.startswith("This technique has been deprecated")
     items = [item.text for item in description.find_elements("css selector", ".md-item")]
     assert "TCP:80 (HTTP)" in items
     # Markdown is drawn as elements, never parsed as HTML.
