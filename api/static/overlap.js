@@ -1,6 +1,6 @@
 // The overlap view: indicators that two or more techniques' rules both check.
 
-import { gql } from "./api.js";
+import { ApiError, gql } from "./api.js";
 import { code, h, reachRoute, route, section, table } from "./dom.js";
 
 const OVERLAP = `
@@ -10,6 +10,14 @@ query Overlap($ids: [String!]!, $first: String!, $sub: Boolean!) {
     ruleCountByTechnique { ruleCount technique { id name } }
   }
   similarTechniques(id: $first, first: 10, includeEventSelectors: false) {
+    jaccard sharedIndicators indicatorCount technique { id name }
+  }
+}`;
+
+const SIMILAR = `
+query Similar($id: String!) {
+  technique(id: $id) { id name }
+  similarTechniques(id: $id, first: 10, includeEventSelectors: false) {
     jaccard sharedIndicators indicatorCount technique { id name }
   }
 }`;
@@ -39,7 +47,7 @@ export async function overlapView(_id, params, signal) {
     ),
     form,
   );
-  if (ids.length < 2) {
+  if (!ids.length) {
     return h(
       "div",
       { class: "overlap-page" },
@@ -47,7 +55,29 @@ export async function overlapView(_id, params, signal) {
       h("p", { class: "muted", id: "overlap-hint" }, "Enter two or more technique ids, e.g. T1546.003, T1047."),
     );
   }
-  const data = await gql(OVERLAP, { ids, first: ids[0], sub }, signal);
+  let data;
+  try {
+    data = await gql(ids.length === 1 ? SIMILAR : OVERLAP, ids.length === 1 ? { id: ids[0] } : { ids, first: ids[0], sub }, signal);
+  } catch (error) {
+    // A mistyped id keeps the form, so that it can be corrected in place.
+    if (!(error instanceof ApiError && error.code === "UNKNOWN_TECHNIQUE")) throw error;
+    return h("div", { class: "overlap-page" }, intro, h("p", { class: "error-text", id: "overlap-error" }, `${error.message}. Correct it above.`));
+  }
+  if (ids.length === 1) {
+    // One id (the technique page's "compare with…"): suggest what to compare it with.
+    return h(
+      "div",
+      { class: "overlap-page" },
+      intro,
+      h(
+        "p",
+        { class: "muted", id: "overlap-hint" },
+        `Add a technique id to compare ${ids[0]}${data.technique ? ` ${data.technique.name}` : ""} with, ` +
+          "or pick one of its most similar techniques below.",
+      ),
+      similarSection(ids[0], data.similarTechniques, ids),
+    );
+  }
   const shared = data.indicatorOverlap;
   const names = new Map();
   for (const row of shared) {

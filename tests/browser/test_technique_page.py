@@ -368,11 +368,31 @@ def test_overlap_of_two_techniques(page: Page) -> None:
     assert similar == [s["technique"]["id"] for s in api["similarTechniques"]]
     page.screenshot("overlap-T1546.003-T1047")
 
-    # An unknown id is the API's UNKNOWN_TECHNIQUE error, shown as a banner naming it.
-    assert page.open("#/overlap?ids=T1546.003,T9999") == "error"
-    banner = page.find(".banner.error")
-    assert banner.get_attribute("data-code") == "UNKNOWN_TECHNIQUE"
-    assert "T9999" in banner.text
+    # An unknown id keeps the form, with the ids as typed, and says which id is unknown.
+    assert page.open("#/overlap?ids=T1546.003,T9999") == "ready"
+    assert page.find("#overlap-ids").get_attribute("value") == "T1546.003, T9999"
+    assert "unknown technique id: T9999" in page.find("#overlap-error").text
+    assert page.find_all(".banner.error") == []
+
+
+def test_overlap_of_one_technique_suggests_similar_ones(page: Page) -> None:
+    similar = gql(
+        page.base,
+        '{ similarTechniques(id: "T1546.003", first: 10, includeEventSelectors: false)'
+        " { technique { id } } }",
+    )["similarTechniques"]
+    assert page.open("#/overlap?ids=T1546.003") == "ready"
+    assert "T1546.003" in page.find("#overlap-hint").text
+    rows = page.find_all("table.similar tbody tr")
+    assert [row.find_element("css selector", "a").text for row in rows] == [
+        s["technique"]["id"] for s in similar
+    ]
+    first = similar[0]["technique"]["id"]
+    add = rows[0].find_elements("css selector", "a")[-1]
+    assert add.text == "add"
+    assert page.act(add.click) == "ready"
+    assert page.find("#overlap-ids").get_attribute("value") == f"T1546.003, {first}"
+    assert page.texts("table.overlap thead th")[3:5] == ["T1546.003", first]
 
 
 OVERLAP_THREE = """
