@@ -214,6 +214,15 @@ function retired(t) {
   return t.deprecated ? "deprecated" : null;
 }
 
+/** What the dropdown says of the matches it does not list. */
+function moreHint(text, more) {
+  // After an id, the rest are techniques whose descriptions mention it: more of a name is no help.
+  if (/^T\d{4}(\.\d{3})?$/i.test(text)) {
+    return `${more.toLocaleString("en")} more mention ${text.toUpperCase()} in their descriptions; press Enter to open ${text.toUpperCase()}.`;
+  }
+  return `${more.toLocaleString("en")} more; type more words to narrow the list.`;
+}
+
 /** The search box: techniques by id prefix or name (retired ones last, marked), as you type. */
 function setUpSearch() {
   const form = document.getElementById("search-form");
@@ -261,7 +270,7 @@ function setUpSearch() {
           ? h("ul", {}, items)
           : h("p", { class: "muted", id: "no-match" }, `No technique matches “${text}”.`),
         techniques.totalCount > items.length
-          ? h("p", { class: "muted" }, `${techniques.totalCount - items.length} more; type more of the name.`)
+          ? h("p", { class: "muted", id: "search-more" }, moreHint(text, techniques.totalCount - items.length))
           : null,
       );
       results.dataset.query = text;

@@ -40,3 +40,11 @@ def test_a_revoked_technique_is_listed_and_marked(page: Page) -> None:
     assert hit.find_element("css selector", ".chip.retired").text == "revoked: use T1574.001"
     page.screenshot("search-revoked")
     assert page.find_all("#no-match") == []
+
+
+def test_after_an_id_the_hint_says_the_rest_mention_it(page: Page) -> None:
+    assert page.open("#/") == "ready"
+    page.find("#search").send_keys("T1059")
+    hint = page.wait_for('#search-results[data-query="T1059"] #search-more')[0]
+    assert "more mention T1059 in their descriptions; press Enter to open T1059." in hint.text
+    assert "name" not in hint.text
