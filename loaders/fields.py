@@ -62,6 +62,10 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     ("windows", "registry_set", None): {"Details": "registry.data.strings"},
     ("windows", "registry_event", None): {"Details": "registry.data.strings"},
     ("windows", "registry_add", None): {"Details": "registry.data.strings"},
+    # Antivirus alerts name the detected file's full path in Filename (Sigma's antivirus
+    # rules match it with endswith and contains on folders): ECS's file.path. No pipeline maps
+    # the antivirus category.
+    (None, "antivirus", None): {"Filename": "file.path"},
     # Cloud audit logs: Elastic's integrations put the API call in event.action and the
     # calling service in event.provider (212 of Elastic's CloudTrail rules check event.action).
     # No pySigma pipeline maps any cloud or SaaS audit log; every entry below is one of these
@@ -419,7 +423,10 @@ def sigma_to_ecs(
     if logsource[0] is None:
         # The caller named no product (a Splunk data model, a category alone): take the least
         # specific mapping the given parts do not contradict, Windows first.
-        loose = [e for e in entries if _compatible(e, logsource)]
+        # Another product's mapping (zeek's "action", "Filename") is no reading of a log source
+        # that names none: a category alone (antivirus, firewall) borrows only Windows' or
+        # product-free entries.
+        loose = [e for e in entries if _compatible(e, logsource) and e.product in (None, "windows")]
         if loose:
             return min(loose, key=lambda e: (e.specificity, e.order)).target
     return None

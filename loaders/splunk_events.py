@@ -51,6 +51,18 @@ SIGMA_LOGSOURCES: Mapping[str, LogSource] = {
     "Bro": ("zeek", None, "http"),
 }
 
+# Source types no data source file names, read as the Sigma log source of the same logs, so
+# that the search's events meet Sigma's: Amazon EKS's control-plane audit log is the Kubernetes
+# audit log, GCP's Pub/Sub export carries Cloud Audit Logs, Zscaler NSS web logs are proxy
+# logs. The first two also map the search's fields (they are those logs' own names); Zscaler's
+# are its own, which Sigma's proxy fields (c-uri, cs-host) do not name.
+SOURCETYPE_LOGSOURCES: Mapping[str, LogSource] = {
+    "aws:cloudwatchlogs:eks": ("kubernetes", "application", "audit"),
+    "google:gcp:pubsub:message": ("gcp", None, "gcp.audit"),
+    "zscalernss-web": (None, "proxy", None),
+}
+_EVENTS_ONLY = frozenset({"zscalernss-web"})
+
 # Windows data source name prefixes the catalog does not hold in this spelling, with the channel
 # they read: detections write "Windows Security 5136" for "Windows Event Log Security 5136".
 WINDOWS_PREFIXES: Mapping[str, str] = {
@@ -157,6 +169,8 @@ class DataSourceCatalog:
             }
             if 0 < len(matches) <= _MAX_SELECTED:
                 found.extend(sorted(matches, key=str))
+            elif not matches and value.lower() in SOURCETYPE_LOGSOURCES.keys() - _EVENTS_ONLY:
+                found.append(SOURCETYPE_LOGSOURCES[value.lower()])
         return list(dict.fromkeys(found))
 
     def events_for(self, selections: Sequence[tuple[str, str]]) -> list[Event]:
@@ -179,6 +193,9 @@ class DataSourceCatalog:
                 in {(source.source or "").lower(), (source.sourcetype or "").lower()}
                 for event in source.events
             }
+            if not events and value.lower() in SOURCETYPE_LOGSOURCES:
+                event = logsource_event(*SOURCETYPE_LOGSOURCES[value.lower()])
+                events = {event.id: event}
             if len(events) <= _MAX_SELECTED:
                 for key, event in events.items():
                     found.setdefault(key, event)

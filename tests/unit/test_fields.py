@@ -129,3 +129,10 @@ def test_network_direction_values_come_from_the_pipeline() -> None:
     assert sigma_value("network.direction", "False") == "ingress"
     assert sigma_value("network.direction", "inbound") == "inbound"
     assert sigma_value("process.name", "true") == "true"
+
+
+def test_a_category_alone_borrows_no_other_products_mapping() -> None:
+    # Zeek's pipeline maps a files log's Filename; an antivirus alert's Filename is the path of
+    # the detected file.
+    assert sigma_field("Filename", None, "antivirus") == FieldName("file.path", True)
+    assert sigma_to_ecs("Filename", None, "webserver") is None

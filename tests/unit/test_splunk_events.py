@@ -260,3 +260,14 @@ def test_a_channel_check_names_the_channel_and_an_excluded_one_does_not() -> Non
     assert [event.id for event in found] == ["windows-security:4720"]
     excluded = Predicate("winlog.channel", "eq", "security", True, "channel", "security")
     assert search_events([], [excluded, *codes("4720")]) == []
+
+
+def test_source_types_no_data_source_names_read_as_sigmas_log_source() -> None:
+    catalog = DataSourceCatalog()
+    eks = [("sourcetype", "aws:cloudwatchlogs:eks")]
+    assert [e.id for e in catalog.events_for(eks)] == ["kubernetes-audit"]
+    assert catalog.logsources_for(eks) == [("kubernetes", "application", "audit")]
+    # Zscaler's web logs are proxy events, but their field names are Zscaler's own.
+    zscaler = [("sourcetype", "zscalernss-web")]
+    assert [e.id for e in catalog.events_for(zscaler)] == ["proxy"]
+    assert catalog.logsources_for(zscaler) == []
