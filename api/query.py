@@ -300,10 +300,16 @@ class Query:
     @resolver(
         "Tactics x current techniques (platform filter, any case; an unknown platform is "
         "BAD_ARGUMENT) with distinct current rules per technique (direct tags), optionally of "
-        "some vendors only."
+        "some vendors only. includeSubtechniques: sub-techniques are folded into their "
+        "parents, each parent counting the distinct rules of itself and its current "
+        "sub-techniques on the platform."
     )
     async def coverage_matrix(
-        self, info: Info, platform: str | None = UNSET, vendors: list[Vendor] | None = UNSET
+        self,
+        info: Info,
+        platform: str | None = UNSET,
+        vendors: list[Vendor] | None = UNSET,
+        include_subtechniques: bool | None = False,
     ) -> list[TacticCoverage]:
         chosen = _text(platform)
         if chosen:
@@ -312,6 +318,7 @@ class Query:
             coverage.TECHNIQUE_RULE_COUNTS,
             platform=chosen,
             vendors=_vendor_list(vendors),
+            subs=bool(include_subtechniques),
         )
         cells: dict[str, list[MatrixCell]] = defaultdict(list)
         for row in rows:
@@ -361,7 +368,9 @@ class Query:
         chosen = _text(platform)
         platform_name = navigator_platform(chosen) if chosen else None
         params = {"platform": platform_name, "vendors": _vendor_list(vendors)}
-        counts = await info.context.runner.read(coverage.TECHNIQUE_RULE_COUNTS, **params)
+        counts = await info.context.runner.read(
+            coverage.TECHNIQUE_RULE_COUNTS, subs=False, **params
+        )
         links = await info.context.runner.read(coverage.TECHNIQUE_RULE_LINKS, **params)
         sources = await info.context.loaders.sources()
         attack = next((s for s in sources if s["name"] == "attack"), {})

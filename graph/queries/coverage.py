@@ -78,13 +78,24 @@ RETURN k.key AS key, k.negated AS negated, reach
 )
 
 #: Current techniques on a platform, each with its distinct current rules per vendor.
+#: With `$subs`, sub-techniques are folded into their parents: only techniques that are not
+#: sub-techniques are returned, each counting the distinct rules of itself and of its current
+#: sub-techniques on the platform (those the matrix would show under it).
 TECHNIQUE_RULE_COUNTS = Query(
     "technique_rule_counts",
     f"""
 MATCH (t:Technique)
 WHERE {CURRENT} AND {ON_PLATFORM}
-OPTIONAL MATCH (t)<-[:DETECTS]-(r:Rule)
+  AND NOT (coalesce($subs, false) AND (t)-[:SUBTECHNIQUE_OF]->(:Technique))
+WITH t, CASE WHEN coalesce($subs, false)
+        THEN [t] + [(s:Technique)-[:SUBTECHNIQUE_OF]->(t)
+                    WHERE NOT coalesce(s.revoked, false) AND NOT coalesce(s.deprecated, false)
+                      AND {ON_PLATFORM.replace("t.platforms", "s.platforms")} | s]
+        ELSE [t] END AS scope
+UNWIND scope AS st
+OPTIONAL MATCH (st)<-[:DETECTS]-(r:Rule)
 WHERE NOT r.deprecated AND ($vendors IS NULL OR r.vendor IN $vendors)
+WITH DISTINCT t, r
 WITH t, r.vendor AS vendor, count(r) AS n
 WITH t, collect(CASE WHEN vendor IS NULL THEN null ELSE {{vendor: vendor, rules: n}} END)
      AS by_vendor

@@ -631,3 +631,39 @@ def test_source_rule_counts_say_what_they_count(small: str) -> None:
     assert sum(n for n, _ in sources.values() if n is not None) == (
         catalog["ruleCount"] + catalog["deprecatedRuleCount"]
     )
+
+
+ROLLED_UP = """query($p: String, $v: [Vendor!]) {
+  coverageMatrix(platform: $p, vendors: $v, includeSubtechniques: true) {
+    tactic { shortname } techniqueCount coveredCount
+    techniques { technique { id isSubtechnique } ruleCount byVendor { vendor ruleCount } } } }"""
+
+
+def test_coverage_matrix_folds_subtechniques_into_parents(clean_graph: Any, api_url: str) -> None:
+    write_small_graph(clean_graph, extras=True)
+    matrix = data(api_url, ROLLED_UP, {"p": "windows"})["coverageMatrix"]
+    cells = {c["tactic"]["shortname"]: c for c in matrix}
+    execution = {t["technique"]["id"]: t["ruleCount"] for t in cells["execution"]["techniques"]}
+    # T1059 has no rule of its own: its sub-technique T1059.001's two (x, p) are its own now.
+    assert execution == {"T1047": 2, "T1059": 2}
+    assert (cells["execution"]["techniqueCount"], cells["execution"]["coveredCount"]) == (2, 2)
+    persistence = {t["technique"]["id"]: t for t in cells["persistence"]["techniques"]}
+    # T1546.003's four and T1546.008's one; the revoked and deprecated subs' rules are left out.
+    assert set(persistence) == {"T1546"}
+    assert persistence["T1546"]["ruleCount"] == 5
+    assert persistence["T1546"]["byVendor"] == [
+        {"vendor": "SIGMA", "ruleCount": 3},
+        {"vendor": "ELASTIC", "ruleCount": 1},
+        {"vendor": "SPLUNK", "ruleCount": 1},
+    ]
+    assert not any(t["technique"]["isSubtechnique"] for c in matrix for t in c["techniques"])
+    # The same distinct rules as the parent's own rolled-up coverage.
+    query = """query($id: String!) { technique(id: $id) {
+        coverage(includeSubtechniques: true) { ruleCount } } }"""
+    for parent in ("T1546", "T1059", "T1047"):
+        page = data(api_url, query, {"id": parent})["technique"]
+        rolled = {**execution, "T1546": 5}[parent]
+        assert page["coverage"]["ruleCount"] == rolled
+    sigma = data(api_url, ROLLED_UP, {"p": "windows", "v": ["SIGMA"]})["coverageMatrix"]
+    counts = {t["technique"]["id"]: t["ruleCount"] for c in sigma for t in c["techniques"]}
+    assert counts == {"T1047": 1, "T1059": 1, "T1546": 3}
