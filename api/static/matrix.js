@@ -4,8 +4,8 @@ import { gql } from "./api.js";
 import { h, plural, route, VENDOR_LABELS, VENDORS } from "./dom.js";
 
 const MATRIX = `
-query Matrix($platform: String, $vendors: [Vendor!]) {
-  coverageMatrix(platform: $platform, vendors: $vendors) {
+query Matrix($platform: String, $vendors: [Vendor!], $rollUp: Boolean) {
+  coverageMatrix(platform: $platform, vendors: $vendors, includeSubtechniques: $rollUp) {
     tactic { id name }
     techniqueCount coveredCount
     techniques { ruleCount byVendor { vendor ruleCount } technique { id name isSubtechnique } }
@@ -53,7 +53,9 @@ export async function matrixView(_id, params, signal) {
     );
   }
   const vendors = chosen.length ? chosen : null;
-  const data = await gql(MATRIX, { platform: platform || null, vendors }, signal);
+  // Without sub-techniques, the API folds them into their parents: a parent counts the distinct
+  // rules of itself and its sub-techniques, and heads and summary count only what is shown.
+  const data = await gql(MATRIX, { platform: platform || null, vendors, rollUp: !showSub }, signal);
   const columns = data.coverageMatrix.filter((column) => column.techniqueCount > 0);
   const counts = new Map();
   for (const entry of columns) {
@@ -76,6 +78,7 @@ export async function matrixView(_id, params, signal) {
       " (opens in Navigator 5.2 or later).",
     ),
     legend(),
+    showSub ? null : h("p", { class: "muted", id: "matrix-rolled" }, "Sub-techniques hidden: each technique counts its own rules and its sub-techniques’, each rule once."),
     columns.length ? scrollBox(showSub, columns) : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
   );
 }
@@ -90,7 +93,7 @@ function scrollBox(showSub, columns) {
   const box = h(
     "div",
     { class: `matrix${showSub ? "" : " no-sub"}`, id: "matrix" },
-    h("div", { class: "matrix-columns" }, columns.map(column)),
+    h("div", { class: "matrix-columns" }, columns.map((entry) => column(entry, !showSub))),
   );
   // Measured once the page has put the box in place, and again when the window changes size.
   requestAnimationFrame(() => fitToWindow(box));
@@ -100,8 +103,15 @@ function scrollBox(showSub, columns) {
 function fitToWindow(box) {
   if (!box.isConnected) return;
   const top = box.getBoundingClientRect().top + window.scrollY;
-  const height = Math.max(MIN_HEIGHT, window.innerHeight - top - FIT_MARGIN);
-  box.style.maxHeight = `${Math.floor(height)}px`;
+  let height = Math.max(MIN_HEIGHT, Math.floor(window.innerHeight - top - FIT_MARGIN));
+  box.style.maxHeight = `${height}px`;
+  // What the page puts below the box (its padding, the footer) would still scroll the body: take
+  // it off the box too, so that the box's own scrollbar is the only vertical one.
+  const overflow = document.documentElement.scrollHeight - window.innerHeight;
+  if (overflow > 0 && height > MIN_HEIGHT) {
+    height = Math.max(MIN_HEIGHT, height - overflow);
+    box.style.maxHeight = `${height}px`;
+  }
   box.dataset.fitted = "1";
 }
 
@@ -180,7 +190,7 @@ function legend() {
   );
 }
 
-function column(entry) {
+function column(entry, rolledUp) {
   return h(
     "div",
     { class: "column", "data-tactic": entry.tactic.id },
@@ -192,17 +202,18 @@ function column(entry) {
     ),
     entry.techniques.map((cell) => {
       const t = cell.technique;
-      const split = cell.byVendor.map((v) => `${VENDOR_LABELS[v.vendor]} ${v.ruleCount}`).join(", ");
+      const split = cell.byVendor.map((v) => `${VENDOR_LABELS[v.vendor]} ${v.ruleCount.toLocaleString("en")}`).join(", ");
+      const scope = rolledUp ? " with its sub-techniques" : "";
       return h(
         "a",
         {
           class: `cell c${bucket(cell.ruleCount)}${t.isSubtechnique ? " sub" : ""}`,
           href: route("technique", t.id),
-          title: `${t.id} ${t.name}: ${plural(cell.ruleCount, "rule")} (${split})`,
+          title: `${t.id} ${t.name}${scope}: ${plural(cell.ruleCount, "rule")} (${split})`,
           "data-technique": t.id,
         },
         h("span", { class: "cell-name" }, h("span", { class: "tid" }, t.id), " ", t.name),
-        h("span", { class: "cell-count" }, String(cell.ruleCount)),
+        h("span", { class: "cell-count" }, cell.ruleCount.toLocaleString("en")),
       );
     }),
   );

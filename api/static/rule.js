@@ -90,7 +90,7 @@ export async function ruleView(uid, _params, signal) {
     { cell: p.value === null ? "" : code(p.value), class: "value" },
     [
       p.negated ? h("span", { class: "flag exclusion" }, "excluded") : "",
-      p.caseSensitive ? h("span", { class: "flag", title: `compared with case: ${p.rawValue}` }, "case-sensitive") : "",
+      p.caseSensitive ? h("span", { class: "flag case", title: `compared with case: ${p.rawValue}` }, "case-sensitive") : "",
     ],
   ]);
   return h(
@@ -211,7 +211,7 @@ export async function rulesView(_id, params, signal) {
       ` ${describe(filters)}`,
       filters.vendor
         ? ""
-        : [": ", VENDORS.map((v, i) => [i ? ", " : "", h("span", { class: `vendor-count vendor-text-${v.toLowerCase()}`, "data-vendor": v }, `${VENDOR_LABELS[v]} ${first[v.toLowerCase()].totalCount}`)])],
+        : [": ", VENDORS.map((v, i) => [i ? ", " : "", h("span", { class: `vendor-count vendor-text-${v.toLowerCase()}`, "data-vendor": v }, `${VENDOR_LABELS[v]} ${first[v.toLowerCase()].totalCount.toLocaleString("en")}`)])],
     ),
     h(
       "table",

@@ -64,6 +64,7 @@ async function fetchList(id, technique, sub, first) {
 /** Renders #/technique/ID (?sub=1 rolls sub-techniques' rules up). */
 export async function techniqueView(id, params, signal) {
   const sub = params.get("sub") === "1";
+  if (!id) return noTechnique();
   let data;
   try {
     data = await gql(PAGE, { id, sub }, signal);
@@ -125,6 +126,16 @@ export async function techniqueView(id, params, signal) {
   );
 }
 
+/** #/technique with no id: say what the page needs rather than ask the API. */
+function noTechnique() {
+  return h(
+    "div",
+    { class: "empty-state", id: "no-technique" },
+    h("h1", {}, "No technique chosen"),
+    h("p", {}, "This page shows one technique: search for one above, or open the ", h("a", { href: route("matrix") }, "coverage matrix"), "."),
+  );
+}
+
 function notFound(id) {
   return h(
     "div",
@@ -169,7 +180,7 @@ function header(technique, coverage, sub) {
       ` tagged with this technique${sub ? " or its sub-techniques" : ""}: `,
       coverage.byVendor.map((group, i) => [
         i ? ", " : "",
-        h("span", { class: `vendor-count vendor-text-${group.vendor.toLowerCase()}` }, `${VENDOR_LABELS[group.vendor]} ${group.ruleCount}`),
+        h("span", { class: `vendor-count vendor-text-${group.vendor.toLowerCase()}` }, `${VENDOR_LABELS[group.vendor]} ${group.ruleCount.toLocaleString("en")}`),
       ]),
       " · ",
       `platforms: ${technique.platforms.join(", ") || "none"} · `,
@@ -242,7 +253,7 @@ function eventsCard(technique, coverage, sub) {
   ]);
   return section(
     "events",
-    `Events covered (${coverage.eventCount})`,
+    `Events covered (${coverage.eventCount.toLocaleString("en")})`,
     `${plural(coverage.eventCount, "catalog event")} ${coverage.eventCount === 1 ? "is" : "are"} ` +
       "needed by at least one rule tagged with this technique.",
     rows.length
@@ -418,7 +429,7 @@ function rulesCard(coverage) {
   );
   return section(
     "rules",
-    `Rules (${coverage.ruleCount})`,
+    `Rules (${coverage.ruleCount.toLocaleString("en")})`,
     "Every current rule tagged with the technique, by vendor; each links to its details and to " +
       "its file upstream at the loaded commit.",
     h("div", { class: "vendor-columns" }, columns),
