@@ -31,7 +31,7 @@ def test_the_contract_names_are_in_the_schema() -> None:
         "after: String",
         "indicatorOverlap(techniqueIds: [String!]!, first: Int = 50",
         "similarTechniques(id: String!, first: Int = 10",
-        "coverageMatrix(platform: String, vendors: [Vendor!]): [TacticCoverage!]!",
+        "coverageMatrix(platform: String, vendors: [Vendor!]",
         "detectableWith(eventIds: [String!]!): [Technique!]!",
         "navigatorLayer(platform: String, vendors: [Vendor!]",
         "catalog: Catalog!",
