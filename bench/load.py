@@ -27,7 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from covgraph.pipeline import plan_from_corpus, run  # noqa: E402
 from graph.driver import connect  # noqa: E402
-from graph.schema import bootstrap  # noqa: E402
+from graph.schema import node_count  # noqa: E402
+from graph.schema import wipe as wipe_database  # noqa: E402
 from graph.settings import local_server_settings, neo4j_settings  # noqa: E402
 from graph.writer import GraphWriter  # noqa: E402
 
@@ -47,10 +48,7 @@ def refuse_to_wipe_data(driver: object, allow: bool) -> None:
     if allow or os.environ.get("COVGRAPH_BENCH_WIPE") == "1":
         return
     settings = neo4j_settings()
-    records, _, _ = driver.execute_query(  # type: ignore[attr-defined]
-        "MATCH (n) RETURN count(n) AS nodes", database_=settings.database, routing_="r"
-    )
-    nodes = records[0]["nodes"]
+    nodes = node_count(driver, settings.database)  # type: ignore[arg-type]
     if nodes:
         sys.exit(
             f"refusing to wipe database {settings.database or '(default)'} of {settings.uri}: it "
@@ -62,12 +60,7 @@ def refuse_to_wipe_data(driver: object, allow: bool) -> None:
 
 def wipe(driver: object) -> None:
     """Delete every node of the configured database and recreate the schema."""
-    database = neo4j_settings().database
-    with driver.session(database=database) as session:  # type: ignore[attr-defined]
-        session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        ).consume()
-    bootstrap(driver, database)  # type: ignore[arg-type]
+    wipe_database(driver, neo4j_settings().database)  # type: ignore[arg-type]
 
 
 def server_peak_kib() -> int | None:

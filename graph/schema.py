@@ -64,3 +64,21 @@ def bootstrap(driver: Driver, database: str | None = None) -> int:
             session.run(statement).consume()
         session.run("CALL db.awaitIndexes(300)").consume()
     return len(statements)
+
+
+def node_count(driver: Driver, database: str | None = None) -> int:
+    """How many nodes the database holds (a read, routed to any member of a cluster)."""
+    records, _, _ = driver.execute_query(
+        "MATCH (n) RETURN count(n) AS nodes", database_=database, routing_="r"
+    )
+    return int(records[0]["nodes"])
+
+
+def wipe(driver: Driver, database: str | None = None) -> None:
+    """Delete every node of the database in batches, then recreate the schema."""
+    with driver.session(database=database) as session:
+        # CALL ... IN TRANSACTIONS needs an auto-commit transaction: session.run, not a managed one.
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
+    bootstrap(driver, database)

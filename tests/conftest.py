@@ -92,15 +92,13 @@ def refuse_to_wipe_foreign_data(driver: object) -> None:
     A NEO4J_URI server may hold someone's data; the tests delete everything in the database.
     Checked before the first wipe of the session only: after it, what is there is ours.
     """
+    from graph.schema import node_count
     from graph.settings import neo4j_settings
 
     settings = neo4j_settings()
     if _WIPED or not settings.external or os.environ.get(ALLOW_WIPE) == "1":
         return
-    records, _, _ = driver.execute_query(  # type: ignore[attr-defined]
-        "MATCH (n) RETURN count(n) AS nodes", database_=settings.database, routing_="r"
-    )
-    nodes = records[0]["nodes"]
+    nodes = node_count(driver, settings.database)  # type: ignore[arg-type]
     if nodes:
         pytest.fail(
             f"refusing to wipe database {settings.database or '(default)'} of NEO4J_URI "
@@ -115,14 +113,9 @@ def wipe(driver: object) -> None:
     """Delete every node of the tests' database, in batches, and recreate the schema."""
     refuse_to_wipe_foreign_data(driver)
     _WIPED.append(True)
-    from graph.schema import bootstrap
+    from graph.schema import wipe as wipe_database
 
-    with driver.session(database=database()) as session:  # type: ignore[attr-defined]
-        # CALL ... IN TRANSACTIONS needs an auto-commit transaction: session.run, not execute_query.
-        session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        ).consume()
-    bootstrap(driver, database())  # type: ignore[arg-type]
+    wipe_database(driver, database())  # type: ignore[arg-type]
 
 
 @pytest.fixture
