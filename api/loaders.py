@@ -13,6 +13,7 @@ from graph.queries import catalog, coverage, events, fields, rules, technique
 from graph.queries.overlap import INDICATOR_SETS
 from graph.queries.runner import RequestRunner, Row
 from graph.queries.similarity import SimilarityIndex
+from graph.selectors import selector_key
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -169,10 +170,6 @@ class Loaders:
         """
 
         async def build() -> dict[bool, SimilarityIndex]:
-            # Imported here: api.types.authoring, where selectors are decided, imports this
-            # module through api.context.
-            from api.types.authoring import selector_key
-
             rows = await self.runner.read(INDICATOR_SETS)
             return {
                 True: SimilarityIndex.from_rows(rows),

@@ -12,7 +12,6 @@ from api.context import Info, resolver
 from api.errors import BadArgument
 from api.navigator import NAVIGATOR_PLATFORMS, build_layer, navigator_platform
 from api.pagination import MAX_LINKS, capped, encode_cursor, page_window
-from api.types.authoring import event_selector_params, is_event_selector
 from api.types.catalog import Catalog, Source
 from api.types.connection import page_info
 from api.types.coverage import MatrixCell, TacticCoverage, TechniqueCount
@@ -29,6 +28,7 @@ from api.types.technique import (
 )
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
 from graph.queries import catalog, coverage, events, overlap, rules, technique
+from graph.selectors import event_selector_params, is_event_selector
 from loaders.records import OPERATORS
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ import pytest
 from http_api import data, running_api
 from small_graph import write_small_graph
 
-from api.types.authoring import EVENT_SELECTOR_FIELDS
+from graph.selectors import EVENT_SELECTOR_FIELDS
 
 pytestmark = pytest.mark.neo4j
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from http_api import data, running_api
 
-from api.types.authoring import is_event_selector, selector_key
+from graph.selectors import is_event_selector, selector_key
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.corpus]
 
