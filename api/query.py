@@ -153,7 +153,7 @@ class Query:
         "Rules by title. search: title substring or exact native id / uid; "
         "techniqueId: tagged with it; eventId: observes it; field: filters on it; value: checks "
         "that value (exact, or lower-cased), on `field` when both are given; operator: with that "
-        "operator, one of eq, wildcard, regex_match, match, cidr, exists, lt, lte, gt, gte "
+        "operator, one of eq, wildcard, regex_match, match, cidr, exists, lt, lte, gt, gte, lookup "
         "(another is BAD_ARGUMENT; then `value` is matched exactly: field + operator + value "
         "name one indicator); negated: true for exclusions only, false for positive checks "
         "only. Field, operator, value and negated all apply to the same check, so (field, "

@@ -17,9 +17,23 @@ from covgraph.errors import Location
 Vendor = Literal["sigma", "elastic", "splunk"]
 VENDORS: tuple[Vendor, ...] = ("sigma", "elastic", "splunk")
 
-#: The canonical operators every vendor's comparison is mapped onto.
+#: The canonical operators every vendor's comparison is mapped onto. ``lookup`` is a check that
+#: the field's value is a row of a lookup table, the table's name being the value (SPL's
+#: ``lookup T f OUTPUT x | search x=true``); see docs/graph-model.md.
 OPERATORS = frozenset(
-    {"eq", "wildcard", "regex_match", "match", "cidr", "exists", "lt", "lte", "gt", "gte"}
+    {
+        "eq",
+        "wildcard",
+        "regex_match",
+        "match",
+        "cidr",
+        "exists",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "lookup",
+    }
 )
 
 #: Field of a keyword (full-text) predicate that names no field: Sigma keyword lists, bare

@@ -19,7 +19,7 @@ import re
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from loaders.spl_fields import Condition, FieldNames
+from loaders.spl_fields import Condition, FieldNames, Lookup
 from loaders.spl_syntax import (
     Comparison,
     SplError,
@@ -36,6 +36,9 @@ _ORDER = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 _CASE_FOLDING = frozenset({"lower", "upper"})
 _ASSIGNED = re.compile(r"(?:^|,)\s*([\w.{}]+|'[^']+')\s*=(?!=)")
 _BOOLEAN = frozenset({"e_or", "e_and", "e_xor", "eval_expr"})
+
+#: Values of a lookup's output that say the input matched no row.
+_UNSET = frozenset({"false", "f", "no", "0", "", "null"})
 
 _ALIASING = frozenset({"lower", "upper", "trim", "ltrim", "rtrim", "urldecode"})
 
@@ -177,6 +180,8 @@ class WhereReader:
         if resolved is None:
             if operator == "eq":
                 self.condition(field_name, text, negated)
+            elif operator == "exists" and field_name in self.names.lookups:
+                self.membership(field_name, not negated)
             else:
                 self.result.skipped.append(f"check on a field the search creates ({field_name})")
             return
@@ -196,13 +201,46 @@ class WhereReader:
         )
 
     def condition(self, name: str, value: str, negated: bool) -> None:
-        """Read ``x = value`` for an ``x`` set by ``eval x=if(...)`` as the if's condition."""
+        """Read ``x = value`` for an ``x`` set by ``eval x=if(...)`` as the if's condition,
+        and for an ``x`` a lookup output as membership in the lookup (`membership`)."""
+        if name in self.names.lookups:
+            # A lookup's output is set (true, a name, "*") for the events whose input is a row
+            # of the table; false, no, 0 or an empty value say it is not.
+            self.membership(name, (value.strip().lower() in _UNSET) == negated)
+            return
         found = self.names.conditions.get(name)
         if found is None or value not in {found.when_true, found.when_false} - {None}:
             self.result.skipped.append(f"check on a field the search creates ({name})")
             return
         inner = WhereReader(self.text, self.result, self.names, self.datamodel, found.offset)
         inner.walk(found.tree, negated != (value == found.when_false))
+
+    def membership(self, name: str, present: bool) -> None:
+        """The lookup behind output ``name``: its input fields are (or are not) a row of it.
+
+        A row of one field not in the table says that field's value is not in it; a row of
+        several fields not in it says nothing of each field alone, so it is passed over.
+        """
+        tables = self.names.lookups[name].tables
+        for table, inputs in tables:
+            if not present and len(inputs) > 1:
+                self.result.skipped.append(f"check that several fields are no row of {table}")
+                continue
+            for field_name in inputs:
+                self.result.comparisons.append(
+                    Comparison(
+                        field=field_name,
+                        operator="lookup",
+                        value=table,
+                        negated=not present,
+                        case_insensitive=False,
+                        datamodel=self.datamodel,
+                        position=self.offset,
+                        command="lookup",
+                    )
+                )
+        if not any(inputs for _, inputs in tables):
+            self.result.skipped.append(f"check on a lookup of fields the search creates ({name})")
 
 
 def read_eval(text: str, start: int, end: int, result: SplParse, names: FieldNames) -> None:
@@ -228,10 +266,35 @@ def read_eval(text: str, start: int, end: int, result: SplParse, names: FieldNam
         if source is not None:
             names.derive_or_alias(target, names.resolve(source))
             continue
+        lookup = _coalesced_lookup(expression, names)
         names.create(target)
+        if lookup is not None:
+            names.lookups[target] = lookup
+            continue
         condition = _if_condition(expression, start)
         if condition is not None:
             names.conditions[target] = condition
+
+
+def _coalesced_lookup(node: Tree[Token] | Token, names: FieldNames) -> Lookup | None:
+    """``coalesce(a, b...)`` of lookups' outputs: set when any of the lookups matched."""
+    if not (isinstance(node, Tree) and node.data == "e_call" and len(node.children) > 1):
+        return None
+    args = node.children[1]
+    if str(node.children[0]).lower() != "coalesce" or not isinstance(args, Tree):
+        return None
+    found: list[Lookup] = []
+    for arg in args.children:
+        name, _ = _field_of(arg, frozenset())
+        if name is None or name not in names.lookups:
+            return None
+        found.append(names.lookups[name])
+    if not found:
+        return None
+    merged = found[0]
+    for other in found[1:]:
+        merged = merged.merged(other)
+    return merged
 
 
 def _if_condition(node: Tree[Token] | Token, offset: int) -> Condition | None:

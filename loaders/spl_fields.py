@@ -37,6 +37,23 @@ class Condition:
     offset: int
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The lookup(s) behind a field a ``lookup`` command output.
+
+    A later check that the output is set (``search isutility=True``, ``where isnotnull(x)``)
+    checks that the input fields' values are a row of the table: the indicator is membership of
+    each input field in the table. ``tables`` pairs each table with the events' names of its
+    input fields (those the pipeline created are left out); ``coalesce()`` of two lookups'
+    outputs gives two pairs.
+    """
+
+    tables: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def merged(self, other: Lookup) -> Lookup:
+        return Lookup(tuple(dict.fromkeys((*self.tables, *other.tables))))
+
+
 class FieldNames:
     """Which name a field had in the events, through the renames and evals of a pipeline."""
 
@@ -47,6 +64,8 @@ class FieldNames:
         #: Fields set by ``eval x=if(condition, a, b)``: checking x for a is checking the
         #: condition, checking it for b is checking its negation.
         self.conditions: dict[str, Condition] = {}
+        #: Fields a ``lookup`` command output, and the lookup behind each.
+        self.lookups: dict[str, Lookup] = {}
         #: Patterns of names a command created without saying which (an MLTK model's
         #: ``IsOutlier(x)``, a lookup's outputs when it names none).
         self.created_patterns: list[re.Pattern[str]] = []
@@ -60,6 +79,7 @@ class FieldNames:
         self.prefixes.clear()
         self.derived.clear()
         self.conditions.clear()
+        self.lookups.clear()
         self.created_patterns.clear()
         self.model_fields.clear()
         self.generated = False
@@ -70,6 +90,7 @@ class FieldNames:
         other.prefixes = list(self.prefixes)
         other.derived = set(self.derived)
         other.conditions = dict(self.conditions)
+        other.lookups = dict(self.lookups)
         other.created_patterns = list(self.created_patterns)
         other.model_fields = set(self.model_fields)
         other.generated = self.generated
@@ -88,6 +109,8 @@ class FieldNames:
             created |= set(scope.aliases)
         for name in created:
             self.create(name)
+            if name in scope.lookups:
+                self.lookups[name] = scope.lookups[name]
         self.created_patterns.extend(
             p for p in scope.created_patterns if p not in self.created_patterns
         )
@@ -121,11 +144,15 @@ class FieldNames:
                 return True
             return False
         original = self.resolve(source)
+        lookup = self.lookups.get(source)
         self.derive_or_alias(target, original)
+        if lookup is not None and original is None:
+            self.lookups[target] = lookup
         return True
 
     def derive_or_alias(self, target: str, original: str | None) -> None:
         self.conditions.pop(target, None)
+        self.lookups.pop(target, None)
         if original is None:
             self.aliases.pop(target, None)
             self.derived.add(target)
@@ -140,6 +167,7 @@ class FieldNames:
         self.aliases.pop(name, None)
         self.derived.discard(name)
         self.conditions.pop(name, None)
+        self.lookups.pop(name, None)
 
 
 def read_aggregates(tokens: Sequence[Token], names: FieldNames) -> None:
@@ -167,24 +195,48 @@ def read_aggregates(tokens: Sequence[Token], names: FieldNames) -> None:
 def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:
     """Fields a lookup adds: those after OUTPUT, else (it names none) the table's own.
 
-    Without OUTPUT every column of the table that is no input is added; the names are not in
-    the search. Lookup tables name their columns after themselves (``ut_shannon_lookup`` adds
-    ``ut_shannon``; the URL Toolbox's ``ut_*_lookup`` tables all add ``ut_*`` fields).
+    ``lookup [update=t] TABLE in [AS event_field]... [OUTPUT|OUTPUTNEW out [AS name]...]``.
+    Each named output remembers its Lookup (the table and the events' input fields), so that a
+    later check on it reads as membership. Without OUTPUT every column of the table that is no
+    input is added; the names are not in the search. Lookup tables name their columns after
+    themselves (``ut_shannon_lookup`` adds ``ut_shannon``; the URL Toolbox's ``ut_*_lookup``
+    tables all add ``ut_*`` fields).
     """
-    words = [unescape(t.value.strip(",")) for t in tokens[1:] if t.type in {"RAW", "STRING"}]
+    words = [
+        unescape(part) if token.type == "RAW" else unescape(token.value)
+        for token in tokens[1:]
+        if token.type in {"RAW", "STRING"}
+        for part in (token.value.split(",") if token.type == "RAW" else [token.value])
+        if part
+    ]
     words = [w for w in words if "=" not in w]  # local=t, update=t
-    outputs = False
-    for index, word in enumerate(words):
-        if word.upper() in {"OUTPUT", "OUTPUTNEW"}:
-            outputs = True
-        elif outputs and word.lower() != "as":
-            following = words[index + 1].lower() if index + 1 < len(words) else ""
-            if following != "as":
-                names.create(word)
-    if not outputs and words:
-        table = words[0].removesuffix("_lookup")
-        stem = "ut_" if table.startswith("ut_") else table
+    if not words:
+        return
+    split = next(
+        (i for i, w in enumerate(words) if w.upper() in {"OUTPUT", "OUTPUTNEW"}), len(words)
+    )
+    table, inputs, outputs = words[0], words[1:split], words[split + 1 :]
+    if split == len(words):
+        stem = table.removesuffix("_lookup")
+        stem = "ut_" if stem.startswith("ut_") else stem
         names.created_patterns.append(re.compile(re.escape(stem)))
+        return
+    resolved = [names.resolve(name) for name in _event_names(inputs)]
+    lookup = Lookup(((table, tuple(r for r in resolved if r is not None)),))
+    for name in _event_names(outputs):
+        names.create(name)
+        names.lookups[name] = lookup
+
+
+def _event_names(words: Sequence[str]) -> list[str]:
+    """The search's names in ``a [AS b] c [AS d]...``: b for a renamed column, else a."""
+    found: list[str] = []
+    index = 0
+    while index < len(words):
+        renamed = index + 2 < len(words) and words[index + 1].lower() == "as"
+        found.append(words[index + 2] if renamed else words[index])
+        index += 3 if renamed else 1
+    return found
 
 
 #: Fields ``transaction`` adds to each transaction.

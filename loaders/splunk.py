@@ -402,8 +402,10 @@ def _predicates(
     for comparison in comparisons:
         name: str | None = None
         if comparison.field is not None:
+            # A lookup's value names its table, not a value of the field.
+            checked = None if comparison.operator == "lookup" else comparison.value
             mapped = mapper.map_field(
-                comparison.field, comparison.datamodel, logsources, data_sets, comparison.value
+                comparison.field, comparison.datamodel, logsources, data_sets, checked
             )
             name = mapped.name
             if not mapped.mapped:

@@ -38,10 +38,13 @@ class IndicatorRow:
 def is_literal(operator: str, value: str) -> bool:
     """Whether a check compares the field with a value the rule wrote.
 
-    `exists` checks carry the value `true` and field references (Sigma `|fieldref`) the other
-    field's name as `field:<name>`: neither is something to look for in the field.
+    `exists` checks carry the value `true`, `lookup` checks the name of a lookup table and
+    field references (Sigma `|fieldref`) the other field's name as `field:<name>`: none is
+    something to look for in the field.
     """
-    return operator != "exists" and not (operator == "eq" and value.startswith(FIELD_REFERENCE))
+    if operator in {"exists", "lookup"}:
+        return False
+    return not (operator == "eq" and value.startswith(FIELD_REFERENCE))
 
 
 @strawberry.type(description="A field the rules filter on.")
@@ -59,8 +62,9 @@ class FieldUsage:
 
     @resolver(
         "Distinct values the rules look for in the field (not exclusions), most checked "
-        "first, whatever the operator. Only literal values: `exists` checks (value `true`) and "
-        "field references (`field:<name>`) are not samples; they stay in indicators."
+        "first, whatever the operator. Only literal values: `exists` checks (value `true`), "
+        "`lookup` checks (a table's name) and field references (`field:<name>`) are not "
+        "samples; they stay in indicators."
     )
     def sample_values(self, first: int | None = 5) -> list[str]:
         return self.values[: capped(first, 5)]

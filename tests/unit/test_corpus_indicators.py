@@ -133,7 +133,7 @@ def test_created_fields_are_no_indicators(
     ("path", "invented"),
     [
         ("detections/endpoint/potential_password_in_username.yml", "ut_shannon"),
-        ("detections/endpoint/common_ransomware_notes.yml", "Known Ransomware Notes"),
+        ("detections/network/high_volume_of_bytes_out_to_url.yml", "sum_bytes_out"),
     ],
 )
 def test_a_search_checking_only_created_fields_names_them(
@@ -144,6 +144,19 @@ def test_a_search_checking_only_created_fields_names_them(
     assert read.rule.predicates == ()
     (problem,) = [p for p in read.problems if p.kind == "no-predicates"]
     assert f"check on a field the search creates ({invented})" in problem.reason
+
+
+def test_a_lookup_output_checked_is_the_lookup_not_a_field(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # `ransomware_notes`: lookup ransomware_notes_lookup ransomware_notes as file_name
+    # OUTPUT status as "Known Ransomware Notes" | search "Known Ransomware Notes"=True
+    root = corpus_dir / "splunk"
+    path = "detections/endpoint/common_ransomware_notes.yml"
+    read = read_detection(root / path, root, splunk_context)
+    found = {(p.field, p.operator, p.value, p.negated) for p in read.rule.predicates}
+    assert found == {("file.name", "lookup", "ransomware_notes_lookup", False)}
+    assert not [p for p in read.problems if p.kind == "no-predicates"]
 
 
 def test_a_summary_subsearch_names_no_keyword(

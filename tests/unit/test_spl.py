@@ -320,7 +320,7 @@ def test_cidr_value_in_the_search_language_is_a_cidr_check() -> None:
         "| apply dsdl_model | search pred_dga_proba > 0.5",
         "| fit DensityFunction count into m | where 'IsOutlier(count)'=1",
         "| lookup ut_shannon_lookup word AS user | where ut_shannon>3",
-        '| lookup notes n as file_name OUTPUT status as "Known Notes" | search "Known Notes"=1',
+        "| lookup notes n AS file_name | search notes_status=1",
         '| eval v=mvindex(x, 4) | rex field=v "(?<part>\\w+)" | search part=abc',
         "| join user [ summary cloud_model_v1 ] | where cardinality >= 16",
         "| join user [| inputlookup seen_users | stats min(firstTime) as earliest_seen by user]"
@@ -329,6 +329,89 @@ def test_cidr_value_in_the_search_language_is_a_cidr_check() -> None:
 )
 def test_fields_the_pipeline_creates_are_no_checks(pipeline: str) -> None:
     assert checks("index=x EventCode=1 " + pipeline) == [("EventCode", "eq", "1", False)]
+
+
+# --- lookups: a check on a lookup's output is membership in the lookup -------------------
+
+_NOTES = 'index=x | lookup notes n as file_name OUTPUT status as "Known Notes" '
+
+
+@pytest.mark.parametrize(
+    ("check", "negated"),
+    [
+        ('| search "Known Notes"=True', False),
+        ('| search "Known Notes"=1', False),
+        ('| search "Known Notes"=*', False),
+        ('| search "Known Notes"!=False', False),
+        ("| where isnotnull('Known Notes')", False),
+        ("| where 'Known Notes'=\"yes\"", False),
+        ('| search "Known Notes"=false', True),
+        ('| search NOT "Known Notes"=*', True),
+        ('| search "Known Notes"!=true', True),
+        ("| where isnull('Known Notes')", True),
+    ],
+)
+def test_a_check_on_a_lookup_output_is_membership_of_its_input(check: str, negated: bool) -> None:
+    assert checks(_NOTES + check) == [("file_name", "lookup", "notes", negated)]
+
+
+def test_lookup_input_is_the_events_field_through_renames() -> None:
+    search = (
+        "| tstats count from datamodel=Endpoint.Processes by Processes.process_name"
+        " | rename Processes.* AS *"
+        " | lookup update=true is_nirsoft_software filename as process_name OUTPUT nirsoftFile"
+        " | search nirsoftFile=true"
+    )
+    assert checks(search) == [("Processes.process_name", "lookup", "is_nirsoft_software", False)]
+    assert parse_spl(search).comparisons[0].datamodel == "Endpoint.Processes"
+
+
+def test_outputs_listed_with_commas_and_renamed_outputs_carry_the_lookup() -> None:
+    search = (
+        "index=x | lookup t process_name OUTPUTNEW a_default,b_default"
+        " | rename b_default AS b | search b=true"
+    )
+    assert checks(search) == [("process_name", "lookup", "t", False)]
+
+
+def test_coalesce_of_two_lookups_checks_both_tables() -> None:
+    search = (
+        "index=x | lookup dyn_default d AS query OUTPUTNEW isDyn_default"
+        " | lookup dyn_local d AS query OUTPUTNEW isDyn_local"
+        " | eval isDyn=coalesce(isDyn_local, isDyn_default) | search isDyn=True"
+    )
+    assert checks(search) == [
+        ("query", "lookup", "dyn_local", False),
+        ("query", "lookup", "dyn_default", False),
+    ]
+
+
+def test_a_lookup_of_several_fields_is_read_per_field_only_when_matched() -> None:
+    base = "index=x | lookup lol n AS process_name p AS process_path OUTPUT desc "
+    assert checks(base + "| search desc=*") == [
+        ("process_name", "lookup", "lol", False),
+        ("process_path", "lookup", "lol", False),
+    ]
+    # No row of (name, path) says nothing of the name alone, nor of the path.
+    unmatched = parsed(base + "| where isnull(desc)")
+    assert unmatched.comparisons == []
+    assert unmatched.skipped == ["check that several fields are no row of lol"]
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        # The output is never checked: the lookup only adds context.
+        "index=x | lookup assets ip AS src OUTPUT owner | stats count by owner",
+        # The input is computed: no log field is looked up.
+        'index=x | eval d=mvindex(split(user, "@"), 1) | lookup brands d OUTPUT abuse'
+        " | search abuse=true",
+        # A score the table gives is compared, not a membership.
+        "index=x | lookup scores d AS query OUTPUT score | where score > 3",
+    ],
+)
+def test_lookups_that_check_no_log_field_membership(pipeline: str) -> None:
+    assert checks(pipeline) == []
 
 
 def test_rex_on_an_event_field_still_extracts_log_data() -> None:
