@@ -21,11 +21,15 @@ from loaders.elastic_filters import parse_filters
 from loaders.elastic_query import ParsedQuery
 from loaders.eql_query import parse_eql
 from loaders.esql import parse_esql
+from loaders.events import windows_service
+from loaders.fields import windows_event_data_field
 from loaders.kql import parse_kql
 from loaders.lucene import parse_lucene
+from loaders.predicates import make_predicate
 from loaders.records import (
     Event,
     FileProgress,
+    Predicate,
     Problem,
     PropertyValue,
     Rule,
@@ -105,6 +109,36 @@ def load_elastic(
     return load
 
 
+def _windows_fields(predicates: Sequence[Predicate], events: Sequence[Event]) -> list[Predicate]:
+    """Raw Windows event fields under their ECS names, for the channels the rule reads.
+
+    See `windows_event_data_field`: ``winlog.event_data.SubjectUserSid`` on Security events is
+    ``user.id``, the Value Sigma's and Splunk's rules reach. The vendor field stays as written.
+    """
+    services = {windows_service(event.id) for event in events}
+    if not services or None in services:
+        return list(predicates)
+    channels = {service for service in services if service is not None}
+    out: list[Predicate] = []
+    for predicate in predicates:
+        name = windows_event_data_field(predicate.field, channels)
+        if name is None:
+            out.append(predicate)
+            continue
+        out.append(
+            make_predicate(
+                name,
+                predicate.operator,
+                predicate.value,
+                negated=predicate.negated,
+                vendor_field=predicate.vendor_field,
+                raw_value=predicate.raw_value,
+                case_insensitive=not predicate.case_sensitive,
+            )
+        )
+    return out
+
+
 def rule_from_toml(text: str, path: str) -> RuleResult:
     """One rule from TOML text; ``path`` is relative to the Elastic root."""
     try:
@@ -174,6 +208,7 @@ def rule_from_dict(
     indices = [str(i) for i in _list(table.get("index"))] + parsed.indices
     tags = [str(t) for t in _list(table.get("tags"))]
     events = rule_events(parsed.predicates, indices, tags)
+    predicates = _windows_fields(parsed.predicates, events)
     folder = PurePosixPath(path).parent
     maturity = _text(metadata.get("maturity"))
     rule = Rule(
@@ -198,7 +233,7 @@ def rule_from_dict(
         query=query,
         techniques=techniques,
         events=tuple(e.id for e in events),
-        predicates=tuple(dict.fromkeys(parsed.predicates)),
+        predicates=tuple(dict.fromkeys(predicates)),
         extra=_extra(table, metadata, folder, indices),
         parse_status=status,
         technique_lines={t: lines[f"id={t}"] for t in techniques if f"id={t}" in lines},

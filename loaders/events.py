@@ -317,6 +317,16 @@ def service_key(service: str) -> str:
     return _SERVICE_KEY_RENAMES.get(service, service)
 
 
+def windows_service(event_id: str) -> str | None:
+    """The Sigma Windows service of a catalog event (``windows-security:4624`` -> ``security``).
+
+    None for an event of no Windows channel pySigma names (``linux-auditd``, ``aws-cloudtrail``).
+    """
+    key = event_id.partition(":")[0]
+    service = next((s for s, k in _SERVICE_KEY_RENAMES.items() if k == key), key)
+    return service if service in windows_logsource_mapping else None
+
+
 @cache
 def _channels() -> dict[str, str]:
     """Lower-cased Windows channel name -> channel key, from pySigma's service table."""

@@ -11,7 +11,7 @@ log source) any mapping the log source does not contradict.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -234,6 +234,26 @@ def elastic_check(field: str, value: object) -> tuple[str, object]:
 # the name is dotted already; unmapped Windows fields keep that form.
 _WINDOWS_EVENT_DATA = "winlog.event_data."
 _DOTTED = re.compile(r"\w+\.")
+
+
+def windows_event_data_field(field: str, services: Collection[str]) -> str | None:
+    """The ECS name of a raw Windows event field a rule reads on the channels ``services``.
+
+    Elastic's rules sometimes check an event's own field (``winlog.event_data.SubjectUserSid``)
+    where its integration also fills the ECS one (``user.id``), which is where Sigma's pipeline
+    puts the same Sigma field for that channel (service ``security``), and Splunk's mapping
+    after it. The ECS name is returned when pySigma maps the bare name for every one of the
+    rule's channels, to one name; otherwise (no channel, a channel without that mapping, two
+    names) None, and the field keeps its raw name.
+    """
+    if not field.startswith(_WINDOWS_EVENT_DATA) or not services:
+        return None
+    bare = field[len(_WINDOWS_EVENT_DATA) :]
+    found = {sigma_to_ecs(bare, "windows", None, service) for service in services}
+    if len(found) != 1:
+        return None
+    name = found.pop()
+    return name if name and name != field else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -518,3 +518,52 @@ def test_a_lucene_query_cut_short_names_its_end() -> None:
     (problem,) = problems_of(lucene, "parse-error")
     assert problem.location.line == line_of(lucene, "query =")
     assert "(query line 1, column 19)" in problem.reason  # just past the end
+
+
+def _kql_rule(query: str, index: str) -> str:
+    """RULE as a KQL rule on ``index`` with ``query``."""
+    text = RULE.replace('language = "eql"', 'language = "kuery"').replace(
+        'type = "eql"', 'type = "query"'
+    )
+    text = text.replace(
+        'index = ["logs-endpoint.events.process-*", "logs-system.security*"]', f"index = [{index}]"
+    )
+    start = text.index("query = '''")
+    end = text.index("'''", start + len("query = '''")) + 3
+    return text[:start] + f"query = '''\n{query}\n'''" + text[end:]
+
+
+def test_raw_security_fields_take_the_ecs_names_sigma_gives_that_channel() -> None:
+    query = (
+        'event.code:"4769" and winlog.event_data.ServiceName:"krbtgt" and '
+        'not winlog.event_data.SubjectUserSid:"S-1-5-18" and '
+        'winlog.event_data.ProcessName:*\\\\rundll32.exe and winlog.event_data.Status:"0x0"'
+    )
+    result = rule_from_toml(_kql_rule(query, '"logs-system.security*"'), "rules/windows/k.toml")
+    assert result.rule is not None
+    assert result.rule.events == ("windows-security:4769",)
+    found = {
+        (p.field, p.operator, p.value, p.negated, p.vendor_field) for p in result.rule.predicates
+    }
+    assert {
+        ("service.name", "eq", "krbtgt", False, "winlog.event_data.ServiceName"),
+        ("user.id", "eq", "s-1-5-18", True, "winlog.event_data.SubjectUserSid"),
+        # A path field matched on its last component folds to the name field, as for Sigma.
+        ("process.name", "eq", "rundll32.exe", False, "winlog.event_data.ProcessName"),
+        # Sigma's pipeline maps no Status on Security events: the raw name stays.
+        ("winlog.event_data.Status", "eq", "0x0", False, "winlog.event_data.Status"),
+    } <= found
+
+
+def test_raw_fields_keep_their_names_without_a_windows_channel_to_map_them_on() -> None:
+    query = 'event.code:"4769" and winlog.event_data.SubjectUserSid:"S-1-5-18"'
+    # The index names no channel and 4769 alone is read as Security: mapped.
+    mapped = rule_from_toml(_kql_rule(query, '"winlogbeat-*"'), "rules/windows/k.toml").rule
+    assert mapped is not None
+    assert {p.field for p in mapped.predicates} == {"event.code", "user.id"}
+    # No event at all: nothing says which channel's field it is.
+    query = 'winlog.event_data.SubjectUserSid:"S-1-5-18"'
+    raw = rule_from_toml(_kql_rule(query, '"logs-*"'), "rules/windows/k.toml").rule
+    assert raw is not None
+    assert raw.events == ()
+    assert {p.field for p in raw.predicates} == {"winlog.event_data.SubjectUserSid"}

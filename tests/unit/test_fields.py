@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from loaders.fields import FieldName, sigma_field, sigma_to_ecs, sigma_value
+from loaders.events import windows_service
+from loaders.fields import (
+    FieldName,
+    sigma_field,
+    sigma_to_ecs,
+    sigma_value,
+    windows_event_data_field,
+)
 
 
 @pytest.mark.parametrize(
@@ -136,3 +143,15 @@ def test_a_category_alone_borrows_no_other_products_mapping() -> None:
     # the detected file.
     assert sigma_field("Filename", None, "antivirus") == FieldName("file.path", True)
     assert sigma_to_ecs("Filename", None, "webserver") is None
+
+
+def test_raw_windows_event_fields_map_only_when_every_channel_agrees() -> None:
+    assert windows_event_data_field("winlog.event_data.SubjectUserSid", {"security"}) == "user.id"
+    # Sigma maps ServiceName on Security events, not on System ones: no single name.
+    assert windows_event_data_field("winlog.event_data.ServiceName", {"security"}) == "service.name"
+    assert windows_event_data_field("winlog.event_data.ServiceName", {"security", "system"}) is None
+    assert windows_event_data_field("winlog.event_data.SubjectUserSid", set()) is None
+    assert windows_event_data_field("user.id", {"security"}) is None
+    assert windows_service("windows-security:4624") == "security"
+    assert windows_service("sysmon:1") == "sysmon"
+    assert windows_service("aws-cloudtrail") is None
