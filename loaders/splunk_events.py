@@ -54,14 +54,24 @@ SIGMA_LOGSOURCES: Mapping[str, LogSource] = {
 # Source types no data source file names, read as the Sigma log source of the same logs, so
 # that the search's events meet Sigma's: Amazon EKS's control-plane audit log is the Kubernetes
 # audit log, GCP's Pub/Sub export carries Cloud Audit Logs, Zscaler NSS web logs are proxy
-# logs. The first two also map the search's fields (they are those logs' own names); Zscaler's
-# are its own, which Sigma's proxy fields (c-uri, cs-host) do not name.
+# logs, Amazon Security Lake's API activity is CloudTrail's management events in OCSF form.
+# The first two also map the search's fields (they are those logs' own names); Zscaler's are
+# its own, which Sigma's proxy fields (c-uri, cs-host) do not name, and Security Lake's are
+# OCSF's (`OCSF_FIELDS` in loaders/cim.py maps those its searches check).
 SOURCETYPE_LOGSOURCES: Mapping[str, LogSource] = {
     "aws:cloudwatchlogs:eks": ("kubernetes", "application", "audit"),
     "google:gcp:pubsub:message": ("gcp", None, "gcp.audit"),
     "zscalernss-web": (None, "proxy", None),
+    "aws:cloudtrail:lake": ("aws", None, "cloudtrail"),
 }
-_EVENTS_ONLY = frozenset({"zscalernss-web"})
+_EVENTS_ONLY = frozenset({"zscalernss-web", "aws:cloudtrail:lake"})
+
+# Splunk's Zeek add-on names each Zeek log's source type zeek:<log>:json; its fields are Zeek's
+# own, as Sigma's zeek rules (product zeek, service <log>) write them.
+_ZEEK_SOURCETYPE = re.compile(r"^(?:bro|zeek):(\w+):json$", re.IGNORECASE)
+# Source types whose name is not the Zeek log's: zeek:rpc:json carries dce_rpc.log (endpoint,
+# operation), which Sigma's rules read as service dce_rpc.
+_ZEEK_LOGS = {"rpc": "dce_rpc"}
 
 # Windows data source name prefixes the catalog does not hold in this spelling, with the channel
 # they read: detections write "Windows Security 5136" for "Windows Event Log Security 5136".
@@ -169,8 +179,10 @@ class DataSourceCatalog:
             }
             if 0 < len(matches) <= _MAX_SELECTED:
                 found.extend(sorted(matches, key=str))
-            elif not matches and value.lower() in SOURCETYPE_LOGSOURCES.keys() - _EVENTS_ONLY:
-                found.append(SOURCETYPE_LOGSOURCES[value.lower()])
+            elif not matches:
+                logsource = sourcetype_logsource(value)
+                if logsource is not None and value.lower() not in _EVENTS_ONLY:
+                    found.append(logsource)
         return list(dict.fromkeys(found))
 
     def events_for(self, selections: Sequence[tuple[str, str]]) -> list[Event]:
@@ -193,9 +205,9 @@ class DataSourceCatalog:
                 in {(source.source or "").lower(), (source.sourcetype or "").lower()}
                 for event in source.events
             }
-            if not events and value.lower() in SOURCETYPE_LOGSOURCES:
-                event = logsource_event(*SOURCETYPE_LOGSOURCES[value.lower()])
-                events = {event.id: event}
+            if not events:
+                event = _sourcetype_event(value) if name == "sourcetype" else None
+                events = {event.id: event} if event is not None else {}
             if len(events) <= _MAX_SELECTED:
                 for key, event in events.items():
                     found.setdefault(key, event)
@@ -221,6 +233,34 @@ class DataSourceCatalog:
             if prefix in {"Sysmon EventID", _SYSMON_LINUX}:
                 return _sysmon_source(name, prefix, int(numbers.split(",")[0]))
         return None
+
+
+def sourcetype_logsource(value: str) -> LogSource | None:
+    """The Sigma log source of a source type no data source names, if covgraph knows it."""
+    known = SOURCETYPE_LOGSOURCES.get(value.lower())
+    if known is not None:
+        return known
+    zeek = _ZEEK_SOURCETYPE.match(value)
+    if zeek is None:
+        return None
+    log = zeek.group(1).lower()
+    return ("zeek", None, _ZEEK_LOGS.get(log, log))
+
+
+def _sourcetype_event(value: str) -> Event | None:
+    """The Event a search reads by naming a source type no data source file names.
+
+    A known one is its Sigma log source's Event; any other is an Event of its own, named
+    after the source type (``crowdstrike:identities``), as an unknown data source name is:
+    the detection still says which logs it needs. A pattern (``aws:*``) names no one log.
+    """
+    logsource = sourcetype_logsource(value)
+    if logsource is not None:
+        return logsource_event(*logsource)
+    if not value.strip() or "*" in value:
+        return None
+    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    return Event(id=f"sourcetype-{slug}", name=f"Splunk source type {value}")
 
 
 def data_source_from_dict(data: Mapping[str, Any], path: str | None = None) -> SplunkDataSource:

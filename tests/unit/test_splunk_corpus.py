@@ -200,6 +200,19 @@ def test_a_search_without_data_sources_observes_what_its_source_type_names(
     assert rule.events == ("m365-audit",)
     rule = by_path["detections/cloud/aws_detect_sts_assume_role_abuse.yml"]
     assert rule.events == ("aws-cloudtrail",)
+    # `amazon_security_lake` is sourcetype=aws:cloudtrail:lake: CloudTrail in OCSF form.
+    rule = by_path["detections/cloud/asl_aws_defense_evasion_delete_cloudtrail.yml"]
+    assert rule.events == ("aws-cloudtrail",)
+    assert ("event.action", "eq", "deletetrail") in {
+        (p.field, p.operator, p.value) for p in rule.predicates
+    }
+    # `zeek_rpc` is zeek:rpc:json, Zeek's dce_rpc.log, whose fields Sigma's pipeline maps.
+    rule = by_path["detections/network/detect_zerologon_via_zeek.yml"]
+    assert rule.events == ("zeek-dce-rpc",)
+    assert {p.field for p in rule.predicates} == {"zeek.dce_rpc.operation"}
+    # A source type no data source names is an event of its own.
+    rule = by_path["detections/endpoint/crowdstrike_admin_weak_password_policy.yml"]
+    assert rule.events == ("sourcetype-crowdstrike-identities",)
 
 
 def test_the_plural_data_sources_key_is_read(by_path: dict[str, Rule], load: RuleLoad) -> None:

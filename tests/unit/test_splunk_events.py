@@ -238,8 +238,15 @@ def test_a_source_type_selects_the_events_of_its_data_sources() -> None:
     assert [e.id for e in catalog.events_for([("sourcetype", "AWS:CloudTrail")])] == [
         "aws-cloudtrail"
     ]
-    # an index is no source type; an unknown source type names nothing
-    assert catalog.events_for([("index", "aws_cloudtrail"), ("sourcetype", "nope")]) == []
+    # an index is no source type, nor a source type pattern one log
+    assert catalog.events_for([("index", "aws_cloudtrail"), ("sourcetype", "aws:*")]) == []
+    # a source type no data source names is an event of its own, as an unknown data source is
+    (own,) = catalog.events_for([("sourcetype", "crowdstrike:identities")])
+    assert (own.id, own.name) == (
+        "sourcetype-crowdstrike-identities",
+        "Splunk source type crowdstrike:identities",
+    )
+    assert catalog.logsources_for([("sourcetype", "crowdstrike:identities")]) == []
 
 
 def test_a_source_type_shared_by_many_events_names_none() -> None:
@@ -271,3 +278,17 @@ def test_source_types_no_data_source_names_read_as_sigmas_log_source() -> None:
     zscaler = [("sourcetype", "zscalernss-web")]
     assert [e.id for e in catalog.events_for(zscaler)] == ["proxy"]
     assert catalog.logsources_for(zscaler) == []
+
+
+def test_security_lake_and_zeek_source_types_meet_sigmas_events() -> None:
+    catalog = DataSourceCatalog()
+    # Security Lake's API activity is CloudTrail's, its fields OCSF's (mapped apart).
+    lake = [("sourcetype", "aws:cloudtrail:lake")]
+    assert [e.id for e in catalog.events_for(lake)] == ["aws-cloudtrail"]
+    assert catalog.logsources_for(lake) == []
+    # zeek:<log>:json is Zeek's log of that name, its fields Zeek's own; rpc is dce_rpc.log.
+    x509 = [("sourcetype", "zeek:x509:json")]
+    assert [e.id for e in catalog.events_for(x509)] == ["zeek-x509"]
+    assert catalog.logsources_for(x509) == [("zeek", None, "x509")]
+    rpc = [("sourcetype", "zeek:rpc:json")]
+    assert [e.id for e in catalog.events_for(rpc)] == ["zeek-dce-rpc"]
