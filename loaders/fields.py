@@ -196,11 +196,13 @@ _OVERRIDES: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
 # Elastic fields that hold the same data as another ECS field Elastic's rules also check. The
 # azure integration writes an audit operation's name to both event.action and
 # azure.<log>.operation_name, and Elastic's rules check either (seven operation names under both);
-# the ECS name is the one the other vendors' mappings use.
+# the okta integration copies okta.event_type into event.action the same way. The ECS name is
+# the one the other vendors' mappings use (Sigma's and Splunk's Okta eventType is event.action).
 ELASTIC_FIELD_ALIASES: dict[str, str] = {
     "azure.activitylogs.operation_name": "event.action",
     "azure.auditlogs.operation_name": "event.action",
     "azure.signinlogs.operation_name": "event.action",
+    "okta.event_type": "event.action",
 }
 
 # Elastic's Windows pipelines name the logon type (winlog.logon.type "Network") that the event

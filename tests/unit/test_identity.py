@@ -53,6 +53,12 @@ def test_elastic_azure_operation_name_is_event_action() -> None:
     assert found == {("event.action", "eq", "add member to role", False)}
 
 
+def test_elastic_okta_event_type_is_event_action_as_sigmas_event_type() -> None:
+    found = triples("okta.event_type:user.session.start")
+    assert found == {("event.action", "eq", "user.session.start", False)}
+    assert sigma_to_ecs("eventType", "okta", None, "okta") == "event.action"
+
+
 def test_splunk_security_lake_operation_is_event_action() -> None:
     mapper = CimMapper([])
     assert mapper.map_field("api.operation", None).name == "event.action"
