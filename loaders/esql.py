@@ -57,7 +57,8 @@ _PASS_THROUGH_FUNCTIONS = frozenset(
 _BOOLEAN_NODES = frozenset(
     {"or_", "and_", "not_", "compare", "like", "rlike", "in_", "is_null", "match_op"}
 )
-_GROK_NAMES = re.compile(r"%\{[^:}]+:([^:}]+)(?::[^}]*)?\}")
+# grok names what it extracts in %{PATTERN:name} and in Oniguruma named groups (?<name>...).
+_GROK_NAMES = re.compile(r"%\{[^:}]+:([^:}]+)(?::[^}]*)?\}|\(\?<([^>]+)>")
 _DISSECT_NAMES = re.compile(r"%\{[+?*&]?([^}>]+?)(?:->)?\}")
 
 
@@ -132,7 +133,7 @@ def _command(command: Tree[Token], scope: _Scope, out: ParsedQuery) -> None:
         pattern = _string_value(str(parts[1]))
         names = _GROK_NAMES if kind == "grok" else _DISSECT_NAMES
         for found in names.finditer(pattern):
-            scope.define(found.group(1).strip())
+            scope.define(next(g for g in found.groups() if g is not None).strip())
     elif kind == "completion":
         scope.define(_name(parts[0]) if len(parts) == 3 else "completion")
     elif kind in ("enrich", "lookup_join"):

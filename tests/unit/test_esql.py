@@ -147,6 +147,14 @@ def test_grok_dissect_and_rename_define_names() -> None:
     assert {(p.field, p.value) for p in parsed.predicates} == {("user.name", "root")}
 
 
+def test_grok_named_groups_define_names() -> None:
+    parsed = parse_esql(
+        'from a | grok aws.cloudtrail.user_identity.arn """:(?<Esql.caller_account>[0-9]{12}):""" '
+        '| where Esql.caller_account IS NOT NULL and event.action == "Invoke"'
+    )
+    assert {(p.field, p.value) for p in parsed.predicates} == {("event.action", "Invoke")}
+
+
 def test_backquoted_name_parts_and_comments() -> None:
     assert triples("from a // source\n| where source.`as`.number == 1 /* asn */") == {
         ("source.as.number", "eq", "1", False)
