@@ -18,8 +18,9 @@ Vendor = Literal["sigma", "elastic", "splunk"]
 VENDORS: tuple[Vendor, ...] = ("sigma", "elastic", "splunk")
 
 #: The canonical operators every vendor's comparison is mapped onto. ``lookup`` is a check that
-#: the field's value is a row of a lookup table, the table's name being the value (SPL's
-#: ``lookup T f OUTPUT x | search x=true``); see docs/graph-model.md.
+#: the field's value is in a named list kept outside the rule, the list's name being the value:
+#: a Splunk lookup table (``lookup T f OUTPUT x | search x=true``) or a Sigma ``|expand``
+#: placeholder (``%Administrators%``); see docs/graph-model.md.
 OPERATORS = frozenset(
     {
         "eq",

@@ -44,6 +44,7 @@ from sigma.types import (
     SigmaString,
     SigmaTimestampPart,
     SigmaType,
+    SpecialChars,
 )
 
 from loaders.bad_input import shown
@@ -433,6 +434,9 @@ def _predicate(context: _Context, value: SigmaType) -> Predicate | None:
         # A keyword is a full-text search: any "*" written or added around it adds nothing.
         return build("match", _text(value).strip("*"))
     if isinstance(value, SigmaString):
+        placeholder = _placeholder(value)
+        if placeholder is not None:
+            return build("lookup", placeholder)
         if value.contains_special():
             return build("wildcard", str(value))
         return build("eq", _plain(value))
@@ -465,6 +469,22 @@ def _predicate(context: _Context, value: SigmaType) -> Predicate | None:
     if isinstance(value, SigmaNumber | SigmaBool | SigmaQueryExpression | SigmaTimestampPart):
         return build("eq", _text(value))
     return None
+
+
+def _placeholder(value: SigmaString) -> str | None:
+    """The name of the one ``|expand`` placeholder a value is, wildcards around it aside.
+
+    ``Attributes|contains|expand: '%known_cdcs%'`` checks the field against a list each site
+    fills in (pySigma's placeholder pipelines replace it before a query runs): no event holds
+    the text ``%known_cdcs%``, so the indicator is membership in that named list, the ``lookup``
+    check whose value names the list, as a Splunk lookup's value names its table. A value that
+    mixes a placeholder with literal text keeps its text.
+    """
+    names = [part.name for part in value.s if isinstance(part, Placeholder)]
+    others = [part for part in value.s if not isinstance(part, Placeholder | SpecialChars)]
+    if len(names) != 1 or any(others):
+        return None
+    return names[0]
 
 
 def _plain(value: SigmaString) -> str:

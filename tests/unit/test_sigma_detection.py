@@ -400,3 +400,26 @@ def test_a_set_value_named_by_the_end_of_target_object_is_registry_value() -> No
     # In key events the last component names a key, not a value: the path check stays.
     found = triples(predicates(detection, category="registry_add"))
     assert ("registry.path", "wildcard", "*\\debugger", False) in found
+
+
+def test_an_expand_placeholder_is_membership_in_the_named_list() -> None:
+    found = predicates(
+        """
+            selection:
+                CommandLine|contains: 'ntdsutil'
+            filter:
+                User|expand: '%Administrators%'
+                ParentCommandLine|contains|expand: '%known_tools%'
+            mixed:
+                CurrentDirectory|expand: '/home/%user%/tmp'
+            condition: selection and not filter and mixed
+        """
+    )
+    assert triples(found) == {
+        ("process.command_line", "wildcard", "*ntdsutil*", False),
+        # The list's name keeps its case: it is no value compared with the field.
+        ("user.name", "lookup", "Administrators", True),
+        ("process.parent.command_line", "lookup", "known_tools", True),
+        # A placeholder inside literal text keeps the text as written.
+        ("process.working_directory", "eq", "/home/%user%/tmp", False),
+    }
