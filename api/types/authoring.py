@@ -38,9 +38,9 @@ class IndicatorRow:
 def is_literal(operator: str, value: str) -> bool:
     """Whether a check compares the field with a value the rule wrote.
 
-    `exists` checks carry the value `true`, `lookup` checks the name of a lookup table and
-    field references (Sigma `|fieldref`) the other field's name as `field:<name>`: none is
-    something to look for in the field.
+    `exists` checks carry the value `true`, `lookup` checks the name of a list (a Splunk lookup
+    table, a Sigma placeholder) and field references (Sigma `|fieldref`) the other field's name
+    as `field:<name>`: none is something to look for in the field.
     """
     if operator in {"exists", "lookup"}:
         return False
@@ -63,7 +63,7 @@ class FieldUsage:
     @resolver(
         "Distinct values the rules look for in the field (not exclusions), most checked "
         "first, whatever the operator. Only literal values: `exists` checks (value `true`), "
-        "`lookup` checks (a table's name) and field references (`field:<name>`) are not "
+        "`lookup` checks (a list's name) and field references (`field:<name>`) are not "
         "samples; they stay in indicators."
     )
     def sample_values(self, first: int | None = 5) -> list[str]:
