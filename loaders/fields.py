@@ -131,6 +131,15 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
         "syscall": "auditd.data.syscall",
         "cwd": "process.working_directory",
     },
+    # Zeek's connection tuple as Zeek's own logs write it (id.orig_h...), which Sigma's zeek
+    # rules check and ecs_zeek_beats maps only under the Corelight names (src_ip, dst_ip...):
+    # the zeek integration writes it to source.* and destination.*, as for those names.
+    ("zeek", None, None): {
+        "id.orig_h": "source.ip",
+        "id.orig_p": "source.port",
+        "id.resp_h": "destination.ip",
+        "id.resp_p": "destination.port",
+    },
     # Kubernetes audit events: current Sigma rules and Splunk's raw searches name the audit
     # event's JSON paths, which ecs_kubernetes (written for the older verb / resource /
     # namespace names) does not map; the kubernetes integration keeps them under

@@ -155,3 +155,19 @@ def test_raw_windows_event_fields_map_only_when_every_channel_agrees() -> None:
     assert windows_service("windows-security:4624") == "security"
     assert windows_service("sysmon:1") == "sysmon"
     assert windows_service("aws-cloudtrail") is None
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("id.orig_h", "source.ip"),
+        ("id.orig_p", "source.port"),
+        ("id.resp_h", "destination.ip"),
+        ("id.resp_p", "destination.port"),
+        # Corelight's names, which the pipeline maps, land on the same fields.
+        ("src_ip", "source.ip"),
+    ],
+)
+def test_zeeks_own_connection_fields_are_source_and_destination(field: str, expected: str) -> None:
+    assert sigma_to_ecs(field, "zeek", None, "rdp") == expected
+    assert sigma_to_ecs(field, "zeek", None, "conn") == expected
