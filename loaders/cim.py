@@ -18,6 +18,10 @@ Raw event fields (searches over a sourcetype, no data model) are Sigma's names f
 channels Splunk reads (``EventCode`` is Sigma's ``EventID``), so they map through Sigma -> ECS
 for the rule's log sources; failing that, as attributes of the CIM data sets its data sources
 fill (the Splunk add-ons alias ``process_name`` and friends onto raw events).
+
+CIM's ``action`` holds a fixed vocabulary of verbs, not the operation's name: it maps by value
+onto ECS's categorisation fields (``created`` is event.type ``creation``), so the mapper gives
+the value as well as the field (`CimMapper.map_check`).
 """
 
 from __future__ import annotations
@@ -70,7 +74,6 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("Filesystem", "file_name"): "file.name",
     ("Filesystem", "process_name"): "process.name",
     ("Filesystem", "user"): "user.name",
-    ("Filesystem", "action"): "event.action",
     ("Filesystem", "file_extension"): "file.extension",
     ("Registry", "user"): "user.name",
     # Processes: fields Sigma's process_creation taxonomy has no name for.
@@ -87,7 +90,6 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     # app is the application protocol (smb, rdp, ssl), except on endpoint traffic, where the
     # Windows and Sysmon add-ons put the process path in it: see APP_PROCESS_PATH.
     ("All_Traffic", "app"): "network.protocol",
-    ("All_Traffic", "action"): "event.action",
     ("All_Traffic", "direction"): "network.direction",
     ("All_Traffic", "bytes"): "network.bytes",
     ("All_Traffic", "user"): "user.name",
@@ -97,17 +99,17 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("Web", "status"): "http.response.status_code",
     ("Web", "http_content_type"): "http.response.mime_type",
     ("Web", "user"): "user.name",
-    # Authentication and change (account and cloud API activity)
-    ("Authentication", "action"): "event.outcome",
+    # Authentication and change (account and cloud API activity). The action attributes are
+    # CIM's verbs, mapped by value (CIM_VERBS); the operation's own name is command.
     # The name of the authentication event (ConsoleLogin, user.session.start): what Elastic's
     # cloud and identity rules check in event.action.
     ("Authentication", "signature"): "event.action",
     ("Authentication", "user"): "user.name",
     ("Authentication", "src"): "source.address",
     ("Authentication", "dest"): "destination.address",
-    ("All_Changes", "action"): "event.action",
     ("All_Changes", "command"): "event.action",
     ("All_Changes", "user"): "user.name",
+    # CIM's status of a change is success or failure: ECS's event.outcome, the same values.
     ("All_Changes", "status"): "event.outcome",
     # Vulnerabilities and IDS alerts
     ("Vulnerabilities", "cve"): "vulnerability.id",
@@ -117,6 +119,36 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("IDS_Attacks", "severity"): "event.severity",
     # Email
     ("All_Email", "file_name"): "email.attachments.file.name",
+}
+
+#: CIM's normalised verbs, the values of every data set's ``action`` (Change, Endpoint,
+#: Network_Traffic, Authentication, Web...), with the ECS categorisation field and value that
+#: say the same. ``action`` is not the operation's name (that is Change's ``command``, ECS's
+#: event.action: RunInstances, DeleteTrail): ``All_Changes.action=created`` is what Elastic's
+#: rules check as ``event.type == "creation"``. ECS's event.type allowed and denied are for
+#: permitted and blocked actions (firewalls, prevented processes), event.outcome for the result.
+#: A verb not here (lockout, cleared, pending, error, unknown) has no ECS value that means it
+#: and stays under its qualified CIM name (``All_Changes.action``).
+CIM_VERBS: Mapping[str, tuple[str, str]] = {
+    "created": ("event.type", "creation"),
+    "deleted": ("event.type", "deletion"),
+    "modified": ("event.type", "change"),
+    "updated": ("event.type", "change"),
+    "acl_modified": ("event.type", "change"),
+    "read": ("event.type", "access"),
+    "started": ("event.type", "start"),
+    "stopped": ("event.type", "end"),
+    "allowed": ("event.type", "allowed"),
+    "blocked": ("event.type", "denied"),
+    "denied": ("event.type", "denied"),
+    "success": ("event.outcome", "success"),
+    "failure": ("event.outcome", "failure"),
+}
+
+#: CIM's ``status`` of a change or account event (Change, Account_Management): success or
+#: failure, ECS's event.outcome with the same values. Web's status is an HTTP code, not this.
+CIM_OUTCOMES: Mapping[str, tuple[str, str]] = {
+    verb: found for verb, found in CIM_VERBS.items() if found[0] == "event.outcome"
 }
 
 #: Sigma log-source categories pySigma's CIM pipeline has no data model for, with the CIM data
@@ -158,6 +190,51 @@ TA_WINDOWS_ALIASES: Mapping[str, str] = {
     # Sysmon 10 and WMI activity, under the add-ons' lower-case names.
     "granted_access": "GrantedAccess",
     "query": "Query",
+    # The add-on's signature_id is the event's code on every channel (CIM's signature_id).
+    "signature_id": "EventID",
+}
+
+#: Names the Windows add-on gives Security events only, with the XML (Sigma) field that holds
+#: the same data there. On other channels the same names hold other data (Sysmon 3's src is
+#: the connection's source, Sysmon 11's file_path the created file), so they map through the
+#: CIM data set of those events instead.
+TA_SECURITY_ALIASES: Mapping[str, str] = {
+    # Logon and Kerberos events (4624, 4625, 4768, 4769, 4776): the client's address,
+    # "Source Network Address" / "Client Address" in the message, IpAddress in the XML.
+    "src": "IpAddress",
+    # 4656 and 4663 object access: the accessed object's path, as object_file_path.
+    "file_path": "ObjectName",
+}
+
+#: Names the Windows add-on gives Security object access events for the last component of
+#: the XML field (file_name is ObjectName after its last backslash). A check on the name is a
+#: check on the path's end: ``file_name=x.aspx`` is ``ObjectName=*\\x.aspx``.
+TA_SECURITY_NAME_ALIASES: Mapping[str, str] = {
+    "file_name": "ObjectName",
+    "object_file_name": "ObjectName",
+}
+
+#: Fields Splunk's add-ons and apps add to raw Windows events that the event itself does not
+#: carry and no ECS or Sigma field holds, kept under the name the search writes rather than
+#: dressed as a Windows event field (``winlog.event_data.dest_category`` does not exist):
+#: asset and identity categories from Enterprise Security's lookups (``dest_category``,
+#: ``src_category``), the add-on's account type and service start mode (``user_type``,
+#: ``start_mode``), the task category (``category``), the XML of the whole EventData
+#: (``EventData_Xml``), Active Directory monitoring's attributes (``objectCategory``,
+#: ``admonEventType``, from ``source=ActiveDirectory`` joined into Security searches), and the
+#: CIM names mapped by value (``action``, ``status``) when the value is no CIM verb.
+ADDON_ONLY_FIELDS: frozenset[str] = frozenset(
+    {"action", "status", "src", "file_path", "file_name", "category", "user_type", "start_mode"}
+    | {"dest_category", "src_category", "EventData_Xml", "objectCategory", "admonEventType"}
+)
+
+#: Attributes of cloud logs that Splunk searches name and no Sigma mapping covers, by Sigma log
+#: source, with the field Elastic's integration for the same log stores them in.
+LOG_FIELDS: Mapping[LogSource, Mapping[str, str]] = {
+    # The Splunk Add-on for AWS aliases CloudTrail's userIdentity.type as CIM's user_type
+    # (IAMUser, AssumedRole, Root): the aws integration's aws.cloudtrail.user_identity.type,
+    # where userIdentity.type lands too.
+    ("aws", None, "cloudtrail"): {"user_type": "aws.cloudtrail.user_identity.type"},
 }
 
 #: Raw fields the Splunk Add-on for Sysmon derives from a Sysmon field, with the Sigma field and
@@ -272,6 +349,18 @@ def _windows_renames() -> dict[str, str]:
     return renames
 
 
+@dataclass(frozen=True, slots=True)
+class MappedCheck:
+    """A Splunk check mapped: its canonical field, and its operator and value where they change.
+
+    ``operator`` and ``value`` are None when the check keeps the search's own.
+    """
+
+    field: FieldName
+    operator: str | None = None
+    value: str | None = None
+
+
 class CimMapper:
     """Maps Splunk fields to ECS with pySigma's tables, the data sources' and the hand table."""
 
@@ -318,8 +407,70 @@ class CimMapper:
 
         ``datamodel`` is the data model in force at the check; ``logsources`` and ``data_sets``
         are those of the rule's data sources, for raw event fields. ``value``, when given, is
-        the value checked: ``All_Traffic.app`` holds a protocol or a process path (`map_app`).
+        the value checked: ``All_Traffic.app`` holds a protocol or a process path (`map_app`),
+        and a CIM verb is checked in another field than its own (`map_check` gives the value).
         """
+        return self.map_check(field, datamodel, logsources, data_sets, value=value).field
+
+    def map_check(
+        self,
+        field: str,
+        datamodel: str | None,
+        logsources: Sequence[LogSource] = (),
+        data_sets: Sequence[str] = (),
+        *,
+        value: str | None = None,
+        operator: str = "eq",
+    ) -> MappedCheck:
+        """A check a Splunk search makes, on its canonical field and with its canonical value.
+
+        As `map_field`, and where the field's values are CIM's own vocabulary the value too:
+        ``All_Changes.action=created`` is ``event.type`` ``creation`` (`CIM_VERBS`), and the
+        Windows add-on's ``file_name=x.aspx`` on Security events is ``ObjectName`` ending in
+        ``\\x.aspx``.
+        """
+        verbs = self._verbs_of(field, datamodel, logsources)
+        if verbs is not None:
+            found = verbs.get(value.lower()) if value is not None and operator == "eq" else None
+            if found is not None:
+                return MappedCheck(FieldName(found[0], True), value=found[1])
+            if datamodel or split_cim(field) is not None:
+                return MappedCheck(FieldName(_qualified(field, datamodel or ""), False))
+        named = self._map_name(field, datamodel, logsources, data_sets, value)
+        security = _security(logsources)
+        if named.mapped or security is None or field not in TA_SECURITY_NAME_ALIASES:
+            return MappedCheck(named)
+        path = sigma_field(TA_SECURITY_NAME_ALIASES[field], *security)
+        if value is None or operator not in {"eq", "wildcard"} or value.startswith("*"):
+            return MappedCheck(path)
+        return MappedCheck(path, "wildcard", "*\\" + value)
+
+    def _verbs_of(
+        self, field: str, datamodel: str | None, logsources: Sequence[LogSource]
+    ) -> Mapping[str, tuple[str, str]] | None:
+        """CIM's vocabulary of the field's values, when the field is CIM's action or status.
+
+        A data set's ``action`` anywhere; a raw ``action`` or ``status`` (the add-ons' CIM
+        aliases on raw events) unless the log itself has a field of that name (GitHub's audit
+        log names its operation ``action``).
+        """
+        if datamodel or split_cim(field) is not None:
+            key = split_cim(field, datamodel)
+            return CIM_VERBS if key is not None and key[1] == "action" else None
+        if field not in {"action", "status"}:
+            return None
+        if any(sigma_to_ecs(field, *logsource) for logsource in logsources):
+            return None
+        return CIM_VERBS if field == "action" else CIM_OUTCOMES
+
+    def _map_name(
+        self,
+        field: str,
+        datamodel: str | None,
+        logsources: Sequence[LogSource],
+        data_sets: Sequence[str],
+        value: str | None,
+    ) -> FieldName:
         if field == "_raw":
             # The whole event as received: ECS keeps it in event.original.
             return FieldName("event.original", True)
@@ -333,13 +484,16 @@ class CimMapper:
                 return entry
             if datamodel:
                 return FieldName(_qualified(field, datamodel), False)
+        security = _security(logsources)
+        alias = TA_SECURITY_ALIASES.get(field) if security is not None else None
         renamed, last_component = SYSMON_ADDON_FIELDS.get(
-            field, (TA_WINDOWS_ALIASES.get(field, _windows_renames().get(field, field)), False)
+            field,
+            (alias or TA_WINDOWS_ALIASES.get(field, _windows_renames().get(field, field)), False),
         )
         # spath's array marks (sourceIPs{}, user.groups{}) are no part of the attribute's name.
         bare = renamed.replace("{}", "")
         for logsource in logsources:
-            found = sigma_to_ecs(bare, *logsource)
+            found = LOG_FIELDS.get(logsource, {}).get(bare) or sigma_to_ecs(bare, *logsource)
             if found:
                 return FieldName(_name_of(found) if last_component else found, True)
         endpoint = any(ls[0] in {"windows", "linux"} for ls in logsources)
@@ -354,10 +508,17 @@ class CimMapper:
             if found:
                 return FieldName(found, True)
         windows = next((ls for ls in logsources if ls[0] == "windows"), None)
+        if windows is not None and renamed in ADDON_ONLY_FIELDS:
+            return FieldName(field, False)
         if windows is not None:
             named = sigma_field(renamed, *windows)
             return FieldName(_name_of(named.name), named.mapped) if last_component else named
         return FieldName(field, False)
+
+
+def _security(logsources: Sequence[LogSource]) -> LogSource | None:
+    """The rule's Windows Security log source, if it reads that channel."""
+    return next((ls for ls in logsources if ls[0] == "windows" and ls[2] == "security"), None)
 
 
 def app_holds_process(value: str) -> bool:

@@ -401,21 +401,32 @@ def _predicates(
     unmapped: list[str] = []
     for comparison in comparisons:
         name: str | None = None
+        operator, value = comparison.operator, comparison.value
         if comparison.field is not None:
             # A lookup's value names its table, not a value of the field.
             checked = None if comparison.operator == "lookup" else comparison.value
-            mapped = mapper.map_field(
-                comparison.field, comparison.datamodel, logsources, data_sets, checked
+            mapped = mapper.map_check(
+                comparison.field,
+                comparison.datamodel,
+                logsources,
+                data_sets,
+                value=checked,
+                operator=comparison.operator,
             )
-            name = mapped.name
-            if not mapped.mapped:
+            name = mapped.field.name
+            if not mapped.field.mapped:
                 unmapped.append(name)
+            # CIM's verbs are ECS's other words (created is event.type creation): the Value is
+            # ECS's, the CHECKS relationship keeps the search's own as raw_value.
+            operator = mapped.operator or operator
+            value = mapped.value if mapped.value is not None else value
         predicate = make_predicate(
             name,
-            comparison.operator,
-            comparison.value,
+            operator,
+            value,
             negated=comparison.negated,
             vendor_field=comparison.field,
+            raw_value=comparison.value,
             case_insensitive=comparison.case_insensitive,
         )
         found.setdefault((predicate.key, predicate.negated), predicate)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.cim import CimMapper, DataSourceMapping, split_cim
+from loaders.cim import CimMapper, DataSourceMapping, MappedCheck, split_cim
 from loaders.fields import FieldName
 from loaders.splunk_events import load_data_sources
 
@@ -204,7 +204,7 @@ def test_traffic_app_holds_a_protocol_or_a_process(value: str, ecs: str) -> None
     ("cim", "ecs"),
     [
         ("Authentication.signature", "event.action"),
-        ("Filesystem.action", "event.action"),
+        ("All_Changes.command", "event.action"),  # the operation's name, unlike action
         ("Filesystem.file_extension", "file.extension"),
         ("All_Traffic.direction", "network.direction"),
         ("All_Traffic.user", "user.name"),
@@ -213,3 +213,196 @@ def test_traffic_app_holds_a_protocol_or_a_process(value: str, ecs: str) -> None
 )
 def test_cim_attributes_ecs_has(cim: str, ecs: str) -> None:
     assert CimMapper().cim_to_ecs(cim) == ecs
+
+
+# --- CIM's verbs, mapped by value ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "datamodel", "value", "ecs", "ecs_value"),
+    [
+        ("All_Changes.action", None, "created", "event.type", "creation"),
+        ("All_Changes.action", None, "deleted", "event.type", "deletion"),
+        ("All_Changes.action", None, "modified", "event.type", "change"),
+        ("All_Changes.action", None, "updated", "event.type", "change"),
+        ("All_Changes.action", None, "acl_modified", "event.type", "change"),
+        ("All_Changes.action", None, "started", "event.type", "start"),
+        ("All_Changes.action", None, "stopped", "event.type", "end"),
+        ("Filesystem.action", None, "deleted", "event.type", "deletion"),
+        ("Filesystem.action", None, "read", "event.type", "access"),
+        ("action", "Endpoint.Filesystem", "Created", "event.type", "creation"),
+        ("All_Traffic.action", None, "allowed", "event.type", "allowed"),
+        ("All_Traffic.action", None, "blocked", "event.type", "denied"),
+        ("action", "Network_Traffic", "denied", "event.type", "denied"),
+        ("Processes.action", None, "blocked", "event.type", "denied"),
+        ("Authentication.action", None, "success", "event.outcome", "success"),
+        ("Authentication.action", None, "failure", "event.outcome", "failure"),
+        # pySigma maps Sysmon's EventType onto Registry.action, but CIM's verbs are not
+        # Sysmon's values (DeleteValue, SetValue).
+        ("Registry.action", None, "deleted", "event.type", "deletion"),
+        ("Registry.action", None, "modified", "event.type", "change"),
+    ],
+)
+def test_cim_action_verbs_are_ecs_categorisation_values(
+    field: str, datamodel: str | None, value: str, ecs: str, ecs_value: str
+) -> None:
+    found = CimMapper().map_check(field, datamodel, value=value)
+    assert found == MappedCheck(FieldName(ecs, True), value=ecs_value)
+    assert CimMapper().map_field(field, datamodel, value=value) == FieldName(ecs, True)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "kept"),
+    [
+        ("All_Changes.action", "lockout", "All_Changes.action"),
+        ("Authentication.action", "pending", "Authentication.action"),
+        ("Registry.action", "unknown", "Registry.action"),
+        ("All_Traffic.action", "block*", "All_Traffic.action"),
+        ("All_Changes.action", None, "All_Changes.action"),  # a lookup names no verb
+    ],
+)
+def test_other_action_values_keep_the_qualified_cim_name(
+    field: str, value: str | None, kept: str
+) -> None:
+    assert CimMapper().map_check(field, None, value=value) == MappedCheck(FieldName(kept, False))
+
+
+def test_a_wildcard_on_an_action_is_no_verb() -> None:
+    found = CimMapper().map_check("All_Changes.action", None, value="created", operator="wildcard")
+    assert found == MappedCheck(FieldName("All_Changes.action", False))
+
+
+def test_the_operation_name_and_the_change_status_keep_their_fields() -> None:
+    mapper = CimMapper()
+    assert mapper.map_check("All_Changes.command", None, value="RunInstances") == MappedCheck(
+        FieldName("event.action", True)
+    )
+    assert mapper.map_check("All_Changes.status", None, value="success") == MappedCheck(
+        FieldName("event.outcome", True)
+    )
+    # Web's status is an HTTP code.
+    assert mapper.map_check("Web.status", None, value="200") == MappedCheck(
+        FieldName("http.response.status_code", True)
+    )
+
+
+CLOUDTRAIL: tuple[str | None, str | None, str | None] = ("aws", None, "cloudtrail")
+GITHUB: tuple[str | None, str | None, str | None] = ("github", None, "audit")
+# A log no Sigma mapping knows (the AWS add-on's VPC flow logs carry CIM's allowed / blocked).
+VPC_FLOW: tuple[str | None, str | None, str | None] = ("aws", None, "vpcflow")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "logsource", "expected"),
+    [
+        # The add-ons' CIM aliases on raw events: the same verbs.
+        (
+            "action",
+            "failure",
+            CLOUDTRAIL,
+            MappedCheck(FieldName("event.outcome", True), None, "failure"),
+        ),
+        ("action", "blocked", VPC_FLOW, MappedCheck(FieldName("event.type", True), None, "denied")),
+        (
+            "action",
+            "success",
+            SECURITY,
+            MappedCheck(FieldName("event.outcome", True), None, "success"),
+        ),
+        (
+            "status",
+            "success",
+            SECURITY,
+            MappedCheck(FieldName("event.outcome", True), None, "success"),
+        ),
+        (
+            "status",
+            "failure",
+            CLOUDTRAIL,
+            MappedCheck(FieldName("event.outcome", True), None, "failure"),
+        ),
+        # GitHub's audit log names its own operation action: that field, the value unchanged.
+        ("action", "create", GITHUB, MappedCheck(FieldName("event.action", True))),
+        ("action", "created", GITHUB, MappedCheck(FieldName("event.action", True))),
+        # No verb: the name the search writes, never a Windows event field.
+        ("action", "add", CLOUDTRAIL, MappedCheck(FieldName("action", False))),
+        ("status", "0xc000006d", SECURITY, MappedCheck(FieldName("status", False))),
+        ("status", "started", SECURITY, MappedCheck(FieldName("status", False))),
+    ],
+)
+def test_raw_action_and_status_are_cim_verbs(
+    field: str,
+    value: str,
+    logsource: tuple[str | None, str | None, str | None],
+    expected: MappedCheck,
+) -> None:
+    assert CimMapper().map_check(field, None, [logsource], value=value) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource", "ecs"),
+    [
+        # Security logon and Kerberos events: the add-on's src is the XML's IpAddress.
+        ("src", SECURITY, "source.ip"),
+        # Elsewhere src is the data set's (Sysmon 3 fills Network_Traffic).
+        ("src", SYSMON_3, "source.address"),
+        # 4663: the accessed object's path, as object_file_path.
+        ("file_path", SECURITY, "winlog.event_data.ObjectName"),
+        ("file_path", ("windows", "file_event", "sysmon"), "file.path"),
+        # The event's code under CIM's name.
+        ("signature_id", SECURITY, "event.code"),
+        # CloudTrail's userIdentity.type under the AWS add-on's CIM alias.
+        ("user_type", CLOUDTRAIL, "aws.cloudtrail.user_identity.type"),
+        ("userIdentity.type", CLOUDTRAIL, "aws.cloudtrail.user_identity.type"),
+    ],
+)
+def test_add_on_names_with_a_field_of_their_own(
+    field: str, logsource: tuple[str | None, str | None, str | None], ecs: str
+) -> None:
+    assert CimMapper().map_field(field, None, [logsource]).name == ecs
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource"),
+    [
+        ("dest_category", SECURITY),
+        ("src_category", SECURITY),
+        ("user_type", SECURITY),
+        ("start_mode", ("windows", None, "system")),
+        ("category", ("windows", None, "printservice-operational")),
+        ("EventData_Xml", ("windows", None, "system")),
+        ("objectCategory", SECURITY),
+        ("admonEventType", SECURITY),
+        ("src", ("windows", None, "system")),
+        ("file_path", ("windows", "process_creation", "sysmon")),
+    ],
+)
+def test_add_on_names_without_a_windows_field_keep_their_name(
+    field: str, logsource: tuple[str | None, str | None, str | None]
+) -> None:
+    assert CimMapper().map_field(field, None, [logsource]) == FieldName(field, False)
+
+
+@pytest.mark.parametrize(
+    ("field", "operator", "value", "expected"),
+    [
+        # file_name is ObjectName's last component: a check on the path's end.
+        ("file_name", "wildcard", "*.aspx", (None, None)),
+        ("file_name", "eq", "web.config", ("wildcard", "*\\web.config")),
+        ("file_name", "wildcard", "web.*", ("wildcard", "*\\web.*")),
+        ("object_file_name", "eq", "Login Data", ("wildcard", "*\\Login Data")),
+    ],
+)
+def test_security_object_names_are_the_end_of_the_object_path(
+    field: str, operator: str, value: str, expected: tuple[str | None, str | None]
+) -> None:
+    found = CimMapper().map_check(field, None, [SECURITY], value=value, operator=operator)
+    path = FieldName("winlog.event_data.ObjectName", False)
+    assert found == MappedCheck(path, *expected)
+
+
+def test_file_name_on_file_events_stays_the_file_name() -> None:
+    found = CimMapper().map_check(
+        "file_name", None, [("windows", "file_event", "sysmon")], value="x.aspx"
+    )
+    assert found == MappedCheck(FieldName("file.name", True))
