@@ -235,6 +235,11 @@ LOG_FIELDS: Mapping[LogSource, Mapping[str, str]] = {
     # (IAMUser, AssumedRole, Root): the aws integration's aws.cloudtrail.user_identity.type,
     # where userIdentity.type lands too.
     ("aws", None, "cloudtrail"): {"user_type": "aws.cloudtrail.user_identity.type"},
+    # Azure Monitor's category names the Entra log a record belongs to (SignInLogs,
+    # NonInteractiveUserSignInLogs, AuditLogs); the azure integration keeps it as
+    # azure.<log>.category, which Elastic's sign-in rules check.
+    ("azure", None, "signinlogs"): {"category": "azure.signinlogs.category"},
+    ("azure", None, "auditlogs"): {"category": "azure.auditlogs.category"},
 }
 
 #: Raw fields the Splunk Add-on for Sysmon derives from a Sysmon field, with the Sigma field and

@@ -37,6 +37,7 @@ from loaders.spl import Comparison, SplError, SplParse, parse_spl
 from loaders.splunk_events import (
     DataSourceCatalog,
     SplunkDataSource,
+    entra_logs,
     load_data_sources,
     search_events,
 )
@@ -93,7 +94,8 @@ def rule_from_dict(
         problems.add(reason, "no-query", "search" if "search" in data else "name")
     else:
         search = _read_search(query, sources, context, problems)
-        events = _events(events, search, context)
+        declared = list({e.id: e for s in search.sources for e in s.events}.values())
+        events = _events(declared, search, context)
     collection = _collection(path)
     status_text = _text(data.get("status"))
     rule = Rule(
@@ -134,6 +136,7 @@ class SearchRead:
     predicates: list[Predicate] = field(default_factory=list)
     unmapped: list[str] = field(default_factory=list)
     datamodels: list[str] = field(default_factory=list)
+    sources: list[SplunkDataSource] = field(default_factory=list)
 
 
 def _identity(data: Mapping[str, Any], path: str, lines: Mapping[str, int]) -> tuple[str, str]:
@@ -237,6 +240,13 @@ def _read_search(
         # Pathological nesting (thousands of parentheses): the rule keeps its metadata.
         expansion = Expansion(text=query, original=query)
         parsed = SplParse(errors=[SplError("the search is nested too deeply to read", 0)])
+    # A data source that stands for several logs takes the one the search selects.
+    checks = [
+        (c.field, c.value)
+        for c in parsed.comparisons
+        if c.field is not None and c.operator == "eq" and not c.negated
+    ]
+    sources = entra_logs(sources, checks)
     logsources = [ls for s in sources for ls in s.logsources]
     if not logsources:
         logsources = context.data_sources.logsources_for(parsed.selections)
@@ -272,6 +282,7 @@ def _read_search(
         predicates=predicates,
         unmapped=unmapped,
         datamodels=list(dict.fromkeys(parsed.datamodels)),
+        sources=list(sources),
     )
 
 

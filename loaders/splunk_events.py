@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,25 @@ SOURCETYPE_LOGSOURCES: Mapping[str, LogSource] = {
     "aws:cloudtrail:lake": ("aws", None, "cloudtrail"),
 }
 _EVENTS_ONLY = frozenset({"zscalernss-web", "aws:cloudtrail:lake"})
+
+# The Microsoft Cloud Services add-on reads every Entra ID log Azure Monitor exports under one
+# source type; Azure Monitor's category says which log a record is from, each Sigma's log
+# source for it. The "Azure Active Directory" data sources are read as the audit log (most of
+# them name an audit operation) until the search selects another by its category, or by
+# operationName "Sign-in activity", which every sign-in record carries. UserRiskEvents are
+# Identity Protection's risk detections, which Sigma's riskdetection rules read.
+ENTRA_SOURCETYPE = "azure:monitor:aad"
+ENTRA_CATEGORIES: Mapping[str, LogSource] = {
+    "auditlogs": ("azure", None, "auditlogs"),
+    "signinlogs": ("azure", None, "signinlogs"),
+    "noninteractiveusersigninlogs": ("azure", None, "signinlogs"),
+    "serviceprincipalsigninlogs": ("azure", None, "signinlogs"),
+    "managedidentitysigninlogs": ("azure", None, "signinlogs"),
+    "userriskevents": ("azure", None, "riskdetection"),
+}
+ENTRA_OPERATIONS: Mapping[str, LogSource] = {
+    "sign-in activity": ("azure", None, "signinlogs"),
+}
 
 # Splunk's Zeek add-on names each Zeek log's source type zeek:<log>:json; its fields are Zeek's
 # own, as Sigma's zeek rules (product zeek, service <log>) write them.
@@ -233,6 +252,34 @@ class DataSourceCatalog:
             if prefix in {"Sysmon EventID", _SYSMON_LINUX}:
                 return _sysmon_source(name, prefix, int(numbers.split(",")[0]))
         return None
+
+
+def entra_logs(
+    sources: Sequence[SplunkDataSource], checks: Sequence[tuple[str, str]]
+) -> list[SplunkDataSource]:
+    """The data sources as read once the search has chosen an Entra ID log.
+
+    ``checks`` are the search's equality checks (field, value), none under a NOT. A data source
+    of the Entra source type (`ENTRA_SOURCETYPE`) takes the events and log sources of the logs
+    ``category`` or ``operationName`` select: ``azure_monitor_aad category=SignInLogs`` on the
+    generic "Azure Active Directory" data source reads Sigma's azure signinlogs, and its fields
+    map as that log's. Other data sources, and searches choosing no log, are left as they are.
+    """
+    chosen: list[LogSource] = []
+    for name, value in checks:
+        table = {"category": ENTRA_CATEGORIES, "operationName": ENTRA_OPERATIONS}.get(name, {})
+        logsource = table.get(value.strip().lower())
+        if logsource is not None and logsource not in chosen:
+            chosen.append(logsource)
+    if not chosen:
+        return list(sources)
+    events = tuple(logsource_event(*logsource) for logsource in chosen)
+    return [
+        replace(source, events=events, logsources=tuple(chosen))
+        if (source.sourcetype or "").lower() == ENTRA_SOURCETYPE
+        else source
+        for source in sources
+    ]
 
 
 def sourcetype_logsource(value: str) -> LogSource | None:

@@ -354,6 +354,9 @@ def test_raw_action_and_status_are_cim_verbs(
         # CloudTrail's userIdentity.type under the AWS add-on's CIM alias.
         ("user_type", CLOUDTRAIL, "aws.cloudtrail.user_identity.type"),
         ("userIdentity.type", CLOUDTRAIL, "aws.cloudtrail.user_identity.type"),
+        # Azure Monitor's category, as the azure integration stores it.
+        ("category", ("azure", None, "signinlogs"), "azure.signinlogs.category"),
+        ("category", ("azure", None, "auditlogs"), "azure.auditlogs.category"),
     ],
 )
 def test_add_on_names_with_a_field_of_their_own(

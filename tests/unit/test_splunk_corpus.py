@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -318,6 +319,45 @@ def test_no_add_on_name_is_dressed_as_a_windows_event_field(load: RuleLoad) -> N
     dressed = {f"winlog.event_data.{name}" for name in names}
     found = {(rule.path, p.field) for rule in load.rules for p in rule.predicates}
     assert {item for item in found if item[1] in dressed} == set()
+
+
+SIGN_IN_SEARCHES = re.compile(
+    r"category\s*=\s*\"?(SignInLogs|NonInteractiveUserSignInLogs)"
+    r"|operationName=\"Sign-in activity\""
+)
+
+
+def test_entra_sign_in_searches_observe_the_sign_in_log(by_path: dict[str, Rule]) -> None:
+    rule = by_path["detections/cloud/azure_ad_authentication_failed_during_mfa_challenge.yml"]
+    assert rule.events == ("azure-signinlogs",)
+    assert _checks(rule) == {
+        ("azure.signinlogs.category", "eq", "signinlogs", False),
+        ("azure.signinlogs.properties.status.error_code", "eq", "500121", False),
+    }
+    rule = by_path["detections/cloud/azure_ad_concurrent_sessions_from_different_ips.yml"]
+    assert rule.events == ("azure-signinlogs",)
+    assert {
+        ("azure.signinlogs.category", "eq", "noninteractiveusersigninlogs", False),
+        ("event.outcome", "eq", "success", False),
+    } <= _checks(rule)
+    # The same log through its own data source is read as before.
+    rule = by_path["detections/cloud/azure_ad_user_consent_denied_for_oauth_application.yml"]
+    assert rule.events == ("azure-signinlogs",)
+    # Identity Protection's risk detections are Sigma's riskdetection log.
+    rule = by_path["detections/cloud/azure_active_directory_high_risk_sign_in.yml"]
+    assert rule.events == ("azure-riskdetection",)
+    # An audit operation on the generic data source stays the audit log.
+    rule = by_path["detections/cloud/azure_ad_pim_role_assigned.yml"]
+    assert rule.events == ("azure-auditlogs",)
+    sign_in = [
+        rule
+        for rule in by_path.values()
+        if "azure_monitor_aad" in (rule.query or "") and SIGN_IN_SEARCHES.search(rule.query or "")
+    ]
+    assert len(sign_in) >= 15
+    assert all(rule.events == ("azure-signinlogs",) for rule in sign_in), [
+        rule.path for rule in sign_in if rule.events != ("azure-signinlogs",)
+    ]
 
 
 def test_the_aws_add_on_user_type_is_the_user_identity_type(by_path: dict[str, Rule]) -> None:

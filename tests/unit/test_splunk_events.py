@@ -12,7 +12,9 @@ from loaders.records import Predicate
 from loaders.spl import parse_spl
 from loaders.splunk_events import (
     DataSourceCatalog,
+    SplunkDataSource,
     data_source_from_dict,
+    entra_logs,
     load_data_sources,
     search_events,
 )
@@ -292,3 +294,68 @@ def test_security_lake_and_zeek_source_types_meet_sigmas_events() -> None:
     assert catalog.logsources_for(x509) == [("zeek", None, "x509")]
     rpc = [("sourcetype", "zeek:rpc:json")]
     assert [e.id for e in catalog.events_for(rpc)] == ["zeek-dce-rpc"]
+
+
+def entra_source(name: str) -> SplunkDataSource:
+    """An Entra ID data source as splunk/data_sources writes them."""
+    entry = {"name": name, "source": "Azure AD", "sourcetype": "azure:monitor:aad"}
+    return data_source_from_dict(entry, "data_sources/azure.yml")
+
+
+@pytest.mark.parametrize(
+    ("checks", "event", "logsource"),
+    [
+        ([("category", "SignInLogs")], "azure-signinlogs", ("azure", None, "signinlogs")),
+        (
+            [("category", "NonInteractiveUserSignInLogs")],
+            "azure-signinlogs",
+            ("azure", None, "signinlogs"),
+        ),
+        (
+            [("category", "ServicePrincipalSignInLogs")],
+            "azure-signinlogs",
+            ("azure", None, "signinlogs"),
+        ),
+        (
+            [("operationName", "Sign-in activity")],
+            "azure-signinlogs",
+            ("azure", None, "signinlogs"),
+        ),
+        ([("category", "AuditLogs")], "azure-auditlogs", ("azure", None, "auditlogs")),
+        (
+            [("category", "UserRiskEvents")],
+            "azure-riskdetection",
+            ("azure", None, "riskdetection"),
+        ),
+    ],
+)
+def test_the_entra_log_a_search_selects_is_its_event_and_log_source(
+    checks: list[tuple[str, str]],
+    event: str,
+    logsource: tuple[str | None, str | None, str | None],
+) -> None:
+    generic = entra_source("Azure Active Directory")
+    # Read alone, the generic data source is the audit log.
+    assert [e.id for e in generic.events] == ["azure-auditlogs"]
+    (found,) = entra_logs([generic], checks)
+    assert [e.id for e in found.events] == [event]
+    assert found.logsources == (logsource,)
+    assert found.name == "Azure Active Directory"
+
+
+def test_a_search_choosing_no_entra_log_keeps_the_data_sources() -> None:
+    generic = entra_source("Azure Active Directory")
+    assert entra_logs([generic], [("operationName", "Add member to role")]) == [generic]
+    assert entra_logs([generic], []) == [generic]
+    # category is the Entra log only on the Entra source type.
+    cloudtrail = data_source_from_dict(
+        {"name": "AWS CloudTrail", "source": "aws_cloudtrail", "sourcetype": "aws:cloudtrail"}
+    )
+    assert entra_logs([cloudtrail], [("category", "SignInLogs")]) == [cloudtrail]
+
+
+def test_a_search_reading_two_entra_logs_observes_both() -> None:
+    generic = entra_source("Azure Active Directory")
+    checks = [("category", "SignInLogs"), ("category", "AuditLogs")]
+    (found,) = entra_logs([generic], checks)
+    assert [e.id for e in found.events] == ["azure-signinlogs", "azure-auditlogs"]
