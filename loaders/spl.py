@@ -6,9 +6,11 @@ parsed: the base search and ``search`` (search language), the ``tstats ... from 
 where ...`` clause (search language, under the data model it names), ``where`` (eval language)
 and ``regex``. Other commands are skipped, but those that change field names are followed so that
 a later check names the field the events carry: ``rename`` (and ``drop_dm_object_name``, which
-expands to ``rename Processes.* AS *``), and the commands that create fields (eval, stats, rex,
-lookup, iplocation), whose fields are no log fields and are not read as indicators. Fields
-``rex`` extracts from the event are parts of the log and stay readable.
+expands to ``rename Processes.* AS *``), and the commands that create fields (eval, stats,
+lookup, iplocation, rex and spath run on one field), whose fields are no log fields and are not
+read as indicators. Fields ``rex`` and ``spath`` extract from the event itself (_raw) are parts
+of the log and stay readable; a check that a group ``rex`` extracted from a field is set is a
+check that the field matches the pattern.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from loaders.spl_fields import (
     read_iplocation,
     read_lookup,
     read_model,
+    read_rex,
+    read_spath,
 )
 from loaders.spl_syntax import (
     Comparison,
@@ -88,7 +92,6 @@ _TABLES = frozenset({"inputlookup", "makeresults", "rest"})
 # MLTK commands whose results are a model's output.
 _MODELS = frozenset({"apply", "fit"})
 _CIM_FIELD = re.compile(r"\b([A-Z][A-Za-z_]*)\.(\w+)")
-_NAMED_GROUP = re.compile(r"\(\?P?<([A-Za-z_]\w*)>")
 _DATAMODEL = re.compile(r"^datamodel\s*[=:]\s*\"?([\w.]+)\"?$", re.IGNORECASE)
 
 
@@ -160,7 +163,9 @@ class _Reader:
         elif name == "eval":
             read_eval(self.text, command.tokens[0].end_pos or 0, command.end, self.result, names)
         elif name == "rex":
-            self.rex(command, names)
+            read_rex(command.tokens, names)
+        elif name == "spath":
+            read_spath(command.tokens, names)
         elif name == "lookup":
             read_lookup(command.tokens, names)
         elif name in _MODELS:
@@ -191,24 +196,6 @@ class _Reader:
                     self.pipeline(inner, scope, datamodel, base=name != "appendpipe")
                     names.merge_subsearch(scope)
         return datamodel
-
-    def rex(self, command: _Command, names: FieldNames) -> None:
-        """Fields ``rex`` extracts: parts of the event, unless it reads a computed field."""
-        source = "_raw"
-        for token in command.tokens[1:]:
-            key, equals, value = token.value.partition("=")
-            if equals and key.lower() == "field":
-                source = unescape(value)
-        computed = names.resolve(source) is None
-        for token in command.tokens:
-            if token.type == "STRING":
-                for group in _NAMED_GROUP.findall(token.value):
-                    # Fields rex extracts from the event are parts of it, as a TA's extractions
-                    # are; extracted from a stats or eval result they are computed too.
-                    if computed:
-                        names.create(group)
-                    else:
-                        names.extract(group)
 
     def search(
         self, start: int, end: int, names: FieldNames, datamodel: str | None, command: str
@@ -357,8 +344,11 @@ class _SearchWalker:
             return
         resolved = self.names.resolve(field_name)
         if resolved is None:
-            if operator in {"=", "==", "!="}:
-                reader = WhereReader("", self.result, self.names, self.datamodel)
+            position = self.offset + (token.start_pos or 0)
+            reader = WhereReader("", self.result, self.names, self.datamodel, position)
+            if operator in {"=", "==", "!="} and value == "*":
+                reader.is_set(field_name, negated == (operator == "!="))
+            elif operator in {"=", "==", "!="}:
                 reader.condition(field_name, value, negated != (operator == "!="))
             else:
                 self.result.skipped.append(f"check on a field the search creates ({field_name})")

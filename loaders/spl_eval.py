@@ -180,8 +180,8 @@ class WhereReader:
         if resolved is None:
             if operator == "eq":
                 self.condition(field_name, text, negated)
-            elif operator == "exists" and field_name in self.names.lookups:
-                self.membership(field_name, not negated)
+            elif operator == "exists":
+                self.is_set(field_name, not negated)
             else:
                 self.result.skipped.append(f"check on a field the search creates ({field_name})")
             return
@@ -214,6 +214,32 @@ class WhereReader:
             return
         inner = WhereReader(self.text, self.result, self.names, self.datamodel, found.offset)
         inner.walk(found.tree, negated != (value == found.when_false))
+
+    def is_set(self, name: str, present: bool) -> None:
+        """Read a check that a field the search created is set (``isnotnull(x)``, ``x=*``).
+
+        Set, a lookup's output says its input is a row of the table, and a rex group that its
+        field matches the pattern. Other computed fields are set or not for reasons no event
+        field tells.
+        """
+        capture = self.names.captures.get(name)
+        if name in self.names.lookups:
+            self.membership(name, present)
+        elif capture is not None:
+            self.result.comparisons.append(
+                Comparison(
+                    field=capture.source,
+                    operator="regex_match",
+                    value=capture.pattern,
+                    negated=not present,
+                    case_insensitive=False,
+                    datamodel=self.datamodel,
+                    position=self.offset,
+                    command="rex",
+                )
+            )
+        else:
+            self.result.skipped.append(f"check on a field the search creates ({name})")
 
     def membership(self, name: str, present: bool) -> None:
         """The lookup behind output ``name``: its input fields are (or are not) a row of it.

@@ -2,8 +2,9 @@
 
 A check late in a pipeline names a field as the pipeline left it; covgraph wants the name the
 events carry. FieldNames follows ``rename`` (and ``rename Processes.* AS *`` from
-``drop_dm_object_name``), ``eval x=y``, aggregations (``values(x) AS y`` keeps x's values) and
-the commands whose fields hold no log data (counts, lookups, iplocation).
+``drop_dm_object_name``), ``eval x=y``, aggregations (``values(x) AS y`` keeps x's values),
+``spath`` over the event's JSON, and the commands whose fields hold no log data (counts,
+lookups, iplocation, ``rex`` and ``spath`` run on one field).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from dataclasses import dataclass
 
 from lark import Token, Tree
 
-from loaders.spl_syntax import unescape
+from loaders.spl_syntax import options, unescape
 
 # Aggregations whose result is one of the values of the field they read.
 _KEEPING = frozenset(
     {"values", "first", "last", "latest", "earliest", "min", "max", "list", "mode"}
 )
 _CALL = re.compile(r"(\w+)\(([\w.{}@:]+)\)")
+_NAMED_GROUP = re.compile(r"\(\?P?<([A-Za-z_]\w*)>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,20 @@ class Condition:
     when_true: str | None
     when_false: str | None
     offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """A named group of ``rex field=F "pattern"`` run on an event field F.
+
+    The group is a field the search creates, not one of the event: a check that it is set is a
+    check that F matches the pattern, while a check of its value tests text the search cut out
+    of F, which no event field holds.
+    ``source`` is the events' name of F, ``pattern`` the regular expression as the rex wrote it.
+    """
+
+    source: str
+    pattern: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +82,8 @@ class FieldNames:
         self.conditions: dict[str, Condition] = {}
         #: Fields a ``lookup`` command output, and the lookup behind each.
         self.lookups: dict[str, Lookup] = {}
+        #: Groups a ``rex`` extracted from an event field other than _raw, and that field.
+        self.captures: dict[str, Capture] = {}
         #: Patterns of names a command created without saying which (an MLTK model's
         #: ``IsOutlier(x)``, a lookup's outputs when it names none).
         self.created_patterns: list[re.Pattern[str]] = []
@@ -80,6 +98,7 @@ class FieldNames:
         self.derived.clear()
         self.conditions.clear()
         self.lookups.clear()
+        self.captures.clear()
         self.created_patterns.clear()
         self.model_fields.clear()
         self.generated = False
@@ -91,6 +110,7 @@ class FieldNames:
         other.derived = set(self.derived)
         other.conditions = dict(self.conditions)
         other.lookups = dict(self.lookups)
+        other.captures = dict(self.captures)
         other.created_patterns = list(self.created_patterns)
         other.model_fields = set(self.model_fields)
         other.generated = self.generated
@@ -111,6 +131,8 @@ class FieldNames:
             self.create(name)
             if name in scope.lookups:
                 self.lookups[name] = scope.lookups[name]
+            if name in scope.captures:
+                self.captures[name] = scope.captures[name]
         self.created_patterns.extend(
             p for p in scope.created_patterns if p not in self.created_patterns
         )
@@ -145,14 +167,18 @@ class FieldNames:
             return False
         original = self.resolve(source)
         lookup = self.lookups.get(source)
+        capture = self.captures.get(source)
         self.derive_or_alias(target, original)
         if lookup is not None and original is None:
             self.lookups[target] = lookup
+        if capture is not None and original is None:
+            self.captures[target] = capture
         return True
 
     def derive_or_alias(self, target: str, original: str | None) -> None:
         self.conditions.pop(target, None)
         self.lookups.pop(target, None)
+        self.captures.pop(target, None)
         if original is None:
             self.aliases.pop(target, None)
             self.derived.add(target)
@@ -168,6 +194,7 @@ class FieldNames:
         self.derived.discard(name)
         self.conditions.pop(name, None)
         self.lookups.pop(name, None)
+        self.captures.pop(name, None)
 
 
 def read_aggregates(tokens: Sequence[Token], names: FieldNames) -> None:
@@ -202,14 +229,14 @@ def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:
     themselves (``ut_shannon_lookup`` adds ``ut_shannon``; the URL Toolbox's ``ut_*_lookup``
     tables all add ``ut_*`` fields).
     """
+    _, rest = options(tokens[1:])  # local=t, update=true
     words = [
         unescape(part) if token.type == "RAW" else unescape(token.value)
-        for token in tokens[1:]
+        for token in rest
         if token.type in {"RAW", "STRING"}
         for part in (token.value.split(",") if token.type == "RAW" else [token.value])
         if part
     ]
-    words = [w for w in words if "=" not in w]  # local=t, update=t
     if not words:
         return
     split = next(
@@ -263,18 +290,61 @@ def read_model(tokens: Sequence[Token], names: FieldNames) -> None:
 
 def read_addtotals(tokens: Sequence[Token], names: FieldNames) -> None:
     """``addtotals [fieldname=X]`` adds X (default Total) to each result."""
-    created = "Total"
-    for token in tokens[1:]:
-        key, equals, value = token.value.partition("=")
-        if equals and key.lower() == "fieldname":
-            created = unescape(value)
-    names.create(created)
+    names.create(options(tokens[1:])[0].get("fieldname", "Total"))
 
 
 def read_iplocation(tokens: Sequence[Token], names: FieldNames) -> None:
-    prefix = ""
-    for token in tokens[1:]:
-        if token.value.lower().startswith("prefix="):
-            prefix = unescape(token.value.split("=", 1)[1])
+    prefix = options(tokens[1:])[0].get("prefix", "")
     for created in ("City", "Country", "Region", "lat", "lon"):
         names.create(prefix + created)
+
+
+def read_rex(tokens: Sequence[Token], names: FieldNames) -> None:
+    """The fields ``rex [field=F] [mode=sed] "pattern"`` sets.
+
+    Groups extracted from _raw (the default) are parts of the event, as an add-on's extractions
+    are, and stay readable under their names. Extracted from another field they are new fields
+    whose being set says F matched the pattern (a Capture); from a computed field they are
+    computed. ``mode=sed`` rewrites F itself, which then holds no value the event holds.
+    """
+    found, rest = options(tokens[1:])
+    source = found.get("field", "_raw")
+    resolved = names.resolve(source)
+    if found.get("mode", "").lower() == "sed":
+        if source != "_raw":
+            names.create(source)
+        return
+    for token in rest:
+        if token.type != "STRING":
+            continue
+        pattern = unescape(token.value)
+        for group in _NAMED_GROUP.findall(pattern):
+            if source == "_raw":
+                names.extract(group)
+            else:
+                names.create(group)
+                if resolved is not None:
+                    names.captures[group] = Capture(resolved, pattern)
+
+
+def read_spath(tokens: Sequence[Token], names: FieldNames) -> None:
+    """The fields ``spath [input=F] [output=Y] [path=P | P]`` sets.
+
+    Over _raw (the default) spath reads the event's own JSON: P is an event field, and Y that
+    field under another name. Over another field F it parses text the event holds as one value
+    (a policy document, a list of grants): Y (else P) is a new field, computed like rex groups.
+    Without a path every key becomes a field of its own name, names the search does not give,
+    so nothing is recorded.
+    """
+    found, rest = options(tokens[1:])
+    words = [unescape(token.value) for token in rest if token.type in {"RAW", "STRING"}]
+    path = found.get("path") or (words[0] if words else None)
+    if path is None:
+        return
+    output = found.get("output") or path
+    if found.get("input", "_raw") != "_raw":
+        names.create(output)
+    elif output == path:
+        names.extract(output)
+    else:
+        names.derive_or_alias(output, path)

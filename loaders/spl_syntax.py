@@ -1,8 +1,9 @@
-"""The SPL grammar and the records its readers produce (shared by spl.py and spl_where.py)."""
+"""The SPL grammar and the records its readers produce (shared by spl.py and spl_eval.py)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,6 +15,8 @@ _GRAMMAR = Path(__file__).parent / "grammars" / "spl.lark"
 # Backslash escapes of SPL values: ``\\``, ``\"``, ``\|`` and an escaped space (``System\ Volume``
 # is one term holding a space).
 _UNESCAPE = re.compile(r"\\([\\\"| ])")
+# The key of a command's ``key=value`` option.
+_OPTION = re.compile(r"([A-Za-z_]\w*)=(.*)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +100,29 @@ def children(node: Tree[Token] | Token, index: int) -> list[Tree[Token] | Token]
         if isinstance(inner, Tree):
             return list(inner.children)
     return []
+
+
+def options(tokens: Sequence[Token]) -> tuple[dict[str, str], list[Token]]:
+    """A command's ``key=value`` options (keys lower-cased, values unescaped) and its other words.
+
+    The pipeline grammar splits a quoted value from its key (``field="possible_plan"`` is the
+    word ``field=`` and then a string), as it splits ``key= value`` written with a space (macros
+    expand to ``summariesonly= false``): a key with nothing after its ``=`` takes the next word.
+    """
+    found: dict[str, str] = {}
+    rest: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        option = _OPTION.fullmatch(token.value) if token.type == "RAW" else None
+        if option is None:
+            rest.append(token)
+            index += 1
+            continue
+        value = option.group(2)
+        if not value and index + 1 < len(tokens):
+            index += 1
+            value = tokens[index].value
+        found[option.group(1).lower()] = unescape(value)
+        index += 1
+    return found, rest

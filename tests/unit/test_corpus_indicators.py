@@ -279,3 +279,96 @@ def test_cim_authentication_signature_is_the_event_action(
     path = "detections/cloud/aws_credential_access_failed_login.yml"
     found = splunk(corpus_dir, splunk_context, path)
     assert ("event.action", "eq", "consolelogin", False) in found
+
+
+# --- fields rex and spath create -----------------------------------------------------------------
+
+
+def test_a_rex_group_checked_set_is_its_field_matching(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # rex field=process "base64\s+(?<decode_flag>-{1,2}d\w*)" | where isnotnull(decode_flag)
+    found = splunk(
+        corpus_dir, splunk_context, "detections/endpoint/linux_decode_base64_to_shell.yml"
+    )
+    shells = ("sh", "ksh", "zsh", "bash", "dash", "rbash", "fish", "csh", "tcsh", "ion", "eshell")
+    assert found == {
+        ("process.command_line", "wildcard", "*|*", False),
+        ("process.command_line", "regex_match", "base64\\s+(?<decode_flag>-{1,2}d\\w*)", False),
+        *{("process.name", "eq", shell, False) for shell in shells},
+    }
+
+
+def test_a_rex_group_checked_unset_through_a_quoted_field(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # rex field="file_name" "\.(?<extension>[^\.]*$)" | where isnull(extension)
+    path = "detections/endpoint/windows_file_without_extension_in_critical_folder.yml"
+    found = splunk(corpus_dir, splunk_context, path)
+    assert found == {
+        ("file.path", "wildcard", "*\\system32\\drivers\\*", False),
+        ("file.path", "wildcard", "*\\syswow64\\drivers\\*", False),
+        ("file.name", "regex_match", "\\.(?<extension>[^\\.]*$)", True),
+    }
+
+
+def test_a_value_of_a_rex_group_is_no_event_field(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # rex field=Message "The (?<service>...) service entered the (?<state>\w+) state"
+    # | where state="running" | lookup previously_seen_running_windows_services service ...
+    path = "detections/endpoint/first_time_seen_running_windows_service.yml"
+    assert splunk(corpus_dir, splunk_context, path) == {("event.code", "eq", "7036", False)}
+
+
+def test_a_search_checking_only_rex_group_values_has_no_predicate(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # rex field=file_name "(?<file_extension>\.[^\.]+)$" | search file_extension=.stubbin OR ...
+    root = corpus_dir / "splunk"
+    path = "detections/endpoint/file_with_samsam_extension.yml"
+    read = read_detection(root / path, root, splunk_context)
+    assert read.rule.predicates == ()
+    (problem,) = [p for p in read.problems if p.kind == "no-predicates"]
+    assert problem.reason == (
+        "no predicate: the search checks nothing the parser reads as a log field: "
+        "check on a field the search creates (file_extension)"
+    )
+
+
+def test_a_rex_on_a_computed_field_named_with_quotes(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # eval possible_plan=mvindex(split_value, 1)
+    # | rex field="possible_plan" "DisabledPlans=\[(?P<DisabledPlans>[^\]]+)\]"
+    # | search DisabledPlans IN ("*M365_ADVANCED_AUDITING*")
+    path = "detections/cloud/o365_advanced_audit_disabled.yml"
+    assert splunk(corpus_dir, splunk_context, path) == {
+        ("event.action", "eq", "change user license.", False)
+    }
+
+
+def test_spath_on_a_field_creates_its_outputs(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # spath input=json_field output=grantees path=...Grant{} | search grantees=*
+    # | spath input=grantees output=uri path=Grantee.URI | search uri IN (...)
+    path = "detections/cloud/detect_new_open_s3_buckets.yml"
+    assert splunk(corpus_dir, splunk_context, path) == {
+        ("event.provider", "eq", "s3.amazonaws.com", False),
+        ("event.action", "eq", "putbucketacl", False),
+    }
+
+
+def test_spath_output_over_the_event_is_its_path(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # spath output=member path=data.protoPayload.serviceData.policyDelta.bindingDeltas{}.member
+    path = "detections/cloud/detect_new_open_gcp_storage_buckets.yml"
+    found = splunk(corpus_dir, splunk_context, path)
+    deltas = "data.protoPayload.serviceData.policyDelta.bindingDeltas{}"
+    assert {c for c in found if c[0].startswith(deltas)} == {
+        (f"{deltas}.member", "eq", "allusers", False),
+        (f"{deltas}.action", "eq", "add", False),
+    }
+    assert not [c for c in found if c[0] in {"member", "action"}]

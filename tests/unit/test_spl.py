@@ -173,11 +173,6 @@ def test_fields_the_search_creates_are_no_indicators() -> None:
     assert "check on a field the search creates (count)" in result.skipped
 
 
-def test_rex_extractions_stay_log_fields() -> None:
-    result = parsed('x=1 | rex field=url "(?<dest_ip>\\d+\\.\\d+)" | search dest_ip=*')
-    assert [(c.field, c.operator) for c in result.comparisons][-1] == ("dest_ip", "exists")
-
-
 def test_eval_alias_keeps_the_events_name() -> None:
     result = parsed('x=1 | eval dest = SChannelName, p=lower(process) | where dest=="DC01"')
     assert result.comparisons[-1].field == "SChannelName"
@@ -414,10 +409,124 @@ def test_lookups_that_check_no_log_field_membership(pipeline: str) -> None:
     assert checks(pipeline) == []
 
 
-def test_rex_on_an_event_field_still_extracts_log_data() -> None:
-    assert checks('index=x | rex field=url "(?<host>[^/]+)" | search host=evil.com') == [
-        ("host", "eq", "evil.com", False)
+# --- rex and spath: fields extracted from the event, or from one of its fields ------------
+
+
+def test_rex_on_raw_extracts_parts_of_the_event() -> None:
+    assert checks(
+        'index=x | rex "user=(?<account>\\w+)" | rex field=_raw "(?<verb>GET|POST) "'
+        " | search account=bob verb=*"
+    ) == [("account", "eq", "bob", False), ("verb", "exists", "true", False)]
+
+
+_DECODE = (
+    "| tstats count from datamodel=Endpoint.Processes by Processes.process"
+    " | rename Processes.* AS *"
+    ' | rex field=process "base64\\s+(?<decode_flag>-{1,2}d\\w*)" '
+)
+
+
+@pytest.mark.parametrize(
+    ("check", "negated"),
+    [
+        ("| where isnotnull(decode_flag)", False),
+        ("| search decode_flag=*", False),
+        ("| where NOT isnotnull(decode_flag)", True),
+        ("| where isnull(decode_flag)", True),
+        ("| search NOT decode_flag=*", True),
+    ],
+)
+def test_a_set_group_of_rex_on_a_field_is_the_field_matching_the_pattern(
+    check: str, negated: bool
+) -> None:
+    result = parsed(_DECODE + check)
+    (found,) = result.comparisons
+    assert (found.field, found.operator, found.value, found.negated) == (
+        "Processes.process",
+        "regex_match",
+        "base64\\s+(?<decode_flag>-{1,2}d\\w*)",
+        negated,
+    )
+    assert not found.case_insensitive
+    assert found.datamodel == "Endpoint.Processes"
+
+
+@pytest.mark.parametrize(
+    "check",
+    ['| where decode_flag="-d"', "| search decode_flag=-d*", "| search decode_flag!=-d"],
+)
+def test_a_value_of_a_rex_group_is_no_event_check(check: str) -> None:
+    result = parsed(_DECODE + check)
+    assert result.comparisons == []
+    assert result.skipped == ["check on a field the search creates (decode_flag)"]
+
+
+def test_a_renamed_rex_group_still_stands_for_its_pattern() -> None:
+    assert checks(
+        'index=x | rex field=Message "entered the (?<state>\\w+) state" | rename state AS s'
+        " | where isnotnull(s)"
+    ) == [("Message", "regex_match", "entered the (?<state>\\w+) state", False)]
+
+
+def test_a_quoted_rex_field_is_the_field() -> None:
+    assert checks('index=x | rex field="file_name" "\\.(?<ext>[^\\.]*$)" | where isnull(ext)') == [
+        ("file_name", "regex_match", "\\.(?<ext>[^\\.]*$)", True)
     ]
+    # Quoted or not, a computed field gives computed groups.
+    computed = parsed(
+        'index=x | eval plan=mvindex(split(details, "NewValue"), 1)'
+        ' | rex field="plan" "Plans=\\[(?P<Plans>[^\\]]+)\\]" | search Plans IN ("*AUDIT*")'
+        " | where isnotnull(Plans)"
+    )
+    assert computed.comparisons == []
+    assert computed.skipped == ["check on a field the search creates (Plans)"] * 2
+
+
+def test_rex_sed_mode_rewrites_its_field() -> None:
+    # The field then holds the rewritten text, not the event's: like eval replace(), computed.
+    result = parsed(
+        'index=x | rex field=process mode=sed "s/\\"//g" | search process="*a b*"'
+        ' | rex mode=sed "s/secret/xxx/g" | search user=bob'
+    )
+    assert [(c.field, c.value) for c in result.comparisons] == [("user", "bob")]
+    assert result.skipped == ["check on a field the search creates (process)"]
+
+
+def test_spath_over_the_event_reads_its_fields() -> None:
+    assert checks(
+        "sourcetype=gcp | spath output=member path=data.bindingDeltas{}.member"
+        " | spath eventName | spath | search member=allUsers eventName=x other=y"
+    ) == [
+        ("data.bindingDeltas{}.member", "eq", "allUsers", False),
+        ("eventName", "eq", "x", False),
+        ("other", "eq", "y", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        # A JSON document the event holds as one value: its parts are new fields.
+        "| spath input=requestParameters.policy output=stmt path=Statement{} | search stmt=*",
+        '| spath input=ServerRule path=Actions{}.Value | search "Actions{}.Value"="*@*"',
+        # Parts of a computed field are computed.
+        '| eval doc=mvindex(values, 1) | spath input=doc output="action" path=Action'
+        ' | where action="*"',
+    ],
+)
+def test_spath_on_one_field_creates_its_outputs(pipeline: str) -> None:
+    assert checks("index=x EventCode=1 " + pipeline) == [("EventCode", "eq", "1", False)]
+
+
+# --- options written with quotes ------------------------------------------------------------
+
+
+def test_quoted_options_are_read_like_bare_ones() -> None:
+    assert checks(
+        'index=x | addtotals fieldname="Score" | iplocation prefix="src_" src_ip'
+        ' | lookup update="true" t n AS file_name OUTPUT hit'
+        " | where Score > 2 AND src_City=Paris AND isnotnull(hit)"
+    ) == [("file_name", "lookup", "t", False)]
 
 
 def test_joined_subsearch_fields_keep_their_data_model() -> None:
