@@ -218,11 +218,12 @@ class WhereReader:
     def is_set(self, name: str, present: bool) -> None:
         """Read a check that a field the search created is set (``isnotnull(x)``, ``x=*``).
 
-        Set, a lookup's output says its input is a row of the table, and a rex group that its
-        field matches the pattern. Other computed fields are set or not for reasons no event
-        field tells.
+        Set, a lookup's output says its input is a row of the table, a rex group that its field
+        matches the pattern, and ``if(c, "v", null())`` that c holds. Other computed fields are
+        set or not for reasons no event field tells.
         """
         capture = self.names.captures.get(name)
+        found = self.names.conditions.get(name)
         if name in self.names.lookups:
             self.membership(name, present)
         elif capture is not None:
@@ -238,6 +239,9 @@ class WhereReader:
                     command="rex",
                 )
             )
+        elif found is not None and found.unset_when is not None:
+            inner = WhereReader(self.text, self.result, self.names, self.datamodel, found.offset)
+            inner.walk(found.tree, present == found.unset_when)
         else:
             self.result.skipped.append(f"check on a field the search creates ({name})")
 
@@ -338,7 +342,19 @@ def _if_condition(node: Tree[Token] | Token, offset: int) -> Condition | None:
     true_text, false_text = _literal(when_true), _literal(when_false)
     if not isinstance(condition, Tree) or true_text == false_text:
         return None  # two expressions (or one value twice) say nothing about the condition
-    return Condition(condition, true_text, false_text, offset)
+    unset_when: bool | None = None
+    if true_text is not None and _is_null(when_false):
+        unset_when = False
+    elif false_text is not None and _is_null(when_true):
+        unset_when = True
+    return Condition(condition, true_text, false_text, offset, unset_when)
+
+
+def _is_null(node: Tree[Token] | Token) -> bool:
+    """``null()``, or a bare ``null``: a field no event has, which eval reads as null too."""
+    if isinstance(node, Tree) and node.data == "e_call":
+        return str(node.children[0]).lower() == "null" and len(node.children) == 1
+    return isinstance(node, Tree) and node.data == "e_field" and str(node.children[0]) == "null"
 
 
 def _case_condition(args: Tree[Token] | Token, offset: int) -> Condition | None:

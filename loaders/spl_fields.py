@@ -30,13 +30,16 @@ class Condition:
     """The condition of ``eval x=if(condition, when_true, when_false)``, parsed.
 
     One of the two values may be an expression (None here): ``if(c, "found " . y, "false")``
-    is still checked as ``x!="false"``.
+    is still checked as ``x!="false"``. ``unset_when`` is the condition's truth value for which
+    x is ``null()`` while the other gives a value (``if(match(_raw, "re"), "seen", null())``),
+    so that ``isnotnull(x)`` checks the condition too.
     """
 
     tree: Tree[Token]
     when_true: str | None
     when_false: str | None
     offset: int
+    unset_when: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

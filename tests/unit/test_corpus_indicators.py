@@ -372,3 +372,21 @@ def test_spath_output_over_the_event_is_its_path(
         (f"{deltas}.action", "eq", "add", False),
     }
     assert not [c for c in found if c[0] in {"member", "action"}]
+
+
+# --- eval flags, empty values, lookups into one output -------------------------------------------
+
+
+def test_a_flag_set_or_null_is_its_condition(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # eval uri_match=if(match(_raw, "..."), "URI matches", null()) | where isnotnull(uri_match)
+    path = "detections/endpoint/papercut_ng_suspicious_behavior_debug_log.yml"
+    found = splunk(corpus_dir, splunk_context, path)
+    regexes = sorted((c[2][:12], c[3]) for c in found if c[1] == "regex_match")
+    assert regexes == [("(?i)((25[0-5", False), ("(?i)(10\\.(25", True), ("(?i)(\\/app\\?", False)]
+    assert {c for c in found if c[1] != "regex_match"} == {
+        ("loginType", "eq", "admin", False),
+        ("userName", "eq", "admin", False),
+    }
+    assert {c[0] for c in found if c[1] == "regex_match"} == {"event.original"}

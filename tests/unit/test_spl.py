@@ -518,6 +518,43 @@ def test_spath_on_one_field_creates_its_outputs(pipeline: str) -> None:
     assert checks("index=x EventCode=1 " + pipeline) == [("EventCode", "eq", "1", False)]
 
 
+# --- eval flags set or null ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("check", "negated"),
+    [
+        ("| where isnotnull(hit)", False),
+        ("| search hit=*", False),
+        ('| where hit="seen"', False),
+        ("| where isnull(hit)", True),
+        ("| search NOT hit=*", True),
+    ],
+)
+def test_a_flag_set_or_null_is_its_condition(check: str, negated: bool) -> None:
+    search = 'index=x | eval hit=if(match(_raw, "(?i)/app"), "seen", null()) ' + check
+    assert checks(search) == [("_raw", "regex_match", "(?i)/app", negated)]
+
+
+def test_a_flag_null_when_its_condition_holds_is_its_negation() -> None:
+    assert checks('index=x | eval ok=if(like(p, "%a%"), null, "no") | where isnotnull(ok)') == [
+        ("p", "wildcard", "*a*", True)
+    ]
+
+
+def test_a_flag_set_to_a_field_says_nothing_by_being_set() -> None:
+    # Set when the condition holds and the field has a value: not the condition alone.
+    result = parsed('index=x | eval to=if(match(v, "@"), v, null()) | where isnotnull(to)')
+    assert result.comparisons == []
+    assert result.skipped == ["check on a field the search creates (to)"]
+
+
+def test_a_flag_with_two_values_is_always_set() -> None:
+    result = parsed('index=x | eval f=if(match(v, "@"), "1", "0") | where isnotnull(f)')
+    assert result.comparisons == []
+    assert result.skipped == ["check on a field the search creates (f)"]
+
+
 # --- options written with quotes ------------------------------------------------------------
 
 
