@@ -322,9 +322,11 @@ class _SearchWalker:
             self.compare(_text(field_node), str(operator), value, negated)
         elif kind == "s_in":
             field_node = node.children[0]
-            for value in children(node, 1):
-                if _text(value):  # an empty "" in a list is a typo, not a check
-                    self.compare(_text(field_node), "=", value, negated)
+            values = children(node, 1)
+            for index, value in enumerate(values):
+                if not _text(value) and _glued(values, index):
+                    continue  # `""*textbin*""` is one term to Splunk: the quotes are no value
+                self.compare(_text(field_node), "=", value, negated)
         elif kind == "s_term":
             self.term(node.children[0], negated)
         else:
@@ -396,6 +398,16 @@ def _token(node: Tree[Token] | Token) -> Token:
 
 def _text(node: Tree[Token] | Token) -> str:
     return unescape(_token(node).value)
+
+
+def _glued(values: list[Tree[Token] | Token], index: int) -> bool:
+    """True when a list item touches its neighbour, with no space or comma in between."""
+    token = _token(values[index])
+    before = _token(values[index - 1]) if index else None
+    after = _token(values[index + 1]) if index + 1 < len(values) else None
+    return (before is not None and before.end_pos == token.start_pos) or (
+        after is not None and token.end_pos == after.start_pos
+    )
 
 
 def _commands(tree: Tree[Token]) -> list[_Command]:

@@ -390,3 +390,30 @@ def test_a_flag_set_or_null_is_its_condition(
         ("userName", "eq", "admin", False),
     }
     assert {c[0] for c in found if c[1] == "regex_match"} == {"event.original"}
+
+
+def test_an_empty_value_in_a_list_is_checked(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # NOT Processes.user IN ("","unknown")
+    path = (
+        "detections/endpoint/detect_processes_used_for_system_network_configuration_discovery.yml"
+    )
+    found = splunk(corpus_dir, splunk_context, path)
+    assert {c for c in found if c[0] == "user.name"} == {
+        ("user.name", "eq", "", True),
+        ("user.name", "eq", "unknown", True),
+    }
+
+
+def test_quotes_glued_to_a_list_value_are_no_empty_value(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # QueryName IN ("*pastebin*",""*textbin*"", ...)
+    path = "detections/endpoint/windows_abused_web_services.yml"
+    found = splunk(corpus_dir, splunk_context, path)
+    sites = ("pastebin", "textbin", "ngrok.io", "discord", "duckdns.org", "pasteio.com")
+    assert found == {
+        ("event.code", "eq", "22", False),
+        *{("dns.question.name", "wildcard", f"*{site}*", False) for site in sites},
+    }

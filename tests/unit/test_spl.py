@@ -48,11 +48,27 @@ def test_in_list_gives_one_check_per_value() -> None:
     ]
 
 
-def test_in_list_tolerates_stray_commas_and_empty_strings() -> None:
-    assert checks('x IN (,"*a *",, "*b *",) y IN ("", "c")') == [
+def test_in_list_tolerates_stray_commas() -> None:
+    assert checks('x IN (,"*a *",, "*b *",)') == [
         ("x", "wildcard", "*a *", False),
         ("x", "wildcard", "*b *", False),
-        ("y", "eq", "c", False),
+    ]
+
+
+def test_an_empty_string_in_a_list_is_a_value_as_outside_one() -> None:
+    assert checks('NOT user IN ("","unknown") dest=""') == [
+        ("user", "eq", "", True),
+        ("user", "eq", "unknown", True),
+        ("dest", "eq", "", False),
+    ]
+
+
+def test_quotes_glued_to_a_list_item_belong_to_it() -> None:
+    # Splunk reads `""*textbin*""` as one term: the quotes around it are no empty values.
+    assert checks('q IN ("*paste*",""*textbin*"", "")') == [
+        ("q", "wildcard", "*paste*", False),
+        ("q", "wildcard", "*textbin*", False),
+        ("q", "eq", "", False),
     ]
 
 
