@@ -253,9 +253,20 @@ def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:
         return
     resolved = [names.resolve(name) for name in _event_names(inputs)]
     lookup = Lookup(((table, tuple(r for r in resolved if r is not None)),))
+    only_new = words[split].upper() == "OUTPUTNEW"
     for name in _event_names(outputs):
-        names.create(name)
-        names.lookups[name] = lookup
+        earlier = names.lookups.get(name)
+        if earlier is not None:
+            # A second lookup into the same output (a table read by file name, then by original
+            # file name): whether it overwrites (OUTPUT) or fills what the first left unset
+            # (OUTPUTNEW), the field is set when either table holds the row.
+            names.lookups[name] = earlier.merged(lookup)
+        elif only_new and name in names.derived:
+            # OUTPUTNEW keeps the value the search already computed: no membership alone.
+            continue
+        else:
+            names.create(name)
+            names.lookups[name] = lookup
 
 
 def _event_names(words: Sequence[str]) -> list[str]:

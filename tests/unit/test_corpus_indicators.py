@@ -417,3 +417,26 @@ def test_quotes_glued_to_a_list_value_are_no_empty_value(
         ("event.code", "eq", "22", False),
         *{("dns.question.name", "wildcard", f"*{site}*", False) for site in sites},
     }
+
+
+def test_two_lookups_into_one_output_check_both_inputs(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # is_net_windows_file_macro: lookup ... filename as process_name OUTPUT netFile
+    # | lookup ... originalFileName as original_file_name OUTPUT netFile | search netFile=true
+    path = "detections/endpoint/windows_dotnet_binary_in_non_standard_path.yml"
+    found = splunk(corpus_dir, splunk_context, path)
+    folders = (
+        "\\windows\\adws\\",
+        "\\windows\\syswow64",
+        "\\windows\\system32",
+        "\\windows\\networkcontroller\\",
+        "\\windows\\systemapps\\",
+        "\\winsxs\\",
+        "\\windows\\microsoft.net\\",
+    )
+    assert found == {
+        ("process.name", "lookup", "is_net_windows_file", False),
+        ("process.pe.original_file_name", "lookup", "is_net_windows_file", False),
+        *{("process.executable", "wildcard", f"*{folder}*", True) for folder in folders},
+    }

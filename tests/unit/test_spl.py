@@ -385,6 +385,32 @@ def test_outputs_listed_with_commas_and_renamed_outputs_carry_the_lookup() -> No
     assert checks(search) == [("process_name", "lookup", "t", False)]
 
 
+@pytest.mark.parametrize("keyword", ["OUTPUT", "OUTPUTNEW"])
+def test_two_lookups_into_one_output_check_both_inputs(keyword: str) -> None:
+    search = (
+        "index=x | lookup update=true net filename AS process_name OUTPUT netFile"
+        f" | lookup update=true net originalFileName AS original_file_name {keyword} netFile"
+        " | search netFile=true"
+    )
+    assert checks(search) == [
+        ("process_name", "lookup", "net", False),
+        ("original_file_name", "lookup", "net", False),
+    ]
+    assert checks(search.replace("netFile=true", "netFile=false")) == [
+        ("process_name", "lookup", "net", True),
+        ("original_file_name", "lookup", "net", True),
+    ]
+
+
+def test_outputnew_keeps_a_value_the_search_computed() -> None:
+    result = parsed(
+        'index=x | eval owner=if(user="root", "system", null())'
+        " | lookup owners host OUTPUTNEW owner | search owner=alice"
+    )
+    assert result.comparisons == []
+    assert result.skipped == ["check on a field the search creates (owner)"]
+
+
 def test_coalesce_of_two_lookups_checks_both_tables() -> None:
     search = (
         "index=x | lookup dyn_default d AS query OUTPUTNEW isDyn_default"
