@@ -112,7 +112,8 @@ def test_service_name_is_sigmas_service_name(
         (
             "detections/cloud/abnormally_high_number_of_cloud_instances_launched.yml",
             "cardinality",
-            ("event.action", "eq", "created", False),
+            # All_Changes.action=created: CIM's verb, ECS's event.type creation.
+            ("event.type", "eq", "creation", False),
         ),
         (
             "detections/application/windows_ad_gpo_new_cse_addition.yml",
@@ -201,8 +202,9 @@ def test_joined_file_name_is_the_file_name(corpus_dir: Path, splunk_context: Spl
 def test_missing_event_is_negated(corpus_dir: Path) -> None:
     path = "rules/integrations/okta/persistence_mfa_deactivation_with_no_reactivation.toml"
     found = elastic(corpus_dir, path)
-    assert ("okta.event_type", "eq", "user.mfa.factor.activate", True) in found
-    assert ("okta.event_type", "eq", "user.mfa.factor.activate", False) not in found
+    # okta.event_type is event.action, where the okta integration copies it.
+    assert ("event.action", "eq", "user.mfa.factor.activate", True) in found
+    assert ("event.action", "eq", "user.mfa.factor.activate", False) not in found
 
 
 # --- All_Traffic.app holding process paths -------------------------------------------------------
