@@ -351,7 +351,9 @@ class _SearchWalker:
             if operator in {"=", "==", "!="} and value == "*":
                 reader.is_set(field_name, negated == (operator == "!="))
             elif operator in {"=", "==", "!="}:
-                reader.condition(field_name, value, negated != (operator == "!="))
+                reader.condition(
+                    field_name, value, negated != (operator == "!="), folded=True, search=True
+                )
             else:
                 self.result.skipped.append(f"check on a field the search creates ({field_name})")
             return

@@ -179,7 +179,7 @@ class WhereReader:
         resolved = self.names.resolve(field_name)
         if resolved is None:
             if operator == "eq":
-                self.condition(field_name, text, negated)
+                self.condition(field_name, text, negated, folded=folded)
             elif operator == "exists":
                 self.is_set(field_name, not negated)
             else:
@@ -200,13 +200,39 @@ class WhereReader:
             )
         )
 
-    def condition(self, name: str, value: str, negated: bool) -> None:
+    def condition(
+        self, name: str, value: str, negated: bool, *, folded: bool = False, search: bool = False
+    ) -> None:
         """Read ``x = value`` for an ``x`` set by ``eval x=if(...)`` as the if's condition,
-        and for an ``x`` a lookup output as membership in the lookup (`membership`)."""
+        for an ``x`` a lookup output as membership in the lookup (`membership`), and for a
+        rex group as its field matching the rex with the value in the group's place.
+
+        ``folded``: the comparison ignores case (the search language's ``=``, ``lower(x)``);
+        ``search``: it is the search language's, where ``*`` in a value is any text.
+        """
         if name in self.names.lookups:
             # A lookup's output is set (true, a name, "*") for the events whose input is a row
             # of the table; false, no, 0 or an empty value say it is not.
             self.membership(name, (value.strip().lower() in _UNSET) == negated)
+            return
+        capture = self.names.captures.get(name)
+        if capture is not None:
+            filled = fill_group(capture.pattern, name, value, folded=folded, wildcards=search)
+            if filled is None:
+                self.result.skipped.append(f"check on a field the search creates ({name})")
+                return
+            self.result.comparisons.append(
+                Comparison(
+                    field=capture.source,
+                    operator="regex_match",
+                    value=filled,
+                    negated=negated,
+                    case_insensitive=False,
+                    datamodel=self.datamodel,
+                    position=self.offset,
+                    command="rex",
+                )
+            )
             return
         found = self.names.conditions.get(name)
         if found is None or value not in {found.when_true, found.when_false} - {None}:
@@ -271,6 +297,46 @@ class WhereReader:
                 )
         if not any(inputs for _, inputs in tables):
             self.result.skipped.append(f"check on a lookup of fields the search creates ({name})")
+
+
+def fill_group(
+    pattern: str, group: str, value: str, *, folded: bool, wildcards: bool = False
+) -> str | None:
+    """``pattern`` with the named group ``group`` matching ``value`` only.
+
+    ``rex field=file_name "(?<ext>\\.[^\\.]+)$" | search ext=.stubbin`` keeps the events whose
+    file_name the rex matches with ``.stubbin`` as the group's text: the regular expression
+    ``(?<ext>(?i:\\.stubbin))$`` on file_name. The value is literal text, but for ``*`` (any
+    text) with ``wildcards``, as in the search language; ``folded`` makes it match in any case.
+    The group's own sub-pattern is dropped: the value replaces what it allowed. None when the
+    pattern holds no such group (or an unbalanced one).
+    """
+    opening = re.search(rf"\(\?P?<{re.escape(group)}>", pattern)
+    if opening is None:
+        return None
+    depth = 1
+    index = opening.end()
+    in_class = False
+    while index < len(pattern) and depth:
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        index += 1
+    if depth:
+        return None
+    parts = value.split("*") if wildcards else [value]
+    literal = ".*".join(re.escape(part) for part in parts)
+    inner = f"(?i:{literal})" if folded else literal
+    return f"{pattern[: opening.end()]}{inner}){pattern[index:]}"
 
 
 def read_eval(text: str, start: int, end: int, result: SplParse, names: FieldNames) -> None:

@@ -314,28 +314,27 @@ def test_a_rex_group_checked_unset_through_a_quoted_field(
     }
 
 
-def test_a_value_of_a_rex_group_is_no_event_field(
+def test_a_value_of_a_rex_group_is_the_rex_with_the_value_in_place(
     corpus_dir: Path, splunk_context: SplunkContext
 ) -> None:
     # rex field=Message "The (?<service>...) service entered the (?<state>\w+) state"
     # | where state="running" | lookup previously_seen_running_windows_services service ...
     path = "detections/endpoint/first_time_seen_running_windows_service.yml"
-    assert splunk(corpus_dir, splunk_context, path) == {("event.code", "eq", "7036", False)}
-
-
-def test_a_search_checking_only_rex_group_values_has_no_predicate(
-    corpus_dir: Path, splunk_context: SplunkContext
-) -> None:
+    assert splunk(corpus_dir, splunk_context, path) == {
+        ("event.code", "eq", "7036", False),
+        (
+            "winlog.event_data.Message",
+            "regex_match",
+            "The (?<service>[-\\(\\)\\s\\w]+) service entered the (?<state>running) state",
+            False,
+        ),
+    }
     # rex field=file_name "(?<file_extension>\.[^\.]+)$" | search file_extension=.stubbin OR ...
-    root = corpus_dir / "splunk"
     path = "detections/endpoint/file_with_samsam_extension.yml"
-    read = read_detection(root / path, root, splunk_context)
-    assert read.rule.predicates == ()
-    (problem,) = [p for p in read.problems if p.kind == "no-predicates"]
-    assert problem.reason == (
-        "no predicate: the search checks nothing the parser reads as a log field: "
-        "check on a field the search creates (file_extension)"
-    )
+    found = splunk(corpus_dir, splunk_context, path)
+    assert ("file.name", "regex_match", "(?<file_extension>(?i:\\.stubbin))$", False) in found
+    assert len(found) == 5
+    assert {f for f, _, _, _ in found} == {"file.name"}
 
 
 def test_a_rex_on_a_computed_field_named_with_quotes(

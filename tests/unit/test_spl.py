@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from loaders.spl import SplParse, parse_spl, unescape
-from loaders.spl_eval import like_to_wildcard
+from loaders.spl_eval import fill_group, like_to_wildcard
 
 Check = tuple[str | None, str, str, bool]
 
@@ -494,13 +496,40 @@ def test_a_set_group_of_rex_on_a_field_is_the_field_matching_the_pattern(
 
 
 @pytest.mark.parametrize(
-    "check",
-    ['| where decode_flag="-d"', "| search decode_flag=-d*", "| search decode_flag!=-d"],
+    ("check", "pattern", "negated"),
+    [
+        # where's = compares with case, the search language's without; its * is any text.
+        ('| where decode_flag="-d"', "base64\\s+(?<decode_flag>\\-d)", False),
+        ("| search decode_flag=-d*", "base64\\s+(?<decode_flag>(?i:\\-d.*))", False),
+        ("| search decode_flag!=-d", "base64\\s+(?<decode_flag>(?i:\\-d))", True),
+    ],
 )
-def test_a_value_of_a_rex_group_is_no_event_check(check: str) -> None:
-    result = parsed(_DECODE + check)
-    assert result.comparisons == []
-    assert result.skipped == ["check on a field the search creates (decode_flag)"]
+def test_a_value_of_a_rex_group_is_the_pattern_with_the_value_in_the_group(
+    check: str, pattern: str, negated: bool
+) -> None:
+    assert checks(_DECODE + check) == [("Processes.process", "regex_match", pattern, negated)]
+
+
+def test_a_group_value_matches_the_field_as_the_rex_would() -> None:
+    (found,) = parse_spl(
+        'index=x | rex field=file_name "(?<ext>\\.[^\\.(]+)$" | search ext=.StubBin'
+    ).comparisons
+    assert found.value == "(?<ext>(?i:\\.StubBin))$"
+    python = found.value.replace("(?<", "(?P<")  # PCRE's named group in Python's spelling
+    assert re.search(python, "REPORT.stubbin")
+    assert not re.search(python, "report.stubbin.txt")
+
+
+def test_fill_group_keeps_the_rest_of_the_pattern() -> None:
+    pattern = r"The (?<svc>[-\(\)\s\w]+) service entered the (?<state>\w+) (?:state)"
+    assert fill_group(pattern, "state", "running", folded=False) == (
+        r"The (?<svc>[-\(\)\s\w]+) service entered the (?<state>running) (?:state)"
+    )
+    assert fill_group(pattern, "svc", "a*b", folded=True, wildcards=True) == (
+        r"The (?<svc>(?i:a.*b)) service entered the (?<state>\w+) (?:state)"
+    )
+    assert fill_group(pattern, "missing", "x", folded=False) is None
+    assert fill_group("(?<open>[a(]", "open", "x", folded=False) is None
 
 
 def test_a_renamed_rex_group_still_stands_for_its_pattern() -> None:
