@@ -10,7 +10,8 @@ expands to ``rename Processes.* AS *``), and the commands that create fields (ev
 lookup, iplocation, rex and spath run on one field), whose fields are no log fields and are not
 read as indicators. Fields ``rex`` and ``spath`` extract from the event itself (_raw) are parts
 of the log and stay readable; a check that a group ``rex`` extracted from a field is set is a
-check that the field matches the pattern.
+check that the field matches the pattern, and a check of the group's value one that it matches
+with the value in the group's place.
 """
 
 from __future__ import annotations

@@ -47,8 +47,8 @@ class Capture:
     """A named group of ``rex field=F "pattern"`` run on an event field F.
 
     The group is a field the search creates, not one of the event: a check that it is set is a
-    check that F matches the pattern, while a check of its value tests text the search cut out
-    of F, which no event field holds.
+    check that F matches the pattern, and a check of its value a check that F matches the
+    pattern with that value in the group's place (`spl_eval.fill_group`).
     ``source`` is the events' name of F, ``pattern`` the regular expression as the rex wrote it.
     """
 
