@@ -49,6 +49,11 @@ _EXTENSION = re.compile(r"^\*\.([^\\/.*?\s]+)$")
 
 CASE_FOLDED_OPERATORS = frozenset({"eq", "wildcard", "match"})
 
+# Sysmon writes REG_DWORD and REG_QWORD data as "DWORD (0x00000001)"; Splunk's Sysmon add-on
+# and Elastic's Sysmon pipeline keep the number alone ("0x00000001"), which their rules check.
+# One spelling per datum: the number. Decimal data ("1") is not folded: on REG_SZ it is text.
+_REGISTRY_NUMBER = re.compile(r"^[dq]word \((0x[0-9a-f]+)\)$", re.IGNORECASE)
+
 # An IPv4 or IPv6 network written with a prefix length: what KQL and SPL compare as a range.
 _CIDR_TEXT = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
 
@@ -115,7 +120,8 @@ def make_predicate(
     lower-cased; case-sensitive ones keep their case and are marked ``case_sensitive`` (`-c` and
     `-C` are different flags). A path field matched on its last component becomes the name
     field with eq; a file path or name matched on ``*.ext`` becomes file.extension eq ext. CIDR
-    values take their canonical spelling (`canonical_cidr`).
+    values take their canonical spelling (`canonical_cidr`), registry numbers Sysmon writes as
+    ``DWORD (0x…)`` the number alone.
     """
     text = _render(value)
     raw = text if raw_value is None else raw_value
@@ -131,6 +137,10 @@ def make_predicate(
             case_sensitive = text.lower() != text.upper()
     if operator == "cidr":
         text = canonical_cidr(text)
+    if operator == "eq" and name == "registry.data.strings":
+        number = _REGISTRY_NUMBER.match(text.strip())
+        if number:
+            text = number.group(1).lower()
     if operator == "wildcard" and name in PATH_TO_NAME:
         found = _LAST_COMPONENT.match(text)
         if found:

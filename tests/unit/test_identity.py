@@ -207,3 +207,61 @@ def test_unknown_logon_type_names_and_other_operators_stay() -> None:
         ("winlog.logon.type", "wildcard", "remote*", False)
     }
     assert triples("winlog.logon.type : Other") == {("winlog.logon.type", "eq", "other", False)}
+
+
+# --- registry data ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("DWORD (0x00000000)", "0x00000000"),
+        ("dword (0x0000000A)", "0x0000000a"),
+        ("QWORD (0x0000000000000001)", "0x0000000000000001"),
+        ("0x00000001", "0x00000001"),
+        # Decimal data is text on REG_SZ values; a typo without 0x is no Sysmon number.
+        ("1", "1"),
+        ("DWORD (00000001)", "dword (00000001)"),
+    ],
+)
+def test_sysmon_registry_numbers_are_the_number_alone(value: str, expected: str) -> None:
+    found = make_predicate("registry.data.strings", "eq", value)
+    assert (found.field, found.operator, found.value) == ("registry.data.strings", "eq", expected)
+    assert found.raw_value == value
+
+
+def test_a_registry_number_inside_a_pattern_stays_a_pattern() -> None:
+    found = make_predicate("registry.data.strings", "wildcard", "*DWORD (0x00000001)*")
+    assert found.value == "*dword (0x00000001)*"
+
+
+# --- Kubernetes audit events, from the kubernetes integration or from AKS -----------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('azure.platformlogs.properties.log.verb : "create"', ("kubernetes.audit.verb", "create")),
+        (
+            'azure.platformlogs.properties.log.objectRef.subresource : "exec"',
+            ("kubernetes.audit.objectRef.subresource", "exec"),
+        ),
+        (
+            'azure.platformlogs.properties.log.userAgent : "kubectl*"',
+            ("user_agent.original", "kubectl*"),
+        ),
+        ('kubernetes.audit.userAgent : "curl*"', ("user_agent.original", "curl*")),
+        # An attribute no mapping names keeps the audit event's path.
+        (
+            'azure.platformlogs.properties.log.requestObject.spec.signerName : "x"',
+            ("kubernetes.audit.requestObject.spec.signerName", "x"),
+        ),
+    ],
+)
+def test_aks_audit_attributes_are_the_kubernetes_audit_fields(
+    query: str, expected: tuple[str, str]
+) -> None:
+    ((field, _, value, _),) = triples(query)
+    assert (field, value) == expected
+    assert sigma_to_ecs("verb", "kubernetes", "application", "audit") == "kubernetes.audit.verb"
+    assert sigma_to_ecs("userAgent", "kubernetes", "application", "audit") == "user_agent.original"
