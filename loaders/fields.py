@@ -164,7 +164,10 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     | {
         "annotations.authorization.k8s.io/decision": (
             "kubernetes.audit.annotations.authorization_k8s_io/decision"
-        )
+        ),
+        # The client's user agent: ECS's user_agent.original, where the kubernetes
+        # integration puts it and Elastic's Kubernetes rules check it (39 checks).
+        "userAgent": "user_agent.original",
     },
     # GitHub audit log (the github integration): the audit action, "repo.destroy".
     ("github", None, "audit"): {"action": "event.action"},
@@ -212,7 +215,13 @@ ELASTIC_FIELD_ALIASES: dict[str, str] = {
     "azure.auditlogs.operation_name": "event.action",
     "azure.signinlogs.operation_name": "event.action",
     "okta.event_type": "event.action",
+    "kubernetes.audit.userAgent": "user_agent.original",
 }
+
+# Azure's diagnostic logs of AKS (category kube-audit) carry the Kubernetes audit event whole
+# under azure.platformlogs.properties.log: the same attributes as the kubernetes integration's
+# audit events, mapped as those are, so an AKS rule and a Kubernetes one meet.
+_AKS_AUDIT = "azure.platformlogs.properties.log."
 
 # Elastic's Windows pipelines name the logon type (winlog.logon.type "Network") that the event
 # carries as a number (winlog.event_data.LogonType 3), which Sigma and Splunk check. One form
@@ -234,6 +243,11 @@ LOGON_TYPE_CODES: dict[str, str] = {
 def elastic_check(field: str, value: object) -> tuple[str, object]:
     """The canonical (field, value) of an Elastic check: aliases, logon type names as numbers."""
     name = ELASTIC_FIELD_ALIASES.get(field, field)
+    if name.startswith(_AKS_AUDIT) and len(name) > len(_AKS_AUDIT):
+        attribute = name[len(_AKS_AUDIT) :]
+        name = sigma_to_ecs(attribute, "kubernetes", "application", "audit") or (
+            "kubernetes.audit." + attribute
+        )
     if name == "winlog.logon.type" and isinstance(value, str):
         code = LOGON_TYPE_CODES.get(value.strip().lower())
         if code is not None:
