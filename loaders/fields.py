@@ -103,14 +103,38 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     },
     # Entra ID and Azure activity logs (the azure integration copies operationName into
     # event.action, and keeps it too as azure.<log>.operation_name, which
-    # ELASTIC_FIELD_ALIASES folds into event.action).
-    ("azure", None, "auditlogs"): {"operationName": "event.action"},
+    # ELASTIC_FIELD_ALIASES folds into event.action). The other attributes of the two Entra
+    # logs follow the integration's names through entra_attribute; the entries here are those
+    # that are no plain rename of a properties attribute.
+    ("azure", None, "auditlogs"): {
+        "operationName": "event.action",
+        # An audit entry's activity is its operation: Entra writes the same text to
+        # activityDisplayName (Log Analytics' ActivityDisplayName), and Sigma's audit rules
+        # search it as properties.message ("Add owner to application").
+        "ActivityDisplayName": "event.action",
+        "properties.activityDisplayName": "event.action",
+        "properties.message": "event.action",
+        # Log Analytics' Category column is the audit category (RoleManagement), the JSON's
+        # properties.category; the record's own category (AuditLogs) is a different field.
+        "Category": "azure.auditlogs.properties.category",
+        # The integration moves result (success, failure) to event.outcome.
+        "Result": "event.outcome",
+        "properties.result": "event.outcome",
+    },
     # Entra sign-in result code: Sigma's ResultType (Log Analytics' column) and the raw
     # properties.status.errorCode are the integration's properties.status.error_code.
     ("azure", None, "signinlogs"): {
         "operationName": "event.action",
         "ResultType": "azure.signinlogs.properties.status.error_code",
         "properties.status.errorCode": "azure.signinlogs.properties.status.error_code",
+        # Attributes of the record rather than of its properties, as the integration stores
+        # them: the caller's address is source.ip, the result text result_description.
+        "ResultDescription": "azure.signinlogs.result_description",
+        "callerIpAddress": "source.ip",
+        # Sigma's ClientApp is Log Analytics' ClientAppUsed, the JSON's clientAppUsed.
+        "ClientApp": "azure.signinlogs.properties.client_app_used",
+        # deviceDetail.trustType; lookups ignore case, so Sigma's "trusttype" finds it.
+        "DeviceDetail.trustType": "azure.signinlogs.properties.device_detail.trust_type",
     },
     ("azure", None, "activitylogs"): {"operationName": "event.action"},
     # GCP audit logs and Google Workspace (the gcp and google_workspace integrations).
@@ -240,8 +264,17 @@ LOGON_TYPE_CODES: dict[str, str] = {
 }
 
 
+# The azure integration stores Entra's arrays (targetResources, modifiedProperties) as
+# objects keyed by position, and Elastic's rules address an element as ``.0.`` or any one as
+# ``.*.``; Splunk's spath writes ``{}`` and Sigma the bare path. An array's elements are one
+# attribute for the other vendors, so the position is dropped.
+_AZURE_ARRAY_SEGMENT = re.compile(r"\.(?:\*|\d+)(?=\.)")
+
+
 def elastic_check(field: str, value: object) -> tuple[str, object]:
     """The canonical (field, value) of an Elastic check: aliases, logon type names as numbers."""
+    if field.startswith("azure."):
+        field = _AZURE_ARRAY_SEGMENT.sub("", field)
     name = ELASTIC_FIELD_ALIASES.get(field, field)
     if name.startswith(_AKS_AUDIT) and len(name) > len(_AKS_AUDIT):
         attribute = name[len(_AKS_AUDIT) :]
@@ -253,6 +286,97 @@ def elastic_check(field: str, value: object) -> tuple[str, object]:
         if code is not None:
             return "winlog.event_data.LogonType", code
     return name, value
+
+
+# Entra ID's audit and sign-in records, as the azure integration stores them. Sigma writes Log
+# Analytics' columns (AuthenticationRequirement) or the JSON's paths
+# (properties.authenticationRequirement), Splunk the JSON's paths; the integration keeps an
+# attribute under azure.<log>.properties. Columns for the record's own attributes (Category,
+# ResultType, Location...) map one by one in _HAND_MAPPINGS or stay raw, as does Status (an
+# object; Sigma checks it for text no sign-in holds).
+_ENTRA_RECORD_COLUMNS = frozenset(
+    {"category", "resulttype", "resultsignature", "resultdescription", "operationname"}
+    | {"operationversion", "identity", "level", "location", "calleripaddress", "tenantid"}
+    | {"correlationid", "durationms", "time", "resourceid", "status"}
+)
+_PROPERTIES = "properties."
+# The sign-in pipeline snake-cases every JSON key with this pattern (keysToSnakeCase), renames
+# three properties further and moves the user agent and client address to ECS. It moves the
+# location to geo.* and the status texts into message; Sigma's free-text properties.message
+# is no attribute at all. Those stay raw.
+_SIGNIN_KEY = re.compile(r"([a-z])([A-Z]+)")
+_SIGNIN_RENAMES = {
+    "created_date_time": "created_at",
+    "processing_time_in_milliseconds": "processing_time_ms",
+    "risk_level_during_sign_in": "risk_level_during_signin",
+}
+# Log Analytics' IPAddress has no lower-case letter before its capitals: one word, ipaddress,
+# which the pipeline reads as well.
+_SIGNIN_ECS = {
+    "user_agent": "user_agent.original",
+    "ip_address": "source.ip",
+    "ipaddress": "source.ip",
+}
+_SIGNIN_UNKEPT = ("location", "status.failure_reason", "status.additional_details", "message")
+# The audit pipeline renames only these properties (lower-cased key -> its name) and keeps the
+# others as the JSON spells them (initiated_by.user.userPrincipalName, userAgent). Of a target
+# resource and its modified properties it keeps only the keys in _AUDIT_TARGET_KEYS.
+_AUDIT_KEYS = {
+    "activitydatetime": "activity_datetime",
+    "additionaldetails": "additional_details",
+    "category": "category",
+    "correlationid": "correlation_id",
+    "id": "id",
+    "initiatedby": "initiated_by",
+    "loggedbyservice": "logged_by_service",
+    "operationtype": "operation_type",
+    "resultreason": "result_reason",
+    "targetresources": "target_resources",
+    "useragent": "userAgent",
+}
+_AUDIT_TARGET_KEYS = {
+    "displayname": "display_name",
+    "id": "id",
+    "type": "type",
+    "ipaddress": "ip_address",
+    "userprincipalname": "user_principal_name",
+    "modifiedproperties": "modified_properties",
+    "newvalue": "new_value",
+    "oldvalue": "old_value",
+}
+
+
+def entra_attribute(field: str, log: str | None) -> str | None:
+    """The azure integration's name of an Entra audit or sign-in attribute, or None.
+
+    ``field`` is a JSON path under properties (``properties.authenticationRequirement``) or a
+    Log Analytics column (``AuthenticationRequirement``, ``DeviceDetail.deviceId``). A column
+    must carry a capital, as columns and JSON keys do: all-lower bare names (action, user, src)
+    are the CIM aliases Splunk's add-on adds, not attributes of the log.
+    """
+    raw = field.startswith(_PROPERTIES)
+    keys = (field[len(_PROPERTIES) :] if raw else field).split(".")
+    if not all(keys):
+        return None
+    if not raw and (field == field.lower() or keys[0].lower() in _ENTRA_RECORD_COLUMNS):
+        return None
+    if log == "signinlogs":
+        path = ".".join(_SIGNIN_KEY.sub(r"\1_\2", key).lower() for key in keys)
+        if path in _SIGNIN_ECS:
+            return _SIGNIN_ECS[path]
+        if any(path == gone or path.startswith(gone + ".") for gone in _SIGNIN_UNKEPT):
+            return None
+        first, dot, inner = path.partition(".")
+        return f"azure.signinlogs.properties.{_SIGNIN_RENAMES.get(first, first)}{dot}{inner}"
+    if log != "auditlogs":
+        return None
+    head = _AUDIT_KEYS.get(keys[0].lower(), keys[0] if raw else None)
+    rest = keys[1:]
+    if head == "target_resources":
+        rest = [_AUDIT_TARGET_KEYS.get(key.lower(), "") for key in rest]
+    if head is None or not all(rest):
+        return None
+    return ".".join(["azure.auditlogs.properties", head, *rest])
 
 
 # pySigma's ecs_windows prefixes every field it did not map with "winlog.event_data." unless
@@ -457,10 +581,8 @@ def sigma_to_ecs(
     """The canonical ECS name of a Sigma field for a log source, or None when nothing maps it."""
     entries_by_field = _index()[0]
     name = field if field in entries_by_field else _folded_names().get(field.lower())
-    if name is None:
-        return None
-    entries = entries_by_field[name]
     logsource: LogSource = (_lower(product), _lower(category), _lower(service))
+    entries = entries_by_field[name] if name is not None else []
     for candidate in _candidates(logsource):
         found = _pick(entries, candidate)
         if found:
@@ -474,6 +596,8 @@ def sigma_to_ecs(
         loose = [e for e in entries if _compatible(e, logsource) and e.product in (None, "windows")]
         if loose:
             return min(loose, key=lambda e: (e.specificity, e.order)).target
+    if logsource[0] == "azure":
+        return entra_attribute(field, logsource[2])
     return None
 
 

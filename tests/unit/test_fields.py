@@ -171,3 +171,116 @@ def test_raw_windows_event_fields_map_only_when_every_channel_agrees() -> None:
 def test_zeeks_own_connection_fields_are_source_and_destination(field: str, expected: str) -> None:
     assert sigma_to_ecs(field, "zeek", None, "rdp") == expected
     assert sigma_to_ecs(field, "zeek", None, "conn") == expected
+
+
+# --- Entra ID audit and sign-in logs: the azure integration's names ---------------------------
+
+SIGNIN = ("azure", None, "signinlogs")
+AUDIT = ("azure", None, "auditlogs")
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        # Log Analytics' columns and the JSON's paths, snake-cased as the integration does
+        ("AuthenticationRequirement", "azure.signinlogs.properties.authentication_requirement"),
+        (
+            "properties.authenticationRequirement",
+            "azure.signinlogs.properties.authentication_requirement",
+        ),
+        ("RiskState", "azure.signinlogs.properties.risk_state"),
+        ("ResourceDisplayName", "azure.signinlogs.properties.resource_display_name"),
+        ("conditionalAccessStatus", "azure.signinlogs.properties.conditional_access_status"),
+        ("DeviceDetail.deviceId", "azure.signinlogs.properties.device_detail.device_id"),
+        ("properties.deviceDetail.deviceId", "azure.signinlogs.properties.device_detail.device_id"),
+        ("properties.appId", "azure.signinlogs.properties.app_id"),
+        ("properties.appDisplayName", "azure.signinlogs.properties.app_display_name"),
+        (
+            "properties.authenticationProtocol",
+            "azure.signinlogs.properties.authentication_protocol",
+        ),
+        # the pipeline's own renames after snake-casing
+        (
+            "properties.riskLevelDuringSignIn",
+            "azure.signinlogs.properties.risk_level_during_signin",
+        ),
+        ("properties.createdDateTime", "azure.signinlogs.properties.created_at"),
+        # names that are no plain snake_case of the attribute
+        ("ClientApp", "azure.signinlogs.properties.client_app_used"),
+        ("DeviceDetail.trusttype", "azure.signinlogs.properties.device_detail.trust_type"),
+        # moved to ECS by the integration
+        ("userAgent", "user_agent.original"),
+        ("properties.userAgent", "user_agent.original"),
+        ("IPAddress", "source.ip"),
+        ("callerIpAddress", "source.ip"),
+        # the record's own attributes
+        ("ResultType", "azure.signinlogs.properties.status.error_code"),
+        ("ResultDescription", "azure.signinlogs.result_description"),
+        ("operationName", "event.action"),
+    ],
+)
+def test_entra_sign_in_fields_take_the_integrations_names(field: str, expected: str) -> None:
+    assert sigma_to_ecs(field, *SIGNIN) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        # the activity is the operation's name
+        ("properties.message", "event.action"),
+        ("ActivityDisplayName", "event.action"),
+        ("operationName", "event.action"),
+        # Log Analytics' Category is the audit category, properties.category
+        ("Category", "azure.auditlogs.properties.category"),
+        ("properties.category", "azure.auditlogs.properties.category"),
+        ("properties.result", "event.outcome"),
+        ("LoggedByService", "azure.auditlogs.properties.logged_by_service"),
+        ("properties.operationType", "azure.auditlogs.properties.operation_type"),
+        # initiatedBy is renamed, what it holds keeps the JSON's spelling
+        ("properties.initiatedBy.user.id", "azure.auditlogs.properties.initiated_by.user.id"),
+        (
+            "properties.initiatedBy.user.userPrincipalName",
+            "azure.auditlogs.properties.initiated_by.user.userPrincipalName",
+        ),
+        ("properties.userAgent", "azure.auditlogs.properties.userAgent"),
+        # target resources and their modified properties, without positions
+        (
+            "properties.targetResources.modifiedProperties.newValue",
+            "azure.auditlogs.properties.target_resources.modified_properties.new_value",
+        ),
+        (
+            "TargetResources.ModifiedProperties.DisplayName",
+            "azure.auditlogs.properties.target_resources.modified_properties.display_name",
+        ),
+        ("targetResources.type", "azure.auditlogs.properties.target_resources.type"),
+    ],
+)
+def test_entra_audit_fields_take_the_integrations_names(field: str, expected: str) -> None:
+    assert sigma_to_ecs(field, *AUDIT) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource"),
+    [
+        # all-lower bare names are Splunk's CIM aliases, not attributes of the log
+        ("action", SIGNIN),
+        ("status", SIGNIN),
+        ("user", AUDIT),
+        # Status is an object; Location and the status texts move out of properties
+        ("Status", SIGNIN),
+        ("location", SIGNIN),
+        ("properties.status.additionalDetails", SIGNIN),
+        # a sign-in has no message attribute; Sigma uses it as free text there
+        ("properties.message", SIGNIN),
+        # audit columns the integration does not rename, and keys it drops
+        ("ActivityType", AUDIT),
+        ("properties.targetResources.modifiedProperties.unknownKey", AUDIT),
+        # no Entra log: the generic rule does not reach activity logs or other products
+        ("AuthenticationRequirement", ("azure", None, "activitylogs")),
+        ("AuthenticationRequirement", ("okta", None, "okta")),
+    ],
+)
+def test_entra_names_outside_properties_stay_raw(
+    field: str, logsource: tuple[str | None, str | None, str | None]
+) -> None:
+    assert sigma_to_ecs(field, *logsource) is None
