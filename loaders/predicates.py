@@ -54,6 +54,11 @@ CASE_FOLDED_OPERATORS = frozenset({"eq", "wildcard", "match"})
 # One spelling per datum: the number. Decimal data ("1") is not folded: on REG_SZ it is text.
 _REGISTRY_NUMBER = re.compile(r"^[dq]word \((0x[0-9a-f]+)\)$", re.IGNORECASE)
 
+# Windows writes a share's name in 5140 / 5145 events as \\*\NAME, the "*" standing for the
+# server. SPL has no literal "*": its ShareName="\\\\*\\IPC$" matches exactly the events whose
+# share name is that text, the literal Sigma and Elastic check.
+_SHARE_NAME = re.compile(r"^\\\\\*\\[^*?\\]+$")
+
 # An IPv4 or IPv6 network written with a prefix length: what KQL and SPL compare as a range.
 _CIDR_TEXT = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
 
@@ -137,6 +142,8 @@ def make_predicate(
             case_sensitive = text.lower() != text.upper()
     if operator == "cidr":
         text = canonical_cidr(text)
+    if operator == "wildcard" and name == "winlog.event_data.ShareName" and _SHARE_NAME.match(text):
+        operator = "eq"
     if operator == "eq" and name == "registry.data.strings":
         number = _REGISTRY_NUMBER.match(text.strip())
         if number:

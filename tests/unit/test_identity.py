@@ -265,3 +265,23 @@ def test_aks_audit_attributes_are_the_kubernetes_audit_fields(
     assert (field, value) == expected
     assert sigma_to_ecs("verb", "kubernetes", "application", "audit") == "kubernetes.audit.verb"
     assert sigma_to_ecs("userAgent", "kubernetes", "application", "audit") == "user_agent.original"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("\\\\*\\IPC$", ("eq", "\\\\*\\ipc$")),
+        ("\\\\*\\ADMIN$", ("eq", "\\\\*\\admin$")),
+        # Another wildcard, or none where the server goes, is a pattern still.
+        ("\\\\*\\*", ("wildcard", "\\\\*\\*")),
+        ("*\\IPC$", ("wildcard", "*\\ipc$")),
+    ],
+)
+def test_a_share_name_as_windows_writes_it_is_the_literal(
+    value: str, expected: tuple[str, str]
+) -> None:
+    found = make_predicate("winlog.event_data.ShareName", "wildcard", value)
+    assert (found.operator, found.value) == expected
+    # Sigma and Elastic write the literal: one Value.
+    if expected[0] == "eq":
+        assert make_predicate("winlog.event_data.ShareName", "eq", value).key == found.key
