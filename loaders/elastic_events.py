@@ -76,6 +76,18 @@ _LOG_SOURCE_PREFIXES = {"google_workspace.": "google_workspace", "zeek.": "zeek"
 # Data sets that are read through categories or event codes, not as log sources.
 _NOT_LOG_SOURCES = re.compile(r"^(endpoint|windows|system\.(security|system|application))\b")
 
+#: Indices of alerts, not of log events: rules on them (building on other detections' alerts)
+#: need those alerts, which are an event of their own for each producer. By the index
+#: pattern's prefix, lower-cased.
+ALERT_INDICES: dict[str, Event] = {
+    ".alerts-security.": Event(id="elastic-security-alerts", name="Elastic Security alerts"),
+    "logs-endpoint.alerts-": Event(id="elastic-defend-alerts", name="Elastic Defend alerts"),
+    "endgame-": Event(id="endgame-alerts", name="Endgame alerts"),
+}
+#: Alert indices that also hold log events: alerts only when every index of the rule is one of
+#: alerts (Endgame's index beside auditbeat-* and logs-* is one log index among others).
+_MIXED_ALERT_INDICES = frozenset({"endgame-"})
+
 # pySigma's tables, typed for what they hold (the audit table is annotated with a wrong type).
 _SYSMON_IDS = cast("dict[str, int | list[int]]", sysmon_generic_logsource_eventid_mapping)
 _AUDIT_EVENTS = cast(
@@ -137,12 +149,26 @@ def rule_events(
         for event in _category_events(platform, asked, fields):
             events.setdefault(event.id, event)
     if not events:
-        # Nothing more precise: the data sets the index patterns name.
+        # Nothing more precise: the data sets the index patterns name, then the alerts.
         for dataset in sorted(index_datasets):
             event = _log_source(dataset)
             if event is not None:
                 events.setdefault(event.id, event)
+        events.update((e.id, e) for e in _alert_events(indices))
     return list(events.values())
+
+
+def _alert_events(indices: Sequence[str]) -> list[Event]:
+    """The alerts a rule reads when its indices hold alerts (`ALERT_INDICES`)."""
+    prefixes = [
+        next((p for p in ALERT_INDICES if index.lower().startswith(p)), None) for index in indices
+    ]
+    only_alerts = all(prefixes)
+    return [
+        ALERT_INDICES[prefix]
+        for prefix in dict.fromkeys(p for p in prefixes if p is not None)
+        if only_alerts or prefix not in _MIXED_ALERT_INDICES
+    ]
 
 
 def _platforms(values: dict[str, set[str]], tags: Sequence[str], datasets: set[str]) -> set[str]:

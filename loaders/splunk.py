@@ -139,6 +139,11 @@ class SearchRead:
     sources: list[SplunkDataSource] = field(default_factory=list)
 
 
+#: The risk events Splunk Enterprise Security's detections write (the Risk data model), which
+#: its correlation searches read: alerts, not log events, so an event of their own.
+RISK_EVENTS = Event(id="splunk-risk-events", name="Splunk ES risk events (Risk data model)")
+
+
 def _identity(data: Mapping[str, Any], path: str, lines: Mapping[str, int]) -> tuple[str, str]:
     """The detection's id and name; raise ParseError, at the key's line, without either.
 
@@ -294,6 +299,9 @@ def _events(declared: list[Event], search: SearchRead, context: SplunkContext) -
     events = declared + search_events(search.parsed.selections, search.predicates, declared)
     if not events:
         events = context.data_sources.events_for(search.parsed.selections)
+    if not events and any(model.split(".")[0] == "Risk" for model in search.datamodels):
+        # Correlations over the Risk data model read the risk events other detections raise.
+        events = [RISK_EVENTS]
     return events
 
 

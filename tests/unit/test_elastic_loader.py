@@ -567,3 +567,20 @@ def test_raw_fields_keep_their_names_without_a_windows_channel_to_map_them_on() 
     assert raw is not None
     assert raw.events == ()
     assert {p.field for p in raw.predicates} == {"winlog.event_data.SubjectUserSid"}
+
+
+def test_rules_on_alert_indices_need_those_alerts() -> None:
+    building_block = eq("kibana.alert.rule.name", "x")
+    assert ids(rule_events([building_block], [".alerts-security.*"], [])) == {
+        "elastic-security-alerts"
+    }
+    assert ids(rule_events([building_block], ["logs-endpoint.alerts-*"], [])) == {
+        "elastic-defend-alerts"
+    }
+    assert ids(rule_events([eq("event.kind", "alert")], ["endgame-*"], [])) == {"endgame-alerts"}
+    # Endgame's index among log indices is one log index more: no alert is needed.
+    broad = ["auditbeat-*", "endgame-*", "filebeat-*", "logs-*"]
+    assert rule_events([eq("source.ip", "1.2.3.4")], broad, []) == []
+    # A query that names its events keeps them.
+    found = rule_events([eq("event.code", "4688")], [".alerts-security.*", "winlogbeat-*"], [])
+    assert ids(found) == {"windows-security:4688"}

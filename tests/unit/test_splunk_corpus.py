@@ -212,6 +212,9 @@ def test_a_search_without_data_sources_observes_what_its_source_type_names(
     rule = by_path["detections/network/detect_zerologon_via_zeek.yml"]
     assert rule.events == ("zeek-dce-rpc",)
     assert {p.field for p in rule.predicates} == {"zeek.dce_rpc.operation"}
+    # A correlation over the Risk data model reads the risk events other detections raise.
+    rule = by_path["detections/cloud/aws_s3_exfiltration_behavior_identified.yml"]
+    assert rule.events == ("splunk-risk-events",)
     # A source type no data source names is an event of its own.
     rule = by_path["detections/endpoint/crowdstrike_admin_weak_password_policy.yml"]
     assert rule.events == ("sourcetype-crowdstrike-identities",)
