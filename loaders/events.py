@@ -380,7 +380,8 @@ def windows_event(key: str, event_id: int | str, channel: str | None = None) -> 
     )
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """An id part of a name: lower case, runs of other characters as one ``-``."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
@@ -427,8 +428,8 @@ def logsource_event(
     """
     parts: list[str] = []
     for part in (product, service or category):
-        if part and _slug(part) not in parts:
-            parts.append(_slug(part))
+        if part and slug(part) not in parts:
+            parts.append(slug(part))
     if not parts:
         raise ValueError("a log source needs a product, a service or a category")
     event_id = "-".join(parts)

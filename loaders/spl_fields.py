@@ -234,7 +234,7 @@ def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:
     """
     _, rest = options(tokens[1:])  # local=t, update=true
     words = [
-        unescape(part) if token.type == "RAW" else unescape(token.value)
+        unescape(part)
         for token in rest
         if token.type in {"RAW", "STRING"}
         for part in (token.value.split(",") if token.type == "RAW" else [token.value])

@@ -84,7 +84,7 @@ def rule_from_dict(
     techniques = _techniques(tags, problems)
     raw_search = data.get("search")
     query = raw_search.strip() or None if isinstance(raw_search, str) else None
-    events = list({e.id: e for s in sources for e in s.events}.values())
+    events = _source_events(sources)
     search = SearchRead(status="no_query")
     if query is None:
         if raw_search is None or isinstance(raw_search, str):
@@ -94,8 +94,7 @@ def rule_from_dict(
         problems.add(reason, "no-query", "search" if "search" in data else "name")
     else:
         search = _read_search(query, sources, context, problems)
-        declared = list({e.id: e for s in search.sources for e in s.events}.values())
-        events = _events(declared, search, context)
+        events = _events(_source_events(search.sources), search, context)
     collection = _collection(path)
     status_text = _text(data.get("status"))
     rule = Rule(
@@ -289,6 +288,11 @@ def _read_search(
         datamodels=list(dict.fromkeys(parsed.datamodels)),
         sources=list(sources),
     )
+
+
+def _source_events(sources: Sequence[SplunkDataSource]) -> list[Event]:
+    """The events of the data sources, each once."""
+    return list({e.id: e for source in sources for e in source.events}.values())
 
 
 def _events(declared: list[Event], search: SearchRead, context: SplunkContext) -> list[Event]:

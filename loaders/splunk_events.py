@@ -27,7 +27,7 @@ from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mappi
 
 from covgraph.errors import Location, ParseError
 from loaders.cim import DataSourceMapping
-from loaders.events import channel_key, logsource_event, service_key, windows_event
+from loaders.events import channel_key, logsource_event, service_key, slug, windows_event
 from loaders.fields import LogSource
 from loaders.records import Event, Predicate
 
@@ -83,6 +83,11 @@ ENTRA_CATEGORIES: Mapping[str, LogSource] = {
 }
 ENTRA_OPERATIONS: Mapping[str, LogSource] = {
     "sign-in activity": ("azure", None, "signinlogs"),
+}
+# The checks that choose an Entra log, by the field they check.
+_ENTRA_CHOOSERS: Mapping[str, Mapping[str, LogSource]] = {
+    "category": ENTRA_CATEGORIES,
+    "operationName": ENTRA_OPERATIONS,
 }
 
 # Splunk's Zeek add-on names each Zeek log's source type zeek:<log>:json; its fields are Zeek's
@@ -267,8 +272,7 @@ def entra_logs(
     """
     chosen: list[LogSource] = []
     for name, value in checks:
-        table = {"category": ENTRA_CATEGORIES, "operationName": ENTRA_OPERATIONS}.get(name, {})
-        logsource = table.get(value.strip().lower())
+        logsource = _ENTRA_CHOOSERS.get(name, {}).get(value.strip().lower())
         if logsource is not None and logsource not in chosen:
             chosen.append(logsource)
     if not chosen:
@@ -306,8 +310,7 @@ def _sourcetype_event(value: str) -> Event | None:
         return logsource_event(*logsource)
     if not value.strip() or "*" in value:
         return None
-    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
-    return Event(id=f"sourcetype-{slug}", name=f"Splunk source type {value}")
+    return Event(id=f"sourcetype-{slug(value)}", name=f"Splunk source type {value}")
 
 
 def data_source_from_dict(data: Mapping[str, Any], path: str | None = None) -> SplunkDataSource:
@@ -404,8 +407,7 @@ def _named_source(name: str, path: str | None) -> SplunkDataSource:
     if prefix is not None:
         logsource = SIGMA_LOGSOURCES[prefix]
         return SplunkDataSource(name, (logsource_event(*logsource),), (logsource,), path=path)
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return SplunkDataSource(name, (Event(id=slug, name=name),), (), path=path)
+    return SplunkDataSource(name, (Event(id=slug(name), name=name),), (), path=path)
 
 
 def _channel_pattern_key(channel: str) -> str | None:
@@ -427,7 +429,7 @@ def _channel_slug(channel: str) -> str:
     """A key for a channel Sigma has no service for, in the style of Sigma's service names."""
     text = re.sub(r"^Microsoft-Windows-", "", channel, flags=re.IGNORECASE)
     text = re.sub(r"/Operational$", "", text, flags=re.IGNORECASE)
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug(text)
 
 
 def _cim_mappings(entries: object, logsource: LogSource, name: str) -> list[DataSourceMapping]:
