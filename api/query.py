@@ -24,6 +24,7 @@ from api.types.technique import (
     Technique,
     TechniqueConnection,
     TechniqueEdge,
+    load_technique,
     load_techniques,
 )
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
@@ -78,8 +79,7 @@ def _ids(values: list[str], name: str, normalise: Any = str.strip) -> list[str]:
 class Query:
     @resolver("A technique by ATT&CK id (e.g. T1546.003); null if unknown.")
     async def technique(self, info: Info, id: str) -> Technique | None:
-        row = await info.context.loaders.technique.load(_technique_id(id))
-        return Technique.from_row(row) if row else None
+        return await load_technique(info, _technique_id(id))
 
     @resolver(
         "Techniques by id. tactic: id, short name or name; platform: one of the "

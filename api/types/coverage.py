@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from api.context import Info, resolver
-from api.types.technique import Tactic, Technique
+from api.types.technique import Tactic, Technique, load_technique
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_of
 
 if TYPE_CHECKING:
@@ -106,8 +106,8 @@ class TechniqueCount:
 
     @resolver()
     async def technique(self, info: Info) -> Technique:
-        row = await info.context.loaders.technique.load(self.technique_id)
-        return Technique.from_row(row or {"id": self.technique_id})
+        found = await load_technique(info, self.technique_id)
+        return found or Technique.from_row({"id": self.technique_id})
 
 
 @strawberry.type(description="One technique of a tactic column, with its rules per vendor.")
@@ -118,8 +118,8 @@ class MatrixCell:
 
     @resolver()
     async def technique(self, info: Info) -> Technique:
-        row = await info.context.loaders.technique.load(self.technique_id)
-        return Technique.from_row(row or {"id": self.technique_id})
+        found = await load_technique(info, self.technique_id)
+        return found or Technique.from_row({"id": self.technique_id})
 
 
 @strawberry.type(description="One tactic column of the coverage matrix.")

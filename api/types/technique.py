@@ -82,8 +82,7 @@ class Technique:
     async def parent(self, info: Info) -> "Technique | None":
         if self.parent_id is None:
             return None
-        row = await info.context.loaders.technique.load(self.parent_id)
-        return Technique.from_row(row) if row else None
+        return await load_technique(info, self.parent_id)
 
     @resolver(
         "For a revoked technique, the technique ATT&CK replaced it with (null otherwise, or "
@@ -95,8 +94,7 @@ class Technique:
     async def revoked_by(self, info: Info) -> "Technique | None":
         if not self.revoked_by_id:
             return None
-        row = await info.context.loaders.technique.load(self.revoked_by_id)
-        return Technique.from_row(row) if row else None
+        return await load_technique(info, self.revoked_by_id)
 
     @resolver(
         "Its current sub-techniques, by id; revoked and deprecated ones only with "
@@ -149,6 +147,12 @@ class Technique:
             (self.id, bool(include_subtechniques), vendor_names(vendors))
         )
         return AuthoringGuide.from_row(row)
+
+
+async def load_technique(info: Info, technique_id: str) -> Technique | None:
+    """A technique by id through the request's loader; None when the graph has none."""
+    row = await info.context.loaders.technique.load(technique_id)
+    return Technique.from_row(row) if row else None
 
 
 async def load_techniques(info: Info, ids: list[str]) -> list[Technique]:
