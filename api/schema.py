@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import strawberry
+from graphql import DocumentNode, parse
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -48,6 +51,28 @@ class QueryCounts(SchemaExtension):
         }
 
 
+@lru_cache(maxsize=256)
+def _parsed(query: str, max_tokens: int | None) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
+
+
+class ParsedDocuments(SchemaExtension):
+    """Parses each distinct document once (LRU of 256) and shares the parsed tree.
+
+    Strawberry's ParserCache parses inside its hook, so a syntax error there skips the other
+    extensions' exit hooks and the error loses its code. Here a document that does not parse
+    is left alone: strawberry parses it again and reports the error its usual way.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        options = context.parse_options
+        if context.query and set(options) <= {"max_tokens"}:
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = _parsed(context.query, options.get("max_tokens"))
+        yield
+
+
 class CovgraphSchema(strawberry.Schema):
     """Logs what clients are not shown (masked errors) and nothing they are."""
 
@@ -73,8 +98,7 @@ def build_schema(max_cost: int = MAX_COST) -> strawberry.Schema:
         extensions=[
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            # No ParserCache: with it a syntax error skips the other extensions' exit hooks
-            # (strawberry 0.341), so the error would lose its code; parsing is cheap anyway.
+            ParsedDocuments,
             lambda: ValidationCache(maxsize=256),
             lambda: CostLimit(max_cost),
             CodedErrors,

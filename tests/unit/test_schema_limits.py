@@ -59,3 +59,23 @@ def test_first_is_capped_and_negative_first_refused() -> None:
     assert capped(10_000) == MAX_FIRST
     with pytest.raises(BadArgument):
         capped(-1)
+
+
+def test_a_document_is_parsed_once_and_limits_still_apply() -> None:
+    from api.schema import _parsed
+
+    schema = build_schema()
+    query = "query ParsedOnce { __typename }"
+    before = _parsed.cache_info()
+    for _ in range(3):
+        result = asyncio.run(schema.execute(query))
+        assert result.errors is None
+        assert result.data == {"__typename": "Query"}
+    after = _parsed.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    # A refused document is never stored: it is refused, with its code, every time.
+    fields = " ".join(["ruleCount"] * (MAX_TOKENS + 1))
+    for _ in range(2):
+        errors = _errors(f"{{ catalog {{ {fields} }} }}")
+        assert errors[0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert _parsed.cache_info().currsize == after.currsize
