@@ -18,7 +18,7 @@ from api.types.coverage import MatrixCell, TacticCoverage, TechniqueCount
 from api.types.event import Event
 from api.types.field import Field
 from api.types.overlap import SharedIndicator, TechniqueSimilarity
-from api.types.rule import Rule, RuleConnection, rule_edges
+from api.types.rule import Rule, RuleConnection, load_rules, rule_edges
 from api.types.technique import (
     Tactic,
     Technique,
@@ -146,8 +146,8 @@ class Query:
 
     @resolver("A rule by uid (`sigma:<id>`, `elastic:<rule_id>`, `splunk:<id>`).")
     async def rule(self, info: Info, uid: str) -> Rule | None:
-        row = await info.context.loaders.rule.load(uid.strip())
-        return Rule.from_row(row) if row else None
+        found = await load_rules(info, [uid.strip()])
+        return found[0] if found else None
 
     @resolver(
         "Rules by title. search: title substring or exact native id / uid; "
@@ -198,8 +198,7 @@ class Query:
             rules.rule_page(chosen), **rules.rule_page_params(chosen, skip, limit)
         )
         total, uids = int(rows[0]["total"]), list(rows[0]["uids"])
-        found = await info.context.loaders.rule.load_many(uids)
-        nodes = [Rule.from_row(row) for row in found if row is not None]
+        nodes = await load_rules(info, uids)
         return RuleConnection(
             edges=rule_edges(nodes, skip),
             page_info=page_info(skip, len(nodes), total),

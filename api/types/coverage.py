@@ -15,11 +15,10 @@ if TYPE_CHECKING:
 
 
 async def _load_rules(info: Info, uids: list[str]) -> list[Any]:
-    from api.types.rule import Rule
+    from api.types.rule import load_rules
 
     info.context.spend(len(uids))
-    rows = await info.context.loaders.rule.load_many(uids)
-    return [Rule.from_row(row) for row in rows if row is not None]
+    return await load_rules(info, uids)
 
 
 async def _load_events(info: Info, ids: list[str]) -> list[Any]:

@@ -1,5 +1,6 @@
 """Detection rules, their predicates, and the rule connection."""
 
+from functools import partial
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -170,3 +171,17 @@ class RuleConnection:
 def rule_edges(rules: list[Rule], skip: int) -> list[RuleEdge]:
     """Edges with the cursors of their offsets."""
     return [RuleEdge(node=r, cursor=encode_cursor(skip + i)) for i, r in enumerate(rules)]
+
+
+async def load_rules(info: Info, uids: list[str]) -> list[Rule]:
+    """Rules by uid through the request's loader, in the given order, unknown uids skipped.
+
+    Each rule object is built once per graph version and shared (see RequestRunner.memo).
+    """
+    rows = await info.context.loaders.rule.load_many(uids)
+    memo = info.context.runner.memo
+    return [
+        memo(("rule", row["rule"]["uid"]), partial(Rule.from_row, row))
+        for row in rows
+        if row is not None
+    ]

@@ -143,10 +143,11 @@ class Technique:
     ) -> Annotated["AuthoringGuide", strawberry.lazy("api.types.authoring")]:
         from api.types.authoring import AuthoringGuide
 
-        row = await info.context.loaders.authoring.load(
-            (self.id, bool(include_subtechniques), vendor_names(vendors))
-        )
-        return AuthoringGuide.from_row(row)
+        key = (self.id, bool(include_subtechniques), vendor_names(vendors))
+        row = await info.context.loaders.authoring.load(key)
+        # Ranking every indicator of a large technique costs more than reading the cached
+        # rows: the guide is built once per graph version (RequestRunner.memo).
+        return info.context.runner.memo(("authoring", *key), lambda: AuthoringGuide.from_row(row))
 
 
 async def load_technique(info: Info, technique_id: str) -> Technique | None:

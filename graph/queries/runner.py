@@ -15,7 +15,7 @@ import contextlib
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -128,6 +128,7 @@ class GraphAccess:
         settings: Neo4jSettings,
         *,
         cache_size: int = 4096,
+        object_cache_size: int = 16384,
         cache_enabled: bool = True,
         generation_ttl: float = 1.0,
         retry_seconds: float = 1.0,
@@ -147,6 +148,8 @@ class GraphAccess:
         self._cache: OrderedDict[str, list[Row]] = OrderedDict()
         self._cache_generation: str | None = None
         self._derived: dict[str, Any] = {}
+        self._objects: OrderedDict[Hashable, Any] = OrderedDict()
+        self._object_cache_size = object_cache_size
         self._derived_locks: dict[str, asyncio.Lock] = {}
 
     def driver(self) -> AsyncDriver:
@@ -223,6 +226,7 @@ class GraphAccess:
         if self._driver is driver:
             self._driver = None
             self._derived.clear()
+            self._objects.clear()
             self._cache.clear()
             self._cache_generation = None
             self._generation = None
@@ -235,6 +239,7 @@ class GraphAccess:
         if self._cache_generation != generation:
             self._cache.clear()
             self._derived.clear()
+            self._objects.clear()
             self._cache_generation = generation
 
     def cached(self, generation: str, key: str) -> list[Row] | None:
@@ -252,6 +257,24 @@ class GraphAccess:
         self._cache[key] = rows
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+    def memo(self, generation: str, key: Hashable, build: Callable[[], T]) -> T:
+        """An answer object shaped from cached rows, built once per generation (LRU).
+
+        Shaping rows into the API's objects (a rule, a technique's authoring guide) costs more
+        CPU than the read they come from once the rows are cached; the objects are read-only,
+        so requests of one graph version share them.
+        """
+        self._switch(generation)
+        if key in self._objects:
+            self._objects.move_to_end(key)
+            found: T = self._objects[key]
+            return found
+        value = build()
+        self._objects[key] = value
+        if len(self._objects) > self._object_cache_size:
+            self._objects.popitem(last=False)
+        return value
 
     async def derived(self, generation: str, name: str, build: Callable[[], Awaitable[T]]) -> T:
         """An artefact computed from the graph (an index), built once per generation."""
@@ -307,6 +330,23 @@ class RequestRunner:
             rows = await self.access.fetch(query, params)
             self.access.store(generation, key, rows)
         return rows
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """`build()`, shared with the other requests of this graph version (see GraphAccess.memo).
+
+        Only once this request has read the version, which every cached read does first:
+        otherwise, and without the cache, the object is built for this request alone.
+        """
+        task = self._generation
+        if (
+            not self.access.cache_enabled
+            or task is None
+            or not task.done()
+            or task.cancelled()
+            or task.exception() is not None
+        ):
+            return build()
+        return self.access.memo(task.result(), key, build)
 
     async def derived(self, name: str, build: Callable[[], Awaitable[T]]) -> T:
         """An artefact built from the graph once per generation (or per request without cache)."""
