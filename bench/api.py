@@ -253,9 +253,20 @@ async def _run(url: str, args: argparse.Namespace) -> None:
         everything = [t["id"] for t in await _paged(client, ALL)]
         ids = _pick(covered, args.techniques)
         print(f"{len(everything)} current techniques, {len(covered)} covered; pages for {len(ids)}")
-        for _ in range(2):  # warm-up: every page once per worker, more or less
+        first_visits = []
+        for round_ in range(2):  # warm-up: every page once per worker, more or less
             for tid in ids:
+                started = time.perf_counter()
                 await _post(client, PAGE, {"id": tid})
+                if round_ == 0:
+                    first_visits.append((time.perf_counter() - started) * 1000)
+    # A page's first request reads Neo4j for everything not shared with an earlier page (cold
+    # unless this server answered it before, as with --url against a warm server).
+    print(f"first request for each page, 1 client, {len(first_visits)} pages:")
+    print(
+        f"  latency ms p50 {_percentile(first_visits, 50):.1f}  "
+        f"p95 {_percentile(first_visits, 95):.1f}  max {max(first_visits):.1f}"
+    )
     await _load(url, ids, args.clients, args.seconds)
     await _similar(url, everything, args.clients)
     # The API's alias limit (api.schema.MAX_ALIASES) is the largest batch a client may send.
