@@ -163,21 +163,36 @@ class Loaders:
     async def _read_sources(self) -> list[Row]:
         return [row["source"] for row in await self.runner.read(catalog.SOURCES)]
 
-    async def similarity(self, include_event_selectors: bool = True) -> SimilarityIndex:
+    async def similarity(
+        self, include_event_selectors: bool = True, include_subtechniques: bool = False
+    ) -> SimilarityIndex:
         """The in-memory indicator-set index, built once per graph version.
 
-        Both variants, with and without event selectors, come from one read of the sets.
+        Both variants, with and without event selectors, come from one read of the sets; the
+        rolled-up ones (each technique with its current sub-techniques) are built when first
+        asked for.
         """
 
         async def build() -> dict[bool, SimilarityIndex]:
             rows = await self.runner.read(INDICATOR_SETS)
+            parents = await self._current_parents() if include_subtechniques else None
             return {
-                True: SimilarityIndex.from_rows(rows),
-                False: SimilarityIndex.from_rows(rows, drop=selector_key),
+                True: SimilarityIndex.from_rows(rows, parents=parents),
+                False: SimilarityIndex.from_rows(rows, drop=selector_key, parents=parents),
             }
 
-        indexes: dict[bool, SimilarityIndex] = await self.runner.derived("similarity", build)
+        name = "similarity-rolled-up" if include_subtechniques else "similarity"
+        indexes: dict[bool, SimilarityIndex] = await self.runner.derived(name, build)
         return indexes[include_event_selectors]
+
+    async def _current_parents(self) -> dict[str, str]:
+        """Current sub-technique -> its technique (revoked and deprecated ones never roll up)."""
+        every = await self._every_technique()
+        return {
+            tid: str(row["parent"])
+            for tid, row in every.items()
+            if row.get("parent") and not row.get("revoked") and not row.get("deprecated")
+        }
 
     async def warm(self) -> None:
         """Build the per-version artefacts (technique table, similarity index) ahead of requests."""

@@ -274,7 +274,10 @@ class Query:
         "Techniques ranked by Jaccard similarity of their sets of non-negated "
         "indicators (current rules, direct tags). Unknown id: UNKNOWN_TECHNIQUE. "
         "includeEventSelectors: false takes the sets without event selectors, so that "
-        "techniques sharing only which events they read are not similar."
+        "techniques sharing only which events they read are not similar. "
+        "includeSubtechniques: every technique's set also holds its current sub-techniques' "
+        "indicators (as coverage(includeSubtechniques: true) counts their rules), and the "
+        "technique's own family (its parent, its sub-techniques) is not offered."
     )
     async def similar_techniques(
         self,
@@ -282,10 +285,15 @@ class Query:
         id: str,
         first: int | None = 10,
         include_event_selectors: bool | None = True,
+        include_subtechniques: bool | None = False,
     ) -> list[TechniqueSimilarity]:
         tid = _technique_id(id)
-        await info.context.loaders.require_techniques([tid])
-        index = await info.context.loaders.similarity(include_event_selectors is not False)
+        (row,) = await info.context.loaders.require_techniques([tid])
+        rolled_up = bool(include_subtechniques)
+        index = await info.context.loaders.similarity(
+            include_event_selectors is not False, rolled_up
+        )
+        family = [row.get("parent"), *(row.get("subtechniques") or [])] if rolled_up else []
         return [
             TechniqueSimilarity(
                 technique_id=s.technique,
@@ -293,7 +301,7 @@ class Query:
                 shared_indicators=s.shared,
                 indicator_count=index.size(s.technique),
             )
-            for s in index.similar(tid, capped(first, 10))
+            for s in index.similar(tid, capped(first, 10), [str(f) for f in family if f])
         ]
 
     @resolver(

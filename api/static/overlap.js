@@ -9,15 +9,15 @@ query Overlap($ids: [String!]!, $first: String!, $sub: Boolean!) {
     field { name } operator value corpusReach
     ruleCountByTechnique { ruleCount technique { id name } }
   }
-  similarTechniques(id: $first, first: 10, includeEventSelectors: false) {
+  similarTechniques(id: $first, first: 10, includeSubtechniques: $sub, includeEventSelectors: false) {
     jaccard sharedIndicators indicatorCount technique { id name }
   }
 }`;
 
 const SIMILAR = `
-query Similar($id: String!) {
+query Similar($id: String!, $sub: Boolean!) {
   technique(id: $id) { id name }
-  similarTechniques(id: $id, first: 10, includeEventSelectors: false) {
+  similarTechniques(id: $id, first: 10, includeSubtechniques: $sub, includeEventSelectors: false) {
     jaccard sharedIndicators indicatorCount technique { id name }
   }
 }`;
@@ -57,7 +57,7 @@ export async function overlapView(_id, params, signal) {
   }
   let data;
   try {
-    data = await gql(ids.length === 1 ? SIMILAR : OVERLAP, ids.length === 1 ? { id: ids[0] } : { ids, first: ids[0], sub }, signal);
+    data = await gql(ids.length === 1 ? SIMILAR : OVERLAP, ids.length === 1 ? { id: ids[0], sub } : { ids, first: ids[0], sub }, signal);
   } catch (error) {
     // A mistyped id keeps the form, so that it can be corrected in place.
     if (!(error instanceof ApiError && error.code === "UNKNOWN_TECHNIQUE")) throw error;
@@ -75,7 +75,7 @@ export async function overlapView(_id, params, signal) {
         `Add a technique id to compare ${ids[0]}${data.technique ? ` ${data.technique.name}` : ""} with, ` +
           "or pick one of its most similar techniques below.",
       ),
-      similarSection(ids[0], data.similarTechniques, ids),
+      similarSection(ids[0], data.similarTechniques, ids, sub),
     );
   }
   const shared = data.indicatorOverlap;
@@ -112,7 +112,7 @@ export async function overlapView(_id, params, signal) {
           }))
         : null,
     ),
-    similarSection(ids[0], data.similarTechniques, ids),
+    similarSection(ids[0], data.similarTechniques, ids, sub),
   );
 }
 
@@ -175,7 +175,7 @@ function idsForm(ids, sub) {
   );
 }
 
-function similarSection(id, similar, ids) {
+function similarSection(id, similar, ids, sub) {
   const rows = similar.map((entry) => [
     h("a", { href: route("technique", entry.technique.id) }, entry.technique.id),
     entry.technique.name,
@@ -184,12 +184,13 @@ function similarSection(id, similar, ids) {
     { cell: String(entry.indicatorCount), class: "num" },
     ids.includes(entry.technique.id)
       ? h("span", { class: "muted" }, "compared")
-      : h("a", { href: route("overlap", null, { ids: [...ids, entry.technique.id].join(",") }) }, "add"),
+      : h("a", { href: route("overlap", null, { ids: [...ids, entry.technique.id].join(","), sub: sub ? 1 : "" }) }, "add"),
   ]);
   return section(
     "similar",
     `Most similar to ${id}`,
-    "Jaccard similarity of the sets of indicators (not exclusions, not event selectors) their rules check.",
+    "Jaccard similarity of the sets of indicators (not exclusions, not event selectors) their rules check" +
+      (sub ? ", each technique with its sub-techniques' rules; its own parent and sub-techniques are not offered." : "."),
     rows.length
       ? table("data similar", ["technique", "name", "jaccard", "shared", "its indicators", ""], rows)
       : h("p", { class: "muted" }, `No technique shares an indicator with ${id}.`),

@@ -45,28 +45,40 @@ class SimilarityIndex:
 
     @classmethod
     def from_rows(
-        cls, rows: Iterable[Mapping[str, Any]], drop: Callable[[str], bool] | None = None
+        cls,
+        rows: Iterable[Mapping[str, Any]],
+        drop: Callable[[str], bool] | None = None,
+        parents: Mapping[str, str] | None = None,
     ) -> SimilarityIndex:
         """From INDICATOR_SETS rows, one per rule: {techniques: [[id, retired]], values}.
 
-        `drop` leaves out the Value keys it is true for (the API's event selectors).
+        `drop` leaves out the Value keys it is true for (the API's event selectors). `parents`
+        (current sub-technique -> its technique) rolls each sub-technique's indicators up into
+        its parent's set as well; sub-techniques keep their own sets.
         """
         sets: dict[str, set[str]] = {}
         retired: set[str] = set()
+        parents = parents or {}
         for row in rows:
             values = [str(v) for v in row["values"] if drop is None or not drop(str(v))]
-            for tid, is_retired in row["techniques"]:
-                sets.setdefault(str(tid), set()).update(values)
+            for technique, is_retired in row["techniques"]:
+                tid = str(technique)
+                sets.setdefault(tid, set()).update(values)
                 if is_retired:
-                    retired.add(str(tid))
+                    retired.add(tid)
+                if tid in parents:
+                    sets.setdefault(parents[tid], set()).update(values)
         return cls(sets, retired)
 
     def size(self, technique: str) -> int:
         """How many distinct non-negated indicators the technique's rules check."""
         return len(self._sets.get(technique, ()))
 
-    def similar(self, technique: str, first: int) -> list[Similar]:
-        """The `first` techniques most similar to `technique`: Jaccard, then shared, then id."""
+    def similar(self, technique: str, first: int, leave_out: Iterable[str] = ()) -> list[Similar]:
+        """The `first` techniques most similar to `technique`: Jaccard, then shared, then id.
+
+        Techniques in `leave_out` are not offered (with roll-up, the technique's own family).
+        """
         mine = self._sets.get(technique)
         if not mine:
             return []
@@ -74,6 +86,8 @@ class SimilarityIndex:
         for value in mine:
             shared.update(self._postings.get(value, ()))
         shared.pop(technique, None)
+        for other in leave_out:
+            shared.pop(other, None)
         size = len(mine)
         sizes = self._sizes
         # Plain tuples ordered as the answer is; objects only for the `first` kept.

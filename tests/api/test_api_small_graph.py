@@ -161,6 +161,27 @@ def test_similar_techniques_by_jaccard_of_positive_indicators(small: str) -> Non
     ]
 
 
+def test_similar_techniques_with_sub_techniques_rolled_up(small: str) -> None:
+    query = """query($id: String!, $subs: Boolean) {
+        similarTechniques(id: $id, includeSubtechniques: $subs) {
+          technique { id } jaccard sharedIndicators indicatorCount } }"""
+    # T1546 has no rule of its own; rolled up it holds T1546.003's four indicators and
+    # T1546.008's one, of which T1047 shares wmic.exe and *subscription*.
+    assert data(small, query, {"id": "T1546", "subs": False})["similarTechniques"] == []
+    rolled = data(small, query, {"id": "T1546", "subs": True})["similarTechniques"]
+    assert rolled == [
+        {
+            "technique": {"id": "T1047"},
+            "jaccard": pytest.approx(2 / 5),
+            "sharedIndicators": 2,
+            "indicatorCount": 2,
+        }
+    ]
+    # A sub-technique's own family (here its parent, a superset of it) is not offered.
+    sub = data(small, query, {"id": "T1546.003", "subs": True})["similarTechniques"]
+    assert [s["technique"]["id"] for s in sub] == ["T1047"]
+
+
 def test_indicator_overlap_lists_every_technique_asked(small: str) -> None:
     query = """{ indicatorOverlap(techniqueIds: ["T1546.003", "T1047", "T1059.001"]) {
         field { name } operator value corpusReach

@@ -40,3 +40,21 @@ def test_a_retired_technique_is_still_compared_with_current_ones() -> None:
     index = SimilarityIndex.from_rows(_rows())
     assert [s.technique for s in index.similar("T4", 10)] == ["T1", "T3", "T2"]
     assert index.similar("T9", 10) == []
+
+
+def test_sub_techniques_rolled_up_into_their_parent() -> None:
+    rows = [
+        {"techniques": [["T1.001", False]], "values": ["a", "b"]},
+        {"techniques": [["T1.002", False]], "values": ["c"]},
+        {"techniques": [["T1.003", True]], "values": ["z"]},  # retired: never rolled up
+        {"techniques": [["T2", False]], "values": ["a", "b", "c"]},
+    ]
+    flat = SimilarityIndex.from_rows(rows)
+    assert flat.size("T1") == 0
+    assert flat.similar("T1", 10) == []
+    rolled = SimilarityIndex.from_rows(rows, parents={"T1.001": "T1", "T1.002": "T1"})
+    assert (rolled.size("T1"), rolled.size("T1.001"), rolled.size("T1.002")) == (3, 2, 1)
+    # T1's own sub-techniques are subsets of it: left out when asked, T2 (identical) stays.
+    ranked = rolled.similar("T1", 10, leave_out=["T1.001", "T1.002"])
+    assert [(s.technique, s.shared, s.jaccard) for s in ranked] == [("T2", 3, 1.0)]
+    assert [s.technique for s in rolled.similar("T1", 10)] == ["T2", "T1.001", "T1.002"]
