@@ -1,0 +1,99 @@
+"""Cloud and SaaS audit log attributes under the names Elastic's integrations store them.
+
+No pySigma pipeline maps any cloud or SaaS audit log. Sigma's rules and Splunk's raw searches
+write the logs' own attribute names (CloudTrail's ``eventName``, Okta's ``eventType``), Elastic's
+rules the names its integrations give them (``event.action``, ``okta.outcome.result``); the
+tables here give the second for the first, so the same check is one indicator for every vendor.
+`loaders.fields` reads them as hand mappings of its Sigma-to-ECS table.
+"""
+
+from __future__ import annotations
+
+#: A log source as pySigma conditions a mapping on it: (product, category, service).
+LogSourceKey = tuple[str | None, str | None, str | None]
+
+#: Attribute name -> ECS or integration field, per log source.
+CLOUD_MAPPINGS: dict[LogSourceKey, dict[str, str]] = {
+    # Cloud audit logs: Elastic's integrations put the API call in event.action and the
+    # calling service in event.provider (212 of Elastic's CloudTrail rules check event.action).
+    # No pySigma pipeline maps any cloud or SaaS audit log; every entry below is one of these
+    # integrations' own renames, so the same API call is one indicator for every vendor.
+    # The other CloudTrail attributes rules check, as the aws integration renames them.
+    # errorCode keeps its raw name only in Splunk's add-on "success" (no error), which the
+    # integration leaves empty; the attribute itself is the same.
+    ("aws", None, "cloudtrail"): {
+        "eventName": "event.action",
+        "eventSource": "event.provider",
+        "userIdentity.type": "aws.cloudtrail.user_identity.type",
+        "userIdentity.arn": "aws.cloudtrail.user_identity.arn",
+        "userIdentity.accessKeyId": "aws.cloudtrail.user_identity.access_key_id",
+        "userIdentity.invokedBy": "aws.cloudtrail.user_identity.invoked_by",
+        "errorCode": "aws.cloudtrail.error_code",
+        "errorMessage": "aws.cloudtrail.error_message",
+        "userAgent": "user_agent.original",
+    },
+    # Okta system log (the okta integration's renames).
+    ("okta", None, "okta"): {
+        "eventType": "event.action",
+        "outcome.result": "okta.outcome.result",
+        "outcome.reason": "okta.outcome.reason",
+        "securityContext.isProxy": "okta.security_context.is_proxy",
+        "actor.alternateId": "okta.actor.alternate_id",
+        "actor.displayName": "okta.actor.display_name",
+    },
+    # Microsoft 365 management API (the o365 integration): Operation and Workload; Sigma's
+    # threat_management rules spell the same attributes eventName and eventSource.
+    ("m365", None, None): {
+        "Operation": "event.action",
+        "eventName": "event.action",
+        "Workload": "event.provider",
+        "eventSource": "event.provider",
+    },
+    # Entra ID and Azure activity logs (the azure integration copies operationName into
+    # event.action, and keeps it too as azure.<log>.operation_name, which
+    # ELASTIC_FIELD_ALIASES folds into event.action). The other attributes of the two Entra
+    # logs follow the integration's names through entra_attribute; the entries here are those
+    # that are no plain rename of a properties attribute.
+    ("azure", None, "auditlogs"): {
+        "operationName": "event.action",
+        # An audit entry's activity is its operation: Entra writes the same text to
+        # activityDisplayName (Log Analytics' ActivityDisplayName), and Sigma's audit rules
+        # search it as properties.message ("Add owner to application").
+        "ActivityDisplayName": "event.action",
+        "properties.activityDisplayName": "event.action",
+        "properties.message": "event.action",
+        # Log Analytics' Category column is the audit category (RoleManagement), the JSON's
+        # properties.category; the record's own category (AuditLogs) is a different field.
+        "Category": "azure.auditlogs.properties.category",
+        # The integration moves result (success, failure) to event.outcome.
+        "Result": "event.outcome",
+        "properties.result": "event.outcome",
+    },
+    # Entra sign-in result code: Sigma's ResultType (Log Analytics' column) and the raw
+    # properties.status.errorCode are the integration's properties.status.error_code.
+    ("azure", None, "signinlogs"): {
+        "operationName": "event.action",
+        "ResultType": "azure.signinlogs.properties.status.error_code",
+        "properties.status.errorCode": "azure.signinlogs.properties.status.error_code",
+        # Attributes of the record rather than of its properties, as the integration stores
+        # them: the caller's address is source.ip, the result text result_description.
+        "ResultDescription": "azure.signinlogs.result_description",
+        "callerIpAddress": "source.ip",
+        # Sigma's ClientApp is Log Analytics' ClientAppUsed, the JSON's clientAppUsed.
+        "ClientApp": "azure.signinlogs.properties.client_app_used",
+        # deviceDetail.trustType; lookups ignore case, so Sigma's "trusttype" finds it.
+        "DeviceDetail.trustType": "azure.signinlogs.properties.device_detail.trust_type",
+    },
+    ("azure", None, "activitylogs"): {"operationName": "event.action"},
+    # GCP audit logs and Google Workspace (the gcp and google_workspace integrations).
+    ("gcp", None, "gcp.audit"): {
+        "gcp.audit.method_name": "event.action",
+        "data.protoPayload.methodName": "event.action",
+    },
+    ("gcp", None, "google_workspace.admin"): {
+        "eventName": "event.action",
+        "eventService": "event.provider",
+    },
+    # GitHub audit log (the github integration): the audit action, "repo.destroy".
+    ("github", None, "audit"): {"action": "event.action"},
+}
