@@ -9,7 +9,8 @@ the rule's index patterns and OS tags:
   Elastic's Windows Security pipeline (``scheduled-task-created``) get the codes that action
   stands for (`loaders.elastic_actions`).
 * Data sets (``event.dataset``, ``data_stream.dataset``, ``logs-<dataset>-*`` indices) of log
-  sources without event ids: ``aws.cloudtrail`` -> ``aws-cloudtrail``.
+  sources without event ids: ``aws.cloudtrail`` -> ``aws-cloudtrail``, on the id of Sigma's log
+  source for the same log (``google_workspace.admin`` -> ``gcp-google-workspace-admin``).
 * ECS categories of endpoint data (Elastic Defend and the EDRs it shares rules with):
   ``process`` + ``start`` is Sigma's ``process_creation``, which is ``sysmon:1`` and
   ``windows-security:4688`` on Windows and ``linux-process-creation`` on Linux, as pySigma's
@@ -72,7 +73,9 @@ _LOG_SOURCES = {
     "system.auth": ("linux", "auth"),
     "system.syslog": ("linux", "syslog"),
 }
-_LOG_SOURCE_PREFIXES = {"google_workspace.": "google_workspace", "zeek.": "zeek"}
+# Data sets that Sigma names whole, as the service of another product: Google Workspace's
+# applications are Sigma's gcp services google_workspace.<application>.
+_SIGMA_SERVICE_DATASETS = {"google_workspace.": "gcp"}
 # Data sets that are read through categories or event codes, not as log sources.
 _NOT_LOG_SOURCES = re.compile(r"^(endpoint|windows|system\.(security|system|application))\b")
 
@@ -273,9 +276,9 @@ def _log_source(dataset: str) -> Event | None:
     if dataset in _LOG_SOURCES:
         product, service = _LOG_SOURCES[dataset]
         return logsource_event(product, service=service)
-    for prefix, product in _LOG_SOURCE_PREFIXES.items():
+    for prefix, product in _SIGMA_SERVICE_DATASETS.items():
         if dataset.startswith(prefix):
-            return logsource_event(product, service=dataset.removeprefix(prefix))
+            return logsource_event(product, service=dataset)
     product, _, service = dataset.partition(".")
     return logsource_event(product, service=service or None)
 

@@ -8,7 +8,10 @@ source names land on the same Event node:
   (pySigma's ``windows_logsource_mapping``), except the four whose service name is too generic to
   read alone: security, system, application and wmi.
 * Log sources without event ids get one Event each: ``<product>-<service or category>``, e.g.
-  ``linux-auditd``, ``aws-cloudtrail``, ``proxy``, ``linux-process-creation``.
+  ``linux-auditd``, ``aws-cloudtrail``, ``proxy``, ``linux-process-creation``. One Event is one log
+  a user collects, on the id Sigma's log source for it makes (``gcp-google-workspace-admin`` for
+  Google Workspace's admin activity, ``apache-access`` for Apache's access log), whichever
+  vendor's name reads it.
 """
 
 from __future__ import annotations
@@ -402,7 +405,9 @@ def readable(term: str) -> str:
 def logsource_name(product: str | None, detail: str | None) -> str:
     """The name of a log source event: product, then service or category, each word once.
 
-    A service that repeats its product ("okta" of okta, "gcp.audit" of gcp) is named once.
+    A service that repeats its product ("okta" of okta, "gcp.audit" of gcp) is named once; a
+    service that is another product's data set names that product itself: Sigma files Google
+    Workspace's ``google_workspace.admin`` under gcp, and it reads "Google Workspace Admin".
     """
     if product and detail:
         lowered, prefix = detail.lower(), product.lower()
@@ -410,6 +415,8 @@ def logsource_name(product: str | None, detail: str | None) -> str:
             detail = None
         elif lowered.startswith(prefix + "."):
             detail = detail[len(prefix) + 1 :]
+        elif "." in lowered:
+            product = None
     words: list[str] = []
     for part in (product, detail):
         for word in readable(part).split() if part else ():

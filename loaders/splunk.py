@@ -192,10 +192,13 @@ def _data_sources(
     for name in _texts(data.get(source_key)):
         sources.extend(context.data_sources.resolve(name))
         for missing in context.data_sources.unknown(name):
-            reason = (
-                f"data source {missing!r} is not in splunk/data_sources; "
-                "it is kept as an event of its own name"
+            read_as = [e.id for s in context.data_sources.resolve(missing) for e in s.events]
+            landed = (
+                f"it is read by its name as {', '.join(read_as)}"
+                if read_as
+                else "the search's source type says which log it reads"
             )
+            reason = f"data source {missing!r} is not in splunk/data_sources; {landed}"
             problems.add(reason, "unknown-data-source", source_key, "warning")
     return sources
 

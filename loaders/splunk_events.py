@@ -4,7 +4,9 @@ A detection names its data sources (``Sysmon EventID 1``, ``Windows Event Log Se
 ``AWS CloudTrail``). Windows ones become the catalog's Windows events (``sysmon:1``,
 ``windows-security:4688``), keyed by the channel in the data source's ``source`` and the event id
 in its name. Others become the Event of the Sigma log source they match (``aws-cloudtrail``,
-``linux-auditd``), else an Event of their own named by a slug of the data source name.
+``linux-auditd``) or of the product log they read (`loaders.splunk_logs`: ``G Suite Drive`` is
+``gcp-google-workspace-drive``, as Sigma names Google Workspace's logs), else an Event of their
+own named by a slug of the data source name.
 
 Names not in the catalog are read by pattern: ``Sysmon EventID 1 AND Sysmon EventID 11`` is two
 data sources, ``Windows Event Log Defender 1126`` takes the channel of the catalog's other
@@ -30,6 +32,7 @@ from loaders.cim import DataSourceMapping
 from loaders.events import channel_key, logsource_event, service_key, slug, windows_event
 from loaders.fields import LogSource
 from loaders.records import Event, Predicate
+from loaders.splunk_logs import PRODUCT_NAMES, data_source_events, sourcetype_events
 
 # Data source names that Sigma reads under a log source of its own, by name prefix (the longest
 # matching prefix wins). Each is the (product, category, service) of Sigma's rules for the same
@@ -222,7 +225,8 @@ class DataSourceCatalog:
         for name, value in selections:
             if name not in {"source", "sourcetype"}:
                 continue
-            events = {
+            # A source type known by its log first: data source files may name it wrongly.
+            events = {event.id: event for event in sourcetype_events(value)} or {
                 event.id: event
                 for source in self.by_name.values()
                 if value.lower()
@@ -403,11 +407,15 @@ def _sysmon_source(name: str, prefix: str, event_id: int) -> SplunkDataSource:
 
 
 def _named_source(name: str, path: str | None) -> SplunkDataSource:
+    if name in PRODUCT_NAMES:
+        return SplunkDataSource(name, path=path)  # the search's source type names the log
+    logs = data_source_events(name)
     prefix = max((p for p in SIGMA_LOGSOURCES if _has_prefix(name, p)), key=len, default=None)
     if prefix is not None:
         logsource = SIGMA_LOGSOURCES[prefix]
-        return SplunkDataSource(name, (logsource_event(*logsource),), (logsource,), path=path)
-    return SplunkDataSource(name, (Event(id=slug(name), name=name),), (), path=path)
+        events = {e.id: e for e in [*logs, logsource_event(*logsource)]}
+        return SplunkDataSource(name, tuple(events.values()), (logsource,), path=path)
+    return SplunkDataSource(name, tuple(logs) or (Event(id=slug(name), name=name),), path=path)
 
 
 def _channel_pattern_key(channel: str) -> str | None:

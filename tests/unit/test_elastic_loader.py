@@ -374,6 +374,19 @@ def test_negated_checks_name_no_event() -> None:
     assert events == []
 
 
+@pytest.mark.parametrize(
+    ("dataset", "expected"),
+    [
+        # Sigma's gcp services google_workspace.<application>: one Event per application.
+        ("google_workspace.admin", {"gcp-google-workspace-admin"}),
+        ("google_workspace.login", {"gcp-google-workspace-login"}),
+        ("google_workspace.drive", {"gcp-google-workspace-drive"}),
+    ],
+)
+def test_data_sets_land_on_the_events_of_the_same_logs(dataset: str, expected: set[str]) -> None:
+    assert ids(rule_events([eq("data_stream.dataset", dataset)], [], [])) == expected
+
+
 def test_walker_counts_files_and_keeps_going(tmp_path: Path) -> None:
     (tmp_path / "rules" / "windows").mkdir(parents=True)
     (tmp_path / "rules" / "windows" / "good.toml").write_text(RULE, encoding="utf-8")

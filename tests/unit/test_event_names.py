@@ -36,6 +36,14 @@ from loaders.records import Event
         (None, "webserver", None, "webserver", "Web Server"),
         # The name follows the id: product and service, the category only without a service.
         ("kubernetes", "application", "audit", "kubernetes-audit", "Kubernetes Audit"),
+        # Sigma files Google Workspace's data sets under gcp: the data set names its product.
+        (
+            "gcp",
+            None,
+            "google_workspace.admin",
+            "gcp-google-workspace-admin",
+            "Google Workspace Admin",
+        ),
     ],
 )
 def test_log_source_names(
@@ -131,6 +139,7 @@ def test_known_products_are_spelt_right(catalog: dict[str, tuple[Event, int]]) -
     assert names["cisco-aaa"] == "Cisco AAA"
     assert names["fortios-sslvpnd"] == "FortiOS SSL VPN"
     assert names["okta"] == "Okta"
+    assert names["gcp-google-workspace-admin"] == "Google Workspace Admin"
     machine = re.compile(r"\b(Aws|Gcp|Macos|Openai|Github|Aaa|Dns|Http|Iis|M365)\b|\.[A-Z]")
     assert [name for name in names.values() if machine.search(name)] == []
 

@@ -98,6 +98,7 @@ def test_techniques_come_from_attack_technique_tags_only() -> None:
         (("linux", "process_creation", None), ["linux-process-creation"]),
         ((None, "proxy", None), ["proxy"]),
         (("aws", None, "cloudtrail"), ["aws-cloudtrail"]),
+        (("gcp", None, "google_workspace.admin"), ["gcp-google-workspace-admin"]),
     ],
 )
 def test_log_sources_name_their_events(

@@ -287,6 +287,7 @@ def test_an_unknown_data_source_is_a_warning_and_still_an_event() -> None:
     (problem,) = [p for p in result.problems if p.kind == "unknown-data-source"]
     assert problem.severity == "warning"
     assert "'No Such Data Source 42'" in problem.reason
+    assert problem.reason.endswith("it is read by its name as no-such-data-source-42")
     assert problem.location.line == 9
     assert "no-such-data-source-42" in result.rule.events
     # a data source known by pattern (channel and event id) is no problem

@@ -65,6 +65,13 @@ def event_ids(catalog: DataSourceCatalog, name: str) -> list[str]:
         ("Sysmon for Linux EventID 1", ["linux-process-creation"]),
         ("Azure Active Directory Sign-in activity", ["azure-signinlogs"]),
         ("CrowdStrike ProcessRollup2", ["crowdstrike-processrollup2"]),
+        # Product logs, on the ids Sigma's and Elastic's rules of the same logs observe.
+        ("Google Workspace login_failure", ["gcp-google-workspace-login"]),
+        ("Google Workspace login_success", ["gcp-google-workspace-login"]),
+        ("G Suite Drive", ["gcp-google-workspace-drive"]),
+        ("G Suite Gmail", ["gcp-google-workspace-gmail"]),
+        # A product, not one of its logs: the search's source type names the log.
+        ("Google Workspace", []),
     ],
 )
 def test_data_source_names_become_catalog_events(name: str, expected: list[str]) -> None:
@@ -294,6 +301,30 @@ def test_security_lake_and_zeek_source_types_meet_sigmas_events() -> None:
     assert catalog.logsources_for(x509) == [("zeek", None, "x509")]
     rpc = [("sourcetype", "zeek:rpc:json")]
     assert [e.id for e in catalog.events_for(rpc)] == ["zeek-dce-rpc"]
+
+
+def test_product_logs_keep_their_sigma_log_source_for_fields() -> None:
+    # The Workspace add-on's fields are its own: no Sigma log source maps them.
+    (login,) = small_catalog().resolve("Google Workspace login_failure")
+    assert login.logsources == ()
+
+
+@pytest.mark.parametrize(
+    ("sourcetype", "expected"),
+    [
+        ("gws:reports:admin", ["gcp-google-workspace-admin"]),
+        ("gws:reports:login", ["gcp-google-workspace-login"]),
+        ("gsuite:calendar:json", ["gcp-google-workspace-calendar"]),
+    ],
+)
+def test_source_types_of_product_logs_meet_the_other_vendors(
+    sourcetype: str, expected: list[str]
+) -> None:
+    catalog = small_catalog()
+    # The corpus' Workspace login data sources give the admin source type, wrongly.
+    entry = {"name": "Google Workspace login_failure", "sourcetype": "gws:reports:admin"}
+    catalog.by_name[entry["name"]] = data_source_from_dict(entry, "data_sources/g.yml")
+    assert [e.id for e in catalog.events_for([("sourcetype", sourcetype)])] == expected
 
 
 def entra_source(name: str) -> SplunkDataSource:

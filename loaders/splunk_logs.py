@@ -1,0 +1,61 @@
+"""Splunk data sources and source types of product logs, as the Events other vendors read them by.
+
+`loaders.splunk_events` reads a data source as the Event of its Sigma log source, which also
+maps its fields (`SIGMA_LOGSOURCES` there). The tables here name Events only: the logs whose
+Splunk fields are the add-on's own, not those of a Sigma log source. Each entry is the
+(product, category, service) whose `logsource_event` is the Event Sigma and Elastic rules of
+the same log observe, so the ids are made in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from loaders.events import logsource_event
+from loaders.fields import LogSource
+from loaders.records import Event
+
+_WORKSPACE_ADMIN: LogSource = ("gcp", None, "google_workspace.admin")
+_WORKSPACE_LOGIN: LogSource = ("gcp", None, "google_workspace.login")
+
+#: Data source names (longest matching prefix) -> the log sources whose Events they observe,
+#: beside their Sigma log source's when they have one.
+DATA_SOURCE_LOGS: Mapping[str, tuple[LogSource, ...]] = {
+    # Both read the Reports API's login application (`gws_reports_login`); their files give
+    # the admin source type, which no search of theirs reads.
+    "Google Workspace login_failure": (_WORKSPACE_LOGIN,),
+    "Google Workspace login_success": (_WORKSPACE_LOGIN,),
+    # Google Workspace's former name: Drive's and Gmail's activity logs.
+    "G Suite Drive": (("gcp", None, "google_workspace.drive"),),
+    "G Suite Gmail": (("gcp", None, "google_workspace.gmail"),),
+}
+
+#: Data source names that name a product, not one of its logs: the search's source type says
+#: which log the detection reads ("Google Workspace" with `gws_reports_admin`).
+PRODUCT_NAMES = frozenset({"Google Workspace"})
+
+#: Source types no data source file names (or names wrongly) -> the log sources whose Events a
+#: search selecting them observes.
+SOURCETYPE_LOGS: Mapping[str, tuple[LogSource, ...]] = {
+    # The Google Workspace add-on's Reports API source types, one per application.
+    "gws:reports:admin": (_WORKSPACE_ADMIN,),
+    "gws:reports:login": (_WORKSPACE_LOGIN,),
+    "gsuite:calendar:json": (("gcp", None, "google_workspace.calendar"),),
+}
+
+
+def data_source_events(name: str) -> list[Event]:
+    """The Events `DATA_SOURCE_LOGS` gives a data source name."""
+    prefix = max((p for p in DATA_SOURCE_LOGS if _has_prefix(name, p)), key=len, default=None)
+    logsources = DATA_SOURCE_LOGS[prefix] if prefix is not None else ()
+    return [logsource_event(*logsource) for logsource in logsources]
+
+
+def sourcetype_events(value: str) -> list[Event]:
+    """The Events `SOURCETYPE_LOGS` gives a source type (none for one it does not hold)."""
+    logsources = SOURCETYPE_LOGS.get(value.strip().lower(), ())
+    return [logsource_event(*logsource) for logsource in logsources]
+
+
+def _has_prefix(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + " ")
