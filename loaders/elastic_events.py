@@ -10,7 +10,9 @@ the rule's index patterns and OS tags:
   stands for (`loaders.elastic_actions`).
 * Data sets (``event.dataset``, ``data_stream.dataset``, ``logs-<dataset>-*`` indices) of log
   sources without event ids: ``aws.cloudtrail`` -> ``aws-cloudtrail``, on the id of Sigma's log
-  source for the same log (``google_workspace.admin`` -> ``gcp-google-workspace-admin``).
+  source for the same log (``google_workspace.admin`` -> ``gcp-google-workspace-admin``); a web
+  server's access log or a DNS log observes Sigma's generic category too
+  (`loaders.events.with_categories`).
 * ECS categories of endpoint data (Elastic Defend and the EDRs it shares rules with):
   ``process`` + ``start`` is Sigma's ``process_creation``, which is ``sysmon:1`` and
   ``windows-security:4688`` on Windows and ``linux-process-creation`` on Linux, as pySigma's
@@ -28,7 +30,7 @@ from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mappi
 from sigma.pipelines.windows.windows import generic_logsource_to_windows_audit_event_mapping
 
 from loaders.elastic_actions import action_categories, action_events
-from loaders.events import channel_key, logsource_event, windows_event
+from loaders.events import channel_key, logsource_event, windows_event, with_categories
 from loaders.records import Event, Predicate
 
 _DATASET_FIELDS = frozenset({"event.dataset", "data_stream.dataset"})
@@ -158,7 +160,7 @@ def rule_events(
             if event is not None:
                 events.setdefault(event.id, event)
         events.update((e.id, e) for e in _alert_events(indices))
-    return list(events.values())
+    return with_categories(events.values())
 
 
 def _alert_events(indices: Sequence[str]) -> list[Event]:

@@ -11,12 +11,14 @@ source names land on the same Event node:
   ``linux-auditd``, ``aws-cloudtrail``, ``proxy``, ``linux-process-creation``. One Event is one log
   a user collects, on the id Sigma's log source for it makes (``gcp-google-workspace-admin`` for
   Google Workspace's admin activity, ``apache-access`` for Apache's access log), whichever
-  vendor's name reads it.
+  vendor's name reads it. A product log that is also one of Sigma's generic categories
+  (``nginx-access`` is a ``webserver`` log) adds that category's Event (`with_categories`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from functools import cache
 
 from sigma.pipelines.common import windows_logsource_mapping
@@ -448,3 +450,29 @@ def logsource_event(
         event_id=None,
         platform=product or None,
     )
+
+
+# Product logs that are also one of Sigma's generic log source categories, by Event id. Sigma's
+# taxonomy makes `webserver` any web server's access log (with the W3C fields of `proxy`; the
+# Apache and nginx error logs are services of their own) and `dns` any log of DNS queries and
+# answers, from a server or the wire. A rule reading the product's log observes the category as
+# well, since either suffices to run it; Sigma's own rules name the one log source they are
+# written for.
+_LOG_CATEGORIES: Mapping[str, str] = {
+    **dict.fromkeys(
+        ("apache-access", "apache-tomcat-access", "nginx-access", "iis-access", "traefik-access"),
+        "webserver",
+    ),
+    **dict.fromkeys(("network-traffic-dns", "zeek-dns", "splunk-stream-dns"), "dns"),
+}
+
+
+def with_categories(events: Iterable[Event]) -> list[Event]:
+    """The events, each followed by the generic category Event its product log belongs to."""
+    found: dict[str, Event] = {}
+    for event in events:
+        found.setdefault(event.id, event)
+        category = _LOG_CATEGORIES.get(event.id)
+        if category is not None:
+            found.setdefault(category, logsource_event(None, category=category))
+    return list(found.values())

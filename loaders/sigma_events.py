@@ -5,7 +5,7 @@ Sysmon event ids (``sigma.pipelines.sysmon``), Windows audit events and PowerShe
 (``sigma.pipelines.windows``); ``process_creation`` is both ``sysmon:1`` and
 ``windows-security:4688``. A Windows service names its events by the EventID values the rule
 checks (not excluded), beside its category's when it has both. Log sources without event ids
-are one catalog event each.
+are one catalog event each, a few of them read as the log they stand for (`SERVICE_LOGS`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,15 @@ from loaders.records import Event, Predicate
 
 #: The Sigma field that carries a Windows event id.
 EVENT_ID_FIELD = "EventID"
+
+#: Services without a product that are one product's log. Sigma's web server access logs are
+#: category webserver; its ``service: apache`` and ``service: nginx`` rules read the server's
+#: error log (their definitions ask for error.log; a core dump is written there), which the
+#: taxonomy's product apache, service error names and Elastic reads as apache.error.
+SERVICE_LOGS: Mapping[str, tuple[str, None, str]] = {
+    "apache": ("apache", None, "error"),
+    "nginx": ("nginx", None, "error"),
+}
 
 # pySigma annotates these tables loosely (one as ast.Dict); their shapes are fixed.
 _SYSMON = cast(Mapping[str, int | list[int]], sysmon_generic_logsource_eventid_mapping)
@@ -85,5 +94,8 @@ def sigma_events(
                     known.add(event.id)
                     events.append(event)
     if not events and (product or category or service):
-        events = [logsource_event(product, category, service)]
+        logsource = (product, category, service)
+        if not product and not category and service:
+            logsource = SERVICE_LOGS.get(service.lower(), logsource)
+        events = [logsource_event(*logsource)]
     return events

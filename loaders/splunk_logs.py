@@ -2,21 +2,23 @@
 
 `loaders.splunk_events` reads a data source as the Event of its Sigma log source, which also
 maps its fields (`SIGMA_LOGSOURCES` there). The tables here name Events only: the logs whose
-Splunk fields are the add-on's own, not those of a Sigma log source. Each entry is the
-(product, category, service) whose `logsource_event` is the Event Sigma and Elastic rules of
-the same log observe, so the ids are made in one place.
+Splunk fields are the add-on's own, not those of a Sigma log source, and the product log a
+data source mapped to a generic Sigma category stands for (nginx's access log). Each entry is
+the (product, category, service) whose `logsource_event` is the Event Sigma and Elastic rules
+of the same log observe, so the ids are made in one place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from loaders.events import logsource_event
+from loaders.events import logsource_event, with_categories
 from loaders.fields import LogSource
 from loaders.records import Event
 
 _WORKSPACE_ADMIN: LogSource = ("gcp", None, "google_workspace.admin")
 _WORKSPACE_LOGIN: LogSource = ("gcp", None, "google_workspace.login")
+_IIS_ACCESS: LogSource = ("iis", None, "access")
 
 #: Data source names (longest matching prefix) -> the log sources whose Events they observe,
 #: beside their Sigma log source's when they have one.
@@ -28,6 +30,11 @@ DATA_SOURCE_LOGS: Mapping[str, tuple[LogSource, ...]] = {
     # Google Workspace's former name: Drive's and Gmail's activity logs.
     "G Suite Drive": (("gcp", None, "google_workspace.drive"),),
     "G Suite Gmail": (("gcp", None, "google_workspace.gmail"),),
+    # Sigma's webserver category, and the nginx access log it is.
+    "Nginx Access": (("nginx", None, "access"),),
+    # Its file names IIS's configuration channel, but the detections naming it search the Web
+    # data model (status, URI, method): IIS's access log.
+    "Windows IIS": (_IIS_ACCESS,),
 }
 
 #: Data source names that name a product, not one of its logs: the search's source type says
@@ -41,20 +48,24 @@ SOURCETYPE_LOGS: Mapping[str, tuple[LogSource, ...]] = {
     "gws:reports:admin": (_WORKSPACE_ADMIN,),
     "gws:reports:login": (_WORKSPACE_LOGIN,),
     "gsuite:calendar:json": (("gcp", None, "google_workspace.calendar"),),
+    # The Windows add-on's IIS access log (W3C fields, as Exchange's front end writes them).
+    "mswindows:iis": (_IIS_ACCESS,),
+    # Splunk Stream's DNS protocol records, named as its HTTP and TCP data sources are.
+    "stream:dns": (("splunk_stream", None, "dns"),),
 }
 
 
 def data_source_events(name: str) -> list[Event]:
-    """The Events `DATA_SOURCE_LOGS` gives a data source name."""
+    """The Events `DATA_SOURCE_LOGS` gives a data source name, with their categories."""
     prefix = max((p for p in DATA_SOURCE_LOGS if _has_prefix(name, p)), key=len, default=None)
     logsources = DATA_SOURCE_LOGS[prefix] if prefix is not None else ()
-    return [logsource_event(*logsource) for logsource in logsources]
+    return with_categories(logsource_event(*logsource) for logsource in logsources)
 
 
 def sourcetype_events(value: str) -> list[Event]:
     """The Events `SOURCETYPE_LOGS` gives a source type (none for one it does not hold)."""
     logsources = SOURCETYPE_LOGS.get(value.strip().lower(), ())
-    return [logsource_event(*logsource) for logsource in logsources]
+    return with_categories(logsource_event(*logsource) for logsource in logsources)
 
 
 def _has_prefix(name: str, prefix: str) -> bool:

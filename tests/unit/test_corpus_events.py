@@ -98,3 +98,16 @@ def test_google_workspace_applications_are_one_event_each(
     # The Google Workspace add-on's macros, one per Reports API application.
     splunk = splunk_rules(corpus_dir, splunk_context, rf"`gws_reports_{application}`")
     assert without(event_id, sigma + elastic + splunk) == []
+
+
+def test_web_server_access_logs_are_the_webserver_category(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    sigma = sigma_rules(corpus_dir, r"^\s+category: webserver\s*$")
+    elastic = elastic_rules(corpus_dir, r"logs-(nginx|apache|iis|traefik)\.access-\*")
+    splunk = splunk_rules(corpus_dir, splunk_context, r"^\s*- Nginx Access\s*$")
+    assert without("webserver", sigma + elastic + splunk) == []
+    # The product's own log as well, the same for both vendors reading it.
+    nginx = [r for r in elastic if "logs-nginx.access-*" in r.extra.get("index", ())]
+    assert nginx
+    assert without("nginx-access", nginx + splunk) == []

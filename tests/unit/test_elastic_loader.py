@@ -381,10 +381,21 @@ def test_negated_checks_name_no_event() -> None:
         ("google_workspace.admin", {"gcp-google-workspace-admin"}),
         ("google_workspace.login", {"gcp-google-workspace-login"}),
         ("google_workspace.drive", {"gcp-google-workspace-drive"}),
+        ("zeek.dns", {"zeek-dns", "dns"}),
+        ("network_traffic.dns", {"network-traffic-dns", "dns"}),
     ],
 )
 def test_data_sets_land_on_the_events_of_the_same_logs(dataset: str, expected: set[str]) -> None:
     assert ids(rule_events([eq("data_stream.dataset", dataset)], [], [])) == expected
+
+
+def test_web_server_access_logs_are_the_webserver_category_too() -> None:
+    indices = ["logs-nginx.access-*", "logs-apache.access-*", "logs-iis.access-*"]
+    found = rule_events([eq("url.path", "/etc/passwd")], indices, [])
+    assert ids(found) == {"nginx-access", "apache-access", "iis-access", "webserver"}
+    # Error logs are no access logs.
+    found = rule_events([], ["logs-nginx.error-*", "logs-apache.error-*"], [])
+    assert ids(found) == {"nginx-error", "apache-error"}
 
 
 def test_walker_counts_files_and_keeps_going(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.events import logsource_event, windows_event
+from loaders.events import logsource_event, windows_event, with_categories
 from loaders.records import Event
 
 
@@ -44,6 +44,7 @@ from loaders.records import Event
             "gcp-google-workspace-admin",
             "Google Workspace Admin",
         ),
+        ("splunk_stream", None, "dns", "splunk-stream-dns", "Splunk Stream DNS"),
     ],
 )
 def test_log_source_names(
@@ -51,6 +52,24 @@ def test_log_source_names(
 ) -> None:
     event = logsource_event(product, category, service)
     assert (event.id, event.name) == (event_id, name)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # A web server's access log is Sigma's webserver category too; its error log is not.
+        (["nginx-access"], ["nginx-access", "webserver"]),
+        (["iis-access", "webserver"], ["iis-access", "webserver"]),
+        (["apache-error"], ["apache-error"]),
+        (["network-traffic-dns", "zeek-dns"], ["network-traffic-dns", "dns", "zeek-dns"]),
+        (["aws-cloudtrail"], ["aws-cloudtrail"]),
+    ],
+)
+def test_product_logs_add_their_generic_category(given: list[str], expected: list[str]) -> None:
+    events = [Event(id=event_id, name=event_id) for event_id in given]
+    found = with_categories(events)
+    assert [event.id for event in found] == expected
+    assert all(event.name == "Web Server" for event in found if event.id == "webserver")
 
 
 def test_a_vendor_spelling_in_mixed_case_is_kept() -> None:

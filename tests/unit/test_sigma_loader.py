@@ -99,6 +99,11 @@ def test_techniques_come_from_attack_technique_tags_only() -> None:
         ((None, "proxy", None), ["proxy"]),
         (("aws", None, "cloudtrail"), ["aws-cloudtrail"]),
         (("gcp", None, "google_workspace.admin"), ["gcp-google-workspace-admin"]),
+        ((None, "webserver", None), ["webserver"]),
+        # The web servers' services are their error logs (access logs are category webserver).
+        ((None, None, "apache"), ["apache-error"]),
+        ((None, None, "nginx"), ["nginx-error"]),
+        (("apache", None, "access"), ["apache-access"]),
     ],
 )
 def test_log_sources_name_their_events(

@@ -70,6 +70,8 @@ def event_ids(catalog: DataSourceCatalog, name: str) -> list[str]:
         ("Google Workspace login_success", ["gcp-google-workspace-login"]),
         ("G Suite Drive", ["gcp-google-workspace-drive"]),
         ("G Suite Gmail", ["gcp-google-workspace-gmail"]),
+        ("Nginx Access", ["nginx-access", "webserver"]),
+        ("Windows IIS", ["iis-access", "webserver"]),
         # A product, not one of its logs: the search's source type names the log.
         ("Google Workspace", []),
     ],
@@ -304,6 +306,9 @@ def test_security_lake_and_zeek_source_types_meet_sigmas_events() -> None:
 
 
 def test_product_logs_keep_their_sigma_log_source_for_fields() -> None:
+    # The events name the product's log; the fields still map as the Sigma log source's.
+    (nginx,) = small_catalog().resolve("Nginx Access")
+    assert nginx.logsources == ((None, "webserver", None),)
     # The Workspace add-on's fields are its own: no Sigma log source maps them.
     (login,) = small_catalog().resolve("Google Workspace login_failure")
     assert login.logsources == ()
@@ -315,6 +320,8 @@ def test_product_logs_keep_their_sigma_log_source_for_fields() -> None:
         ("gws:reports:admin", ["gcp-google-workspace-admin"]),
         ("gws:reports:login", ["gcp-google-workspace-login"]),
         ("gsuite:calendar:json", ["gcp-google-workspace-calendar"]),
+        ("MSWindows:IIS", ["iis-access", "webserver"]),
+        ("stream:dns", ["splunk-stream-dns", "dns"]),
     ],
 )
 def test_source_types_of_product_logs_meet_the_other_vendors(
