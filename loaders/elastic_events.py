@@ -78,6 +78,16 @@ _LOG_SOURCES = {
 # Data sets that Sigma names whole, as the service of another product: Google Workspace's
 # applications are Sigma's gcp services google_workspace.<application>.
 _SIGMA_SERVICE_DATASETS = {"google_workspace.": "gcp"}
+# FortiGate writes every log type (traffic, event, UTM) to one data stream. Its log ids say the
+# type, 01 in the first two of the ten digits for event logs (system, VPN, user), and logins
+# are event logs: a rule on those reads FortiGate's event log, Sigma's fortigate event service.
+_FORTIGATE = "fortinet_fortigate.log"
+_FORTIGATE_EVENT_LOG = re.compile(r"^01\d{8}$")
+# CrowdStrike's Falcon Data Replicator writes the sensor's events to logs-crowdstrike.fdr; its
+# process starts (on every OS) are ProcessRollup2 events, which Splunk reads as its
+# "CrowdStrike ProcessRollup2" data source. A process creation rule on that index reads them.
+_FDR_INDEX = "logs-crowdstrike.fdr"
+_PROCESS_ROLLUP = logsource_event("crowdstrike", service="ProcessRollup2")
 # Data sets that are read through categories or event codes, not as log sources.
 _NOT_LOG_SOURCES = re.compile(r"^(endpoint|windows|system\.(security|system|application))\b")
 
@@ -137,7 +147,7 @@ def rule_events(
     )
     events.update((e.id, e) for e in windows)
     for dataset in sorted(datasets | (index_datasets & _LOG_SOURCES.keys())):
-        event = _log_source(dataset)
+        event = _log_source(dataset, values)
         if event is not None:
             events.setdefault(event.id, event)
     if "event.category" not in values:
@@ -153,10 +163,14 @@ def rule_events(
             asked = {**values, "event.category": values.get("event.category", set()) - explained}
         for event in _category_events(platform, asked, fields):
             events.setdefault(event.id, event)
+        if "process_creation" in _sigma_categories(asked, fields) and any(
+            index.lower().startswith(_FDR_INDEX) for index in indices
+        ):
+            events.setdefault(_PROCESS_ROLLUP.id, _PROCESS_ROLLUP)
     if not events:
         # Nothing more precise: the data sets the index patterns name, then the alerts.
         for dataset in sorted(index_datasets):
-            event = _log_source(dataset)
+            event = _log_source(dataset, values)
             if event is not None:
                 events.setdefault(event.id, event)
         events.update((e.id, e) for e in _alert_events(indices))
@@ -272,7 +286,7 @@ def _action_events(actions: set[str], keys: set[str], generic: bool) -> list[Eve
     return events
 
 
-def _log_source(dataset: str) -> Event | None:
+def _log_source(dataset: str, values: dict[str, set[str]]) -> Event | None:
     if "*" in dataset or "?" in dataset or _NOT_LOG_SOURCES.match(dataset):
         return None
     if dataset in _LOG_SOURCES:
@@ -281,8 +295,18 @@ def _log_source(dataset: str) -> Event | None:
     for prefix, product in _SIGMA_SERVICE_DATASETS.items():
         if dataset.startswith(prefix):
             return logsource_event(product, service=dataset)
+    if dataset == _FORTIGATE and _reads_fortigate_events(values):
+        return logsource_event("fortigate", service="event")
     product, _, service = dataset.partition(".")
     return logsource_event(product, service=service or None)
+
+
+def _reads_fortigate_events(values: dict[str, set[str]]) -> bool:
+    """True when the rule's FortiGate checks are of event logs: their log ids, or logins."""
+    codes = values.get("event.code", set())
+    if codes:
+        return all(_FORTIGATE_EVENT_LOG.match(code) for code in codes)
+    return "authentication" in values.get("event.category", set())
 
 
 def _category_events(platform: str, values: dict[str, set[str]], fields: set[str]) -> list[Event]:

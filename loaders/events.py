@@ -288,6 +288,7 @@ _TERMS = {
     "riskdetection": "Risk Detection",
     "loadbalancing": "Load Balancing",
     "sslvpnd": "SSL VPN",
+    "eve": "EVE",  # Suricata's Extensible Event Format
     "msexchange": "MSExchange",
     "powershell": "PowerShell",
     "powershell-classic": "PowerShell (classic)",

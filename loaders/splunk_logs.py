@@ -2,10 +2,10 @@
 
 `loaders.splunk_events` reads a data source as the Event of its Sigma log source, which also
 maps its fields (`SIGMA_LOGSOURCES` there). The tables here name Events only: the logs whose
-Splunk fields are the add-on's own, not those of a Sigma log source, and the product log a
-data source mapped to a generic Sigma category stands for (nginx's access log). Each entry is
-the (product, category, service) whose `logsource_event` is the Event Sigma and Elastic rules
-of the same log observe, so the ids are made in one place.
+Splunk fields are the add-on's own, not those of a Sigma log source, and the product logs a
+data source mapped to a generic Sigma category stands for. Each entry is the (product,
+category, service) whose `logsource_event` is the Event Sigma and Elastic rules of the same log
+observe, so the ids are made in one place.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from loaders.records import Event
 
 _WORKSPACE_ADMIN: LogSource = ("gcp", None, "google_workspace.admin")
 _WORKSPACE_LOGIN: LogSource = ("gcp", None, "google_workspace.login")
+_PAN_OS: LogSource = ("panw", None, "panos")
+_SURICATA_EVE: LogSource = ("suricata", None, "eve")
 _IIS_ACCESS: LogSource = ("iis", None, "access")
 
 #: Data source names (longest matching prefix) -> the log sources whose Events they observe,
@@ -35,6 +37,14 @@ DATA_SOURCE_LOGS: Mapping[str, tuple[LogSource, ...]] = {
     # Its file names IIS's configuration channel, but the detections naming it search the Web
     # data model (status, URI, method): IIS's access log.
     "Windows IIS": (_IIS_ACCESS,),
+    # PAN-OS sends its traffic, threat and system logs as one syslog feed, which the add-on
+    # splits into source types and Elastic's integration keeps as one data stream, panw.panos,
+    # whose rules mostly do not say which type they read: one Event for the feed. The traffic
+    # log is also Sigma's firewall category (its Sigma log source).
+    "Palo Alto Network Threat": (_PAN_OS,),
+    "Palo Alto Network Traffic": (_PAN_OS,),
+    # The Suricata add-on reads eve.json, Elastic's suricata.eve.
+    "Suricata": (_SURICATA_EVE,),
 }
 
 #: Data source names that name a product, not one of its logs: the search's source type says
@@ -50,6 +60,8 @@ SOURCETYPE_LOGS: Mapping[str, tuple[LogSource, ...]] = {
     "gsuite:calendar:json": (("gcp", None, "google_workspace.calendar"),),
     # The Windows add-on's IIS access log (W3C fields, as Exchange's front end writes them).
     "mswindows:iis": (_IIS_ACCESS,),
+    # Falcon's streaming API (detection summaries, audit events): Elastic's crowdstrike.falcon.
+    "crowdstrike:event:streams:json": (("crowdstrike", None, "falcon"),),
     # Splunk Stream's DNS protocol records, named as its HTTP and TCP data sources are.
     "stream:dns": (("splunk_stream", None, "dns"),),
 }

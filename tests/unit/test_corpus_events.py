@@ -111,3 +111,16 @@ def test_web_server_access_logs_are_the_webserver_category(
     nginx = [r for r in elastic if "logs-nginx.access-*" in r.extra.get("index", ())]
     assert nginx
     assert without("nginx-access", nginx + splunk) == []
+
+
+def test_fortigate_event_log(corpus_dir: Path) -> None:
+    sigma = sigma_rules(corpus_dir, r"^\s+product: fortigate\s*$")
+    # 0100044547 is FortiOS's "attribute configured" event log id (type 01: event).
+    elastic = elastic_rules(corpus_dir, r'event\.code\s*(==|:)\s*"0100044547"')
+    assert without("fortigate-event", sigma + elastic) == []
+
+
+def test_suricata_eve_log(corpus_dir: Path, splunk_context: SplunkContext) -> None:
+    elastic = elastic_rules(corpus_dir, r'logs-suricata\.eve\*?|"suricata\.eve"')
+    splunk = splunk_rules(corpus_dir, splunk_context, r"^\s*- Suricata\s*$")
+    assert without("suricata-eve", elastic + splunk) == []

@@ -80,7 +80,8 @@ def test_mofcomp_exclusions(load: RuleLoad) -> None:
     assert ("process.args|wildcard|?:\\program files\\microsoft sql server\\*.mof", True) in checks
     excluded_args = [p for p in rule.predicates if p.field == "process.args" and p.negated]
     assert len(excluded_args) == 13
-    assert set(rule.events) == {"sysmon:1", "windows-security:4688"}
+    # logs-crowdstrike.fdr* among its indices: CrowdStrike's process starts, as Splunk reads them.
+    assert set(rule.events) == {"sysmon:1", "windows-security:4688", "crowdstrike-processrollup2"}
     assert rule.techniques == ("T1047", "T1546", "T1546.003")
 
 

@@ -383,6 +383,8 @@ def test_negated_checks_name_no_event() -> None:
         ("google_workspace.drive", {"gcp-google-workspace-drive"}),
         ("zeek.dns", {"zeek-dns", "dns"}),
         ("network_traffic.dns", {"network-traffic-dns", "dns"}),
+        ("suricata.eve", {"suricata-eve"}),
+        ("panw.panos", {"panw-panos"}),
     ],
 )
 def test_data_sets_land_on_the_events_of_the_same_logs(dataset: str, expected: set[str]) -> None:
@@ -396,6 +398,38 @@ def test_web_server_access_logs_are_the_webserver_category_too() -> None:
     # Error logs are no access logs.
     found = rule_events([], ["logs-nginx.error-*", "logs-apache.error-*"], [])
     assert ids(found) == {"nginx-error", "apache-error"}
+
+
+def test_fortigate_event_log_ids_and_logins_are_its_event_log() -> None:
+    fortigate = eq("data_stream.dataset", "fortinet_fortigate.log")
+    config = rule_events([fortigate, eq("event.code", "0100044547")], [], [])
+    assert ids(config) == {"fortigate-event"}
+    login = rule_events([fortigate, eq("event.category", "authentication")], [], [])
+    assert ids(login) == {"fortigate-event"}
+    # IPS signatures (UTM) and traffic: the FortiGate data stream as a whole.
+    signature = rule_events([fortigate, eq("event.action", "signature")], [], [])
+    assert ids(signature) == {"fortinet-fortigate-log"}
+    mixed = rule_events([fortigate, eq("event.code", "0100044547"), eq("event.code", "30")], [], [])
+    assert ids(mixed) == {"fortinet-fortigate-log"}
+
+
+def test_process_creation_on_crowdstrike_fdr_reads_process_rollup2() -> None:
+    indices = ["logs-endpoint.events.process-*", "logs-crowdstrike.fdr*"]
+    start = [eq("event.category", "process"), eq("event.type", "start")]
+    windows = rule_events(start, indices, ["OS: Windows"])
+    assert ids(windows) == {"sysmon:1", "windows-security:4688", "crowdstrike-processrollup2"}
+    linux = rule_events([*start, eq("host.os.type", "linux")], indices, [])
+    assert ids(linux) == {"linux-process-creation", "crowdstrike-processrollup2"}
+    # Other kinds of events, or the Security log's code, are no process starts of the sensor.
+    files = rule_events([eq("event.category", "file")], indices, ["OS: Windows"])
+    assert "crowdstrike-processrollup2" not in ids(files)
+    code = rule_events([eq("event.code", "4688")], [*indices, "logs-system.security*"], [])
+    assert ids(code) == {"windows-security:4688"}
+    # Without the index, no CrowdStrike event.
+    assert ids(rule_events(start, indices[:1], ["OS: Windows"])) == {
+        "sysmon:1",
+        "windows-security:4688",
+    }
 
 
 def test_walker_counts_files_and_keeps_going(tmp_path: Path) -> None:

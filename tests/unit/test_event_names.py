@@ -44,6 +44,7 @@ from loaders.records import Event
             "gcp-google-workspace-admin",
             "Google Workspace Admin",
         ),
+        ("suricata", None, "eve", "suricata-eve", "Suricata EVE"),
         ("splunk_stream", None, "dns", "splunk-stream-dns", "Splunk Stream DNS"),
     ],
 )
@@ -159,6 +160,7 @@ def test_known_products_are_spelt_right(catalog: dict[str, tuple[Event, int]]) -
     assert names["fortios-sslvpnd"] == "FortiOS SSL VPN"
     assert names["okta"] == "Okta"
     assert names["gcp-google-workspace-admin"] == "Google Workspace Admin"
+    assert names["suricata-eve"] == "Suricata EVE"
     machine = re.compile(r"\b(Aws|Gcp|Macos|Openai|Github|Aaa|Dns|Http|Iis|M365)\b|\.[A-Z]")
     assert [name for name in names.values() if machine.search(name)] == []
 

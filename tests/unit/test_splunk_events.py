@@ -70,6 +70,9 @@ def event_ids(catalog: DataSourceCatalog, name: str) -> list[str]:
         ("Google Workspace login_success", ["gcp-google-workspace-login"]),
         ("G Suite Drive", ["gcp-google-workspace-drive"]),
         ("G Suite Gmail", ["gcp-google-workspace-gmail"]),
+        ("Suricata", ["suricata-eve"]),
+        ("Palo Alto Network Threat", ["panw-panos"]),
+        ("Palo Alto Network Traffic", ["panw-panos", "firewall"]),
         ("Nginx Access", ["nginx-access", "webserver"]),
         ("Windows IIS", ["iis-access", "webserver"]),
         # A product, not one of its logs: the search's source type names the log.
@@ -309,6 +312,8 @@ def test_product_logs_keep_their_sigma_log_source_for_fields() -> None:
     # The events name the product's log; the fields still map as the Sigma log source's.
     (nginx,) = small_catalog().resolve("Nginx Access")
     assert nginx.logsources == ((None, "webserver", None),)
+    (traffic,) = small_catalog().resolve("Palo Alto Network Traffic")
+    assert traffic.logsources == ((None, "firewall", None),)
     # The Workspace add-on's fields are its own: no Sigma log source maps them.
     (login,) = small_catalog().resolve("Google Workspace login_failure")
     assert login.logsources == ()
@@ -321,6 +326,7 @@ def test_product_logs_keep_their_sigma_log_source_for_fields() -> None:
         ("gws:reports:login", ["gcp-google-workspace-login"]),
         ("gsuite:calendar:json", ["gcp-google-workspace-calendar"]),
         ("MSWindows:IIS", ["iis-access", "webserver"]),
+        ("CrowdStrike:Event:Streams:JSON", ["crowdstrike-falcon"]),
         ("stream:dns", ["splunk-stream-dns", "dns"]),
     ],
 )
