@@ -10,9 +10,9 @@ the rule's index patterns and OS tags:
   stands for (`loaders.elastic_actions`).
 * Data sets (``event.dataset``, ``data_stream.dataset``, ``logs-<dataset>-*`` indices) of log
   sources without event ids: ``aws.cloudtrail`` -> ``aws-cloudtrail``, on the id of Sigma's log
-  source for the same log (``google_workspace.admin`` -> ``gcp-google-workspace-admin``); a web
-  server's access log or a DNS log observes Sigma's generic category too
-  (`loaders.events.with_categories`).
+  source for the same log (``google_workspace.admin`` -> ``gcp-google-workspace-admin``,
+  ``zeek.connection`` -> ``zeek-conn``); a web server's access log or a DNS log observes Sigma's
+  generic category too (`loaders.events.with_categories`).
 * ECS categories of endpoint data (Elastic Defend and the EDRs it shares rules with):
   ``process`` + ``start`` is Sigma's ``process_creation``, which is ``sysmon:1`` and
   ``windows-security:4688`` on Windows and ``linux-process-creation`` on Linux, as pySigma's
@@ -74,6 +74,13 @@ _LOG_SOURCES = {
     "auditd.log": ("linux", "auditd"),
     "system.auth": ("linux", "auth"),
     "system.syslog": ("linux", "syslog"),
+    # The Filebeat module's name for GCP's audit log, before the gcp integration.
+    "googlecloud.audit": ("gcp", "gcp.audit"),
+    # Entra ID Protection's risk detections (with its risky users, in the same data stream):
+    # Sigma's riskdetection service, Splunk's UserRiskEvents.
+    "azure.identity_protection": ("azure", "riskdetection"),
+    # Zeek's conn.log; Sigma and Splunk's Zeek add-on name Zeek's logs by their file names.
+    "zeek.connection": ("zeek", "conn"),
 }
 # Data sets that Sigma names whole, as the service of another product: Google Workspace's
 # applications are Sigma's gcp services google_workspace.<application>.

@@ -289,6 +289,7 @@ _TERMS = {
     "loadbalancing": "Load Balancing",
     "sslvpnd": "SSL VPN",
     "eve": "EVE",  # Suricata's Extensible Event Format
+    "conn": "Connection",  # Zeek's conn.log
     "msexchange": "MSExchange",
     "powershell": "PowerShell",
     "powershell-classic": "PowerShell (classic)",

@@ -5,7 +5,8 @@ Sysmon event ids (``sigma.pipelines.sysmon``), Windows audit events and PowerShe
 (``sigma.pipelines.windows``); ``process_creation`` is both ``sysmon:1`` and
 ``windows-security:4688``. A Windows service names its events by the EventID values the rule
 checks (not excluded), beside its category's when it has both. Log sources without event ids
-are one catalog event each, a few of them read as the log they stand for (`SERVICE_LOGS`).
+are one catalog event each, a few of them read as the log they stand for (`SERVICE_LOGS`,
+`ALSO_IN`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ EVENT_ID_FIELD = "EventID"
 SERVICE_LOGS: Mapping[str, tuple[str, None, str]] = {
     "apache": ("apache", None, "error"),
     "nginx": ("nginx", None, "error"),
+}
+
+#: Linux services whose messages another log holds too: sshd and sudo write to syslog's
+#: auth facility, that is /var/log/auth.log (secure on Red Hat), Sigma's linux auth service
+#: and Elastic's system.auth. Their rules run on either, so they observe both.
+ALSO_IN: Mapping[tuple[str, str], tuple[str, None, str]] = {
+    ("linux", "sshd"): ("linux", None, "auth"),
+    ("linux", "sudo"): ("linux", None, "auth"),
 }
 
 # pySigma annotates these tables loosely (one as ast.Dict); their shapes are fixed.
@@ -98,4 +107,7 @@ def sigma_events(
         if not product and not category and service:
             logsource = SERVICE_LOGS.get(service.lower(), logsource)
         events = [logsource_event(*logsource)]
+        also = ALSO_IN.get((product or "", (service or "").lower()))
+        if also is not None:
+            events.append(logsource_event(*also))
     return events

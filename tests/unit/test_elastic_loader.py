@@ -381,7 +381,11 @@ def test_negated_checks_name_no_event() -> None:
         ("google_workspace.admin", {"gcp-google-workspace-admin"}),
         ("google_workspace.login", {"gcp-google-workspace-login"}),
         ("google_workspace.drive", {"gcp-google-workspace-drive"}),
+        # Zeek's conn.log by its file name; GCP's audit log by the Filebeat module's name.
+        ("zeek.connection", {"zeek-conn"}),
         ("zeek.dns", {"zeek-dns", "dns"}),
+        ("googlecloud.audit", {"gcp-gcp-audit"}),
+        ("azure.identity_protection", {"azure-riskdetection"}),
         ("network_traffic.dns", {"network-traffic-dns", "dns"}),
         ("suricata.eve", {"suricata-eve"}),
         ("panw.panos", {"panw-panos"}),

@@ -45,6 +45,7 @@ from loaders.records import Event
             "Google Workspace Admin",
         ),
         ("suricata", None, "eve", "suricata-eve", "Suricata EVE"),
+        ("zeek", None, "conn", "zeek-conn", "Zeek Connection"),
         ("splunk_stream", None, "dns", "splunk-stream-dns", "Splunk Stream DNS"),
     ],
 )

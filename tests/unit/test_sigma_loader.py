@@ -104,6 +104,10 @@ def test_techniques_come_from_attack_technique_tags_only() -> None:
         ((None, None, "apache"), ["apache-error"]),
         ((None, None, "nginx"), ["nginx-error"]),
         (("apache", None, "access"), ["apache-access"]),
+        # sshd and sudo write to the auth log as well.
+        (("linux", None, "sshd"), ["linux-sshd", "linux-auth"]),
+        (("linux", None, "sudo"), ["linux-sudo", "linux-auth"]),
+        (("linux", None, "cron"), ["linux-cron"]),
     ],
 )
 def test_log_sources_name_their_events(
