@@ -43,6 +43,13 @@ _ATTACK_LINK_SHAPES = {
     "ANALYTIC_OBSERVES": ("Analytic", "OBSERVES", "DataComponent"),
 }
 
+#: An analytic reads a catalog event; `log_sources` are its references naming the event.
+ANALYTIC_EVENTS = """
+UNWIND $pairs AS p
+MATCH (a:Analytic {id: p.a}) MATCH (e:Event {id: p.b})
+CREATE (a)-[:OBSERVES {log_sources: p.log_sources}]->(e)
+"""
+
 ATTACK_LINKS = {
     name: f"UNWIND $pairs AS p\n"
     f"MATCH (a:{source} {{id: p.a}}) MATCH (b:{target} {{id: p.b}})\n"

@@ -17,6 +17,7 @@ from neo4j import Driver, ManagedTransaction
 
 from graph import cypher_write as q
 from loaders.records import (
+    Analytic,
     AttackCatalog,
     Event,
     PropertyValue,
@@ -142,6 +143,12 @@ class GraphWriter:
         for name, pairs in links.items():
             for batch in _batches(pairs, 5000):
                 tx.run(q.ATTACK_LINKS[name], pairs=batch).consume()
+        # The catalog events the analytics read, on the same nodes the rules observe.
+        for event_rows in _batches([_event_row(e) for e in _unique_by_id(catalog.events)]):
+            tx.run(q.MERGE_EVENTS, rows=event_rows).consume()
+        for reads in _batches(_analytic_events(catalog.analytics), 5000):
+            tx.run(q.ANALYTIC_EVENTS, pairs=reads).consume()
+        tx.run(q.DELETE_ORPHAN_EVENTS).consume()
         self._merge_source(tx, catalog.source, {"technique_count": len(catalog.techniques)})
         return WriteStats(source=catalog.source.name, nodes=nodes)
 
@@ -250,6 +257,21 @@ def _log_sources(record: Any) -> dict[str, Any]:
 
 
 _ATTACK_EXTRA = {"DataComponent": _log_sources, "Analytic": _log_sources}
+
+
+def _analytic_events(analytics: Sequence[Analytic]) -> list[dict[str, Any]]:
+    """One (analytic, event) pair per event an analytic reads, with the log sources naming it."""
+    pairs: list[dict[str, Any]] = []
+    for analytic in analytics:
+        named: dict[str, list[str]] = {}
+        for ls in analytic.log_sources:
+            for event_id in ls.events:
+                named.setdefault(event_id, []).append(f"{ls.name} {ls.channel}".strip())
+        pairs += [
+            {"a": analytic.id, "b": event_id, "log_sources": list(dict.fromkeys(sources))}
+            for event_id, sources in named.items()
+        ]
+    return pairs
 
 
 def _unique_rules(rules: Sequence[Rule]) -> list[Rule]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from covgraph.errors import Location, ParseError
+from loaders.attack_events import log_source_events, misfiled
 from loaders.attack_index import (
     ANALYTIC,
     DATA_COMPONENT,
@@ -33,6 +34,7 @@ from loaders.records import (
     DataComponent,
     DataSource,
     DetectionStrategy,
+    Event,
     LogSourceRef,
     SourceInfo,
     Tactic,
@@ -101,6 +103,7 @@ class _CatalogReader:
         self.urls = bundle.urls
         self.tactic_ids: dict[str, str] = {}  # shortname -> TA id
         self.tactic_order: dict[str, int] = {}  # shortname -> position in the matrix
+        self.events: dict[str, Event] = {}  # catalog events the analytics name, by id
 
     def read(self, source: SourceInfo | None) -> AttackCatalog:
         by_type = self.bundle.by_type
@@ -116,6 +119,7 @@ class _CatalogReader:
             ],
             analytics=[self._analytic(obj) for obj in by_type[ANALYTIC]],
         )
+        catalog.events = sorted(self.events.values(), key=lambda event: event.id)
         for records in (
             catalog.techniques,
             catalog.data_sources,
@@ -285,12 +289,31 @@ class _CatalogReader:
 
     def _analytic(self, obj: StixObject) -> Analytic:
         stix_id = obj["id"]
+        withdrawn = is_withdrawn(obj)
         log_sources: dict[LogSourceRef, None] = {}
         for entry in entries(obj, "x_mitre_log_source_references"):
             component = text(entry, "x_mitre_data_component_ref")
             component_id = self.bundle.ref_id(obj, component, DATA_COMPONENT) if component else None
             reference = self._log_source(obj, entry)
-            log_sources[dataclasses.replace(reference, data_component_id=component_id)] = None
+            # Revoked and deprecated analytics keep their log sources but name no events.
+            events = [] if withdrawn else log_source_events(reference.name, reference.channel)
+            for event in [e for e in events if misfiled(e)]:
+                self.bundle.problem(
+                    f"{stix_id} ({self.attack_ids[stix_id]}) reads {reference.name} "
+                    f"{reference.channel!r}: event {event.event_id} is not a Security event, "
+                    "so it names no catalog event",
+                    "misfiled-event",
+                    "warning",
+                )
+                events.remove(event)
+            for event in events:
+                self.events.setdefault(event.id, event)
+            reference = dataclasses.replace(
+                reference,
+                data_component_id=component_id,
+                events=tuple(event.id for event in events),
+            )
+            log_sources[reference] = None
         components = (ref.data_component_id for ref in log_sources)
         return Analytic(
             id=self.attack_ids[stix_id],

@@ -272,6 +272,8 @@ class LogSourceRef:
     channel: str
     #: The data component the entry belongs to, on an analytic's log source references.
     data_component_id: str | None = None
+    #: Catalog events the entry names, on an analytic's references (loaders.attack_events).
+    events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,4 +328,6 @@ class AttackCatalog:
     data_components: list[DataComponent] = field(default_factory=list)
     detection_strategies: list[DetectionStrategy] = field(default_factory=list)
     analytics: list[Analytic] = field(default_factory=list)
+    #: Catalog events the analytics' log sources name.
+    events: list[Event] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)

@@ -286,8 +286,12 @@ def test_detection_strategy_and_analytic(catalog: AttackCatalog) -> None:
     assert analytic.data_components == ("DC0008", "DC0032")
     assert analytic.log_sources == (
         LogSourceRef("sysmon", "EventCode=19", "DC0008"),
-        LogSourceRef("WinEventLog:Security", "EventCode=4688", "DC0032"),
+        LogSourceRef(
+            "WinEventLog:Security", "EventCode=4688", "DC0032", ("windows-security:4688",)
+        ),
     )
+    # "sysmon" is no log source name ATT&CK uses for Sysmon (WinEventLog:Sysmon): no event.
+    assert [e.id for e in catalog.events] == ["windows-security:4688"]
 
 
 def test_version_comes_from_the_collection(catalog: AttackCatalog) -> None:

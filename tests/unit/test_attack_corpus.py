@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,61 @@ def test_counts_match_the_bundle(catalog: AttackCatalog, raw_objects: list[dict[
     ) == (835, 14, 38, 109, 691, 1739)
 
 
-def test_no_errors_or_warnings(catalog: AttackCatalog) -> None:
-    # Read alone, without its provenance, the one finding: this bundle, gathered from mitre/cti,
-    # carries no x-mitre-collection, so it does not say which ATT&CK it is.
-    assert [(p.kind, p.severity) for p in catalog.problems] == [("no-version", "info")]
+def _misfiled_security_codes(raw_objects: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(analytic, code) for every WinEventLog:Security code of a current analytic that is
+    no Security event (the channel holds 512-861, 1100-1108 and 4608-6424)."""
+    found = []
+    for obj in raw_objects:
+        if obj["type"] != "x-mitre-analytic" or obj.get("revoked"):
+            continue
+        if obj.get("x_mitre_deprecated"):
+            continue
+        for ref in obj.get("x_mitre_log_source_references", []):
+            if ref["name"] != "WinEventLog:Security":
+                continue
+            for code in re.findall(r"\d+", ref["channel"]):
+                number = int(code)
+                if not (512 <= number <= 861 or 1100 <= number <= 1108 or 4608 <= number <= 6424):
+                    found.append((obj["id"], number))
+    return found
+
+
+def test_no_errors_and_only_misfiled_events_warned(
+    catalog: AttackCatalog, raw_objects: list[dict[str, Any]]
+) -> None:
+    # Read alone, without its provenance: this bundle, gathered from mitre/cti, carries no
+    # x-mitre-collection, so it does not say which ATT&CK it is.
+    kinds = Counter((p.kind, p.severity) for p in catalog.problems)
+    misfiled = _misfiled_security_codes(raw_objects)
+    # ATT&CK files some events of other channels under Security (PowerShell's 4104, the System
+    # log's 7045): reported, and linked to no catalog event.
+    assert len(misfiled) == 15
+    assert kinds == {("no-version", "info"): 1, ("misfiled-event", "warning"): len(misfiled)}
+    events = {e.id for e in catalog.events}
+    assert not any(f"windows-security:{code}" in events for _, code in misfiled)
+
+
+def test_analytics_read_the_events_rules_observe(catalog: AttackCatalog) -> None:
+    events = {e.id: e for e in catalog.events}
+    by_id = {a.id: a for a in catalog.analytics}
+    # DET0086 (WMI Event Subscription) has one analytic, AN0236: WMI-Activity's events (not
+    # Sysmon's WMI events 19-21, which the rules read), process creation and image loads.
+    (strategy,) = [s for s in catalog.detection_strategies if "T1546.003" in s.techniques]
+    assert strategy.analytics == ("AN0236",)
+    assert [ls.events for ls in by_id["AN0236"].log_sources] == [
+        ("wmi-activity:5857", "wmi-activity:5858", "wmi-activity:5860", "wmi-activity:5861"),
+        ("sysmon:1",),
+        ("sysmon:7",),
+    ]
+    assert events["sysmon:1"].name == "Sysmon EventID 1 - Process creation"
+    for expected in ("aws-cloudtrail", "linux-auditd", "okta", "m365-audit", "kubernetes-audit"):
+        assert expected in events, expected
+    named = [ls for a in by_id.values() for ls in a.log_sources if ls.events]
+    assert all(set(ls.events) <= set(events) for ls in named)
+    # A log source with no event codes, or one the catalog has no log for, names nothing.
+    unnamed = [ls for a in by_id.values() for ls in a.log_sources if not ls.events]
+    assert any(ls.name == "macos:unifiedlog" for ls in unnamed)
+    assert not any(ls.name == "WinEventLog:Sysmon" and "EventCode" in ls.channel for ls in unnamed)
 
 
 def test_flags_match_the_bundle(catalog: AttackCatalog, raw_objects: list[dict[str, Any]]) -> None:
