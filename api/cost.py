@@ -78,6 +78,11 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "Coverage.events": 10,  # 9.3 distinct events per covered technique
     "Coverage.eventUsage": 10,
     "Coverage.byVendor": 3,  # always the three vendors
+    "Technique.detectionStrategies": 1,  # ATT&CK v18: one per current technique
+    "DetectionStrategy.analytics": 3,  # 2.5 on average, 9 at most
+    "Analytic.events": 2,  # 1.5 on average
+    "Analytic.dataComponents": 3,  # 2.4 on average
+    "Technique.attackEvents": 5,  # 4.5 on average, 8 at the 90th percentile
     "VendorRules.rules": 15,  # 12.5 rules per (technique, vendor)
     "Rule.techniques": 2,  # 1.8 on average
     "Rule.events": 2,  # 1.5 on average

@@ -9,7 +9,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from api.errors import UnknownTechnique
-from graph.queries import catalog, coverage, events, fields, rules, technique
+from graph.queries import attack, catalog, coverage, events, fields, rules, technique
 from graph.queries.overlap import INDICATOR_SETS
 from graph.queries.runner import RequestRunner, Row
 from graph.queries.similarity import SimilarityIndex
@@ -50,6 +50,8 @@ class Loaders:
         self.field_exists = DataLoader(self._field_exists)
         self.field_rule_count = DataLoader(self._field_rule_counts)
         self.field_aliases = DataLoader(self._field_aliases)
+        self.strategies = DataLoader(self._strategies)
+        self.attack_events = DataLoader(self._attack_events)
         self._tactics: asyncio.Task[list[Row]] | None = None
         self._sources: asyncio.Task[list[Row]] | None = None
         self._platforms: asyncio.Task[list[str]] | None = None
@@ -153,6 +155,18 @@ class Loaders:
         rows = await self.runner.read(fields.FIELD_ALIASES, names=names)
         found = _aligned(names, rows, lambda r: r["name"], lambda r: list(r["aliases"]))
         return [found.get(n, []) for n in names]
+
+    async def _strategies(self, ids: list[str]) -> list[list[Row]]:
+        rows = await self.runner.read(attack.STRATEGIES, ids=ids)
+        found = _aligned(ids, rows, lambda r: r["id"], lambda r: list(r["strategies"]))
+        return [found.get(i, []) for i in ids]
+
+    async def _attack_events(self, keys: list[tuple[str, bool]]) -> list[list[Row]]:
+        rows = await self.runner.read(
+            attack.ATTACK_EVENTS, keys=[{"id": i, "subs": s} for i, s in keys]
+        )
+        found = _aligned(keys, rows, lambda r: (r["id"], r["subs"]), lambda r: list(r["events"]))
+        return [found.get(k, []) for k in keys]
 
     async def sources(self) -> list[Row]:
         """The Source nodes (read once per request)."""

@@ -9,6 +9,7 @@ from api.types.connection import PageInfo
 from api.types.vendor import Vendor, vendor_names
 
 if TYPE_CHECKING:
+    from api.types.attack import AttackEvent, DetectionStrategy
     from api.types.authoring import AuthoringGuide
     from api.types.coverage import Coverage
 
@@ -148,6 +149,33 @@ class Technique:
         # Ranking every indicator of a large technique costs more than reading the cached
         # rows: the guide is built once per graph version (RequestRunner.memo).
         return info.context.runner.memo(("authoring", *key), lambda: AuthoringGuide.from_row(row))
+
+    @resolver(
+        "ATT&CK's detection strategies for it (current ones, by id), with their analytics "
+        "and the log sources and catalog events they read."
+    )
+    async def detection_strategies(
+        self, info: Info
+    ) -> list[Annotated["DetectionStrategy", strawberry.lazy("api.types.attack")]]:
+        from api.types.attack import DetectionStrategy
+
+        rows = await info.context.loaders.strategies.load(self.id)
+        return sorted((DetectionStrategy.from_row(r) for r in rows), key=lambda s: s.id)
+
+    @resolver(
+        "The catalog events its detection strategies' analytics read, each with how many of "
+        "its current rules observe it (0: ATT&CK says to watch it, no rule reads it); most "
+        "analytics first, then by id. includeSubtechniques: its current sub-techniques' "
+        "strategies and rules as well."
+    )
+    async def attack_events(
+        self, info: Info, include_subtechniques: bool | None = False
+    ) -> list[Annotated["AttackEvent", strawberry.lazy("api.types.attack")]]:
+        from api.types.attack import AttackEvent
+
+        rows = await info.context.loaders.attack_events.load((self.id, bool(include_subtechniques)))
+        found = [AttackEvent.from_row(r) for r in rows]
+        return sorted(found, key=lambda e: (-len(e.analytics), e.event_id))
 
 
 async def load_technique(info: Info, technique_id: str) -> Technique | None:

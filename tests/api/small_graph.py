@@ -1,7 +1,9 @@
 """A small hand-made graph whose every count is known, written through the real writer.
 
 T1546.003 (WMI Event Subscription) has four current rules (sigma a and b, elastic e, splunk k)
-and one deprecated rule (sigma old). Hand-checked figures are in the constants below.
+and one deprecated rule (sigma old). Hand-checked figures are in the constants below. ATT&CK's
+detection strategy DET0086 for it has a current analytic AN0236 reading sysmon:1 and
+wmi-activity:5861 (no rule observes the latter) and a revoked one, AN0001.
 
 `write_small_graph(driver, extras=True)` adds retired techniques and odd checks, for the tests
 of revoked/deprecated techniques and sample values; the base graph's figures stay as they are
@@ -20,11 +22,16 @@ from __future__ import annotations
 from typing import Any
 
 from graph.writer import GraphWriter
+from loaders.attack_events import log_source_events
 from loaders.events import windows_event
 from loaders.predicates import make_predicate
 from loaders.records import (
+    Analytic,
     AttackCatalog,
+    DataComponent,
+    DetectionStrategy,
     Event,
+    LogSourceRef,
     Predicate,
     Rule,
     RuleLoad,
@@ -103,11 +110,45 @@ def _catalog(extras: bool = False) -> AttackCatalog:
         Technique(id=t, name=f"Filler {t}", tactics=("TA0002",), platforms=("Linux",))
         for t in FILLER
     ]
+    analytics = [
+        # Reads process creation (which rules b, e and k observe) and WMI-Activity 5861 (none).
+        _analytic("AN0236", ("WinEventLog:Sysmon", "EventCode=1"),
+                  ("WinEventLog:WMI", "EventCode=5861")),
+        _analytic("AN0001", ("WinEventLog:Sysmon", "EventCode=19"), revoked=True),
+    ]  # fmt: skip
     return AttackCatalog(
         source=SourceInfo(name="attack", repository="mitre/cti", commit="c0ffee", version="18"),
         tactics=tactics,
         techniques=techniques,
+        data_components=[DataComponent(id="DC0032", name="Process Creation")],
+        detection_strategies=[
+            DetectionStrategy(
+                id="DET0086",
+                name="Detect WMI Event Subscription",
+                techniques=W3,
+                analytics=("AN0236", "AN0001"),
+            ),
+        ],
+        analytics=analytics,
+        events=[
+            e
+            for a in analytics
+            if not a.revoked
+            for ls in a.log_sources
+            for e in log_source_events(ls.name, ls.channel)
+        ],
     )
+
+
+def _analytic(id: str, *sources: tuple[str, str], revoked: bool = False) -> Analytic:
+    """An analytic reading these (name, channel) log sources, all of process creation."""
+    refs = tuple(
+        LogSourceRef(name, channel, "DC0032",
+                     () if revoked else tuple(e.id for e in log_source_events(name, channel)))
+        for name, channel in sources
+    )  # fmt: skip
+    return Analytic(id=id, name=f"Analytic {id[2:]}", platforms=("Windows",),
+                    data_components=("DC0032",), log_sources=refs, revoked=revoked)  # fmt: skip
 
 
 def _rule(vendor: Any, native: str, techniques: tuple[str, ...], events: tuple[str, ...],

@@ -541,3 +541,58 @@ def test_the_readme_example_answers_as_the_readme_says(corpus_api: str) -> None:
     assert len(top) == 5
     assert ("process.name", "eq", "wmic.exe") in top
     assert not {field for field, _, _ in top} & {"event.code", "event.category", "host.os.type"}
+
+
+def _attack_analytics(corpus: Path, technique: str) -> dict[str, list[tuple[str, str]]]:
+    """Current analytics of the technique's current strategies -> (name, channel) references."""
+    bundle = json.loads((corpus / "attack" / "enterprise-attack.json").read_bytes())["objects"]
+    by_id = {o["id"]: o for o in bundle}
+
+    def current(o: dict[str, Any]) -> bool:
+        return not o.get("revoked") and not o.get("x_mitre_deprecated")
+
+    pattern = next(
+        o for o in bundle
+        if o["type"] == "attack-pattern"
+        and any(r.get("external_id") == technique for r in o.get("external_references", []))
+    )  # fmt: skip
+    strategies = {
+        r["source_ref"] for r in bundle
+        if r["type"] == "relationship" and r.get("relationship_type") == "detects"
+        and r["target_ref"] == pattern["id"] and current(r) and current(by_id[r["source_ref"]])
+    }  # fmt: skip
+    found = {}
+    for ref in sorted(strategies):
+        for analytic_ref in by_id[ref].get("x_mitre_analytic_refs", []):
+            analytic = by_id[analytic_ref]
+            if current(analytic):
+                name = analytic["external_references"][0]["external_id"]
+                found[name] = [
+                    (s["name"], s["channel"]) for s in analytic["x_mitre_log_source_references"]
+                ]
+    return found
+
+
+def test_t1546_003_attack_guidance_beside_its_rules(corpus_api: str, corpus_dir: Path) -> None:
+    query = """{ technique(id: "T1546.003") {
+        detectionStrategies { id analytics { id logSources events { id } } }
+        attackEvents { event { id } analytics ruleCount }
+        coverage { eventUsage { event { id } ruleCount } } } }"""
+    page = data(corpus_api, query)["technique"]
+    expected = _attack_analytics(corpus_dir, TECHNIQUE)
+    analytics = {a["id"]: a for s in page["detectionStrategies"] for a in s["analytics"]}
+    assert set(analytics) == set(expected) == {"AN0236"}
+    assert analytics["AN0236"]["logSources"] == [f"{n} {c}" for n, c in expected["AN0236"]]
+    # ATT&CK's analytic reads WMI-Activity's events, process creation and image loads; the
+    # rules read Sysmon's WMI events 19-21 instead of WMI-Activity's, bar 5861.
+    attack = {e["event"]["id"]: e for e in page["attackEvents"]}
+    assert set(attack) == {
+        "sysmon:1", "sysmon:7",
+        "wmi-activity:5857", "wmi-activity:5858", "wmi-activity:5860", "wmi-activity:5861",
+    }  # fmt: skip
+    assert {e["id"] for e in analytics["AN0236"]["events"]} == set(attack)
+    # Each count is the technique's rules observing the event, as its coverage counts them.
+    used = {u["event"]["id"]: u["ruleCount"] for u in page["coverage"]["eventUsage"]}
+    assert {i: e["ruleCount"] for i, e in attack.items()} == {i: used.get(i, 0) for i in attack}
+    assert attack["sysmon:1"]["ruleCount"] > 0
+    assert attack["wmi-activity:5857"]["ruleCount"] == 0

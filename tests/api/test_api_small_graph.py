@@ -161,6 +161,42 @@ def test_similar_techniques_by_jaccard_of_positive_indicators(small: str) -> Non
     ]
 
 
+def test_attack_detection_strategies_beside_the_rules(small: str) -> None:
+    query = """{ technique(id: "T1546.003") {
+        detectionStrategies { id name analytics { id platforms logSources
+          dataComponents { id name } events { id } } }
+        attackEvents { event { id ruleCount } analytics ruleCount } }
+      parent: technique(id: "T1546") { attackEvents(includeSubtechniques: true) {
+        event { id } ruleCount } }
+      none: technique(id: "T1047") { detectionStrategies { id } attackEvents { ruleCount } } }"""
+    result = data(small, query)
+    (strategy,) = result["technique"]["detectionStrategies"]
+    assert (strategy["id"], strategy["name"]) == ("DET0086", "Detect WMI Event Subscription")
+    # The revoked analytic AN0001 is left out.
+    assert strategy["analytics"] == [
+        {
+            "id": "AN0236",
+            "platforms": ["Windows"],
+            "logSources": ["WinEventLog:Sysmon EventCode=1", "WinEventLog:WMI EventCode=5861"],
+            "dataComponents": [{"id": "DC0032", "name": "Process Creation"}],
+            "events": [{"id": "sysmon:1"}, {"id": "wmi-activity:5861"}],
+        }
+    ]
+    # Rules b, e and k of T1546.003 observe sysmon:1; none observes wmi-activity:5861, an
+    # event of the catalog only because ATT&CK names it.
+    assert result["technique"]["attackEvents"] == [
+        {"event": {"id": "sysmon:1", "ruleCount": 4}, "analytics": ["AN0236"], "ruleCount": 3},
+        {"event": {"id": "wmi-activity:5861", "ruleCount": 0}, "analytics": ["AN0236"],
+         "ruleCount": 0},
+    ]  # fmt: skip
+    # Rolled up, T1546 counts its sub-techniques' rules too: b, e, k and s (T1546.008).
+    assert result["parent"]["attackEvents"] == [
+        {"event": {"id": "sysmon:1"}, "ruleCount": 4},
+        {"event": {"id": "wmi-activity:5861"}, "ruleCount": 0},
+    ]
+    assert result["none"] == {"detectionStrategies": [], "attackEvents": []}
+
+
 def test_similar_techniques_with_sub_techniques_rolled_up(small: str) -> None:
     query = """query($id: String!, $subs: Boolean) {
         similarTechniques(id: $id, includeSubtechniques: $subs) {
