@@ -36,6 +36,8 @@ query TechniquePage($id: String!, $sub: Boolean!) {
       exclusions(first: 50, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach }
       eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach }
     }
+    detectionStrategies { id name url analytics { id platforms url logSources } }
+    attackEvents(includeSubtechniques: $sub) { analytics ruleCount event { id name } }
   }
   similarTechniques(id: $id, first: 6, includeEventSelectors: false) { jaccard sharedIndicators technique { id name } }
 }`;
@@ -92,6 +94,7 @@ export async function techniqueView(id, params, signal) {
       eventsCard(technique, coverage, sub),
       similarCard(technique, data.similarTechniques),
     ),
+    attackCard(technique, sub),
     fieldsCard(technique, guide, sub),
     indicatorsCard(
       { technique, sub },
@@ -210,6 +213,7 @@ function header(technique, coverage, sub) {
 
 const SECTIONS = [
   ["events", "events"],
+  ["attack", "ATT&CK strategy"],
   ["fields", "fields"],
   ["indicators", "indicators"],
   ["exclusions", "exclusions"],
@@ -259,6 +263,57 @@ function eventsCard(technique, coverage, sub) {
     rows.length
       ? table("data events", ["event", "name", "rules"], rows)
       : h("p", { class: "muted" }, "No rule names an event."),
+  );
+}
+
+/** ATT&CK's detection strategies for the technique: the events they read, beside its rules. */
+function attackCard(technique, sub) {
+  const events = technique.attackEvents;
+  const missed = events.filter((usage) => usage.ruleCount === 0).length;
+  const rows = events.map((usage) => [
+    usage.ruleCount
+      ? h("a", { href: techniqueRules(technique, sub, { event: usage.event.id }), class: "event-id" }, usage.event.id)
+      : h("span", { class: "event-id" }, usage.event.id),
+    usage.event.name,
+    usage.analytics.join(", "),
+    { cell: String(usage.ruleCount), class: usage.ruleCount ? "num hit" : "num miss" },
+  ]);
+  const strategies = technique.detectionStrategies.map((strategy) =>
+    h(
+      "li",
+      { "data-strategy": strategy.id },
+      external(strategy.url, strategy.id),
+      ` ${strategy.name}`,
+      h(
+        "ul",
+        {},
+        strategy.analytics.map((analytic) =>
+          h(
+            "li",
+            { "data-analytic": analytic.id },
+            external(analytic.url, analytic.id),
+            ` (${analytic.platforms.join(", ")}): `,
+            analytic.logSources.map((source, i) => [i ? "; " : "", code(source)]),
+          ),
+        ),
+      ),
+    ),
+  );
+  return section(
+    "attack",
+    `ATT&CK detection strategy (${plural(events.length, "event")} named)`,
+    "The catalog events ATT&CK's analytics for this technique read" +
+      (sub ? " (its sub-techniques' too)" : "") +
+      ", and how many of its rules observe each: 0 is an event ATT&CK says to watch that no " +
+      "rule here reads. Log sources the catalog has no event for (macOS unified log, ESXi…) " +
+      "name none." +
+      (events.length ? ` ${missed} of ${events.length} read by no rule.` : ""),
+    rows.length
+      ? table("data attack-events", ["event", "name", "analytics", "rules"], rows)
+      : h("p", { class: "muted" }, "ATT&CK's analytics for this technique name no catalog event."),
+    strategies.length
+      ? h("ul", { class: "strategies" }, strategies)
+      : h("p", { class: "muted" }, "ATT&CK names no detection strategy for this technique."),
   );
 }
 

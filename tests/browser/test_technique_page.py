@@ -32,6 +32,8 @@ query($id: String!) {
         field { name } operator value ruleCount corpusReach }
       eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach }
     }
+    detectionStrategies { id analytics { id logSources } }
+    attackEvents { analytics ruleCount event { id name } }
   }
   rule(uid: "sigma:0b7889b4-5577-4521-a60a-3376ee7f9f7b") {
     title sourceUrl predicates { field { name } operator value negated }
@@ -145,6 +147,25 @@ def test_technique_page_shows_what_the_api_answers(page: Page) -> None:
     exclusions = guide["distinctExclusionCount"] - guide["distinctExcludedEventSelectorCount"]
     assert len(shown) == min(exclusions, 50)
     assert f"({exclusions} distinct)" in page.find("#exclusions h2").text
+
+    # ATT&CK's strategy: every event its analytics read, with the technique's rules on each.
+    attack = technique["attackEvents"]
+    assert page.find("#attack h2").text == f"ATT&CK detection strategy ({len(attack)} events named)"
+    shown_attack = [
+        [cell.text.strip() for cell in row.find_elements("css selector", "td")]
+        for row in page.find_all("table.attack-events tbody tr")
+    ]
+    assert shown_attack == [
+        [e["event"]["id"], e["event"]["name"], ", ".join(e["analytics"]), str(e["ruleCount"])]
+        for e in attack
+    ]
+    assert {"wmi-activity:5857", "sysmon:1"} <= {row[0] for row in shown_attack}
+    missed = sum(e["ruleCount"] == 0 for e in attack)
+    assert f"{missed} of {len(attack)} read by no rule." in page.find("#attack p.note").text
+    (strategy,) = technique["detectionStrategies"]
+    assert page.find(f'li[data-strategy="{strategy["id"]}"]').text.startswith("DET0086")
+    analytic = page.find('li[data-analytic="AN0236"]').text
+    assert all(source in analytic for source in strategy["analytics"][0]["logSources"])
     page.screenshot("technique-T1546.003")
 
     # The rule link opens the rule's details: its checks, exclusions marked.
