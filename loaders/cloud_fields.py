@@ -97,3 +97,36 @@ CLOUD_MAPPINGS: dict[LogSourceKey, dict[str, str]] = {
     # GitHub audit log (the github integration): the audit action, "repo.destroy".
     ("github", None, "audit"): {"action": "event.action"},
 }
+
+#: CloudTrail's request, response and extra-data objects, which the aws integration keeps whole,
+#: their keys as CloudTrail spells them, in flattened fields under aws.cloudtrail.flattened (and
+#: as text, ``{key=value, ...}``, in aws.cloudtrail.request_parameters and its siblings). Sigma's
+#: rules and Splunk's searches name an attribute inside one by its JSON path
+#: (``requestParameters.egress``), Elastic's rules by the flattened field
+#: (``aws.cloudtrail.flattened.request_parameters.egress``). One spelling per attribute: the
+#: integration's, as for every other CloudTrail attribute above, since that is the name the
+#: stored events and Elastic's rules use and the raw one is no field of theirs. The flattened
+#: type addresses array elements without positions, as Splunk's ``{}`` (dropped before the
+#: lookup) does. The objects themselves (Sigma's ``requestParameters|contains`` on the JSON
+#: text) stay raw: the integration's text form is not JSON, so the same pattern finds other text.
+CLOUDTRAIL_OBJECTS: dict[str, str] = {
+    "requestparameters": "aws.cloudtrail.flattened.request_parameters",
+    "responseelements": "aws.cloudtrail.flattened.response_elements",
+    "additionaleventdata": "aws.cloudtrail.flattened.additional_eventdata",
+    "serviceeventdetails": "aws.cloudtrail.flattened.service_event_details",
+}
+
+
+def cloud_attribute(field: str, product: str | None, service: str | None) -> str | None:
+    """The integration's name of a cloud log attribute that no table entry names, or None.
+
+    An attribute inside one of CloudTrail's objects (`CLOUDTRAIL_OBJECTS`): CloudTrail's
+    ``requestParameters.aclProtocol`` is the integration's
+    ``aws.cloudtrail.flattened.request_parameters.aclProtocol``. The object's name is matched
+    without regard to case, the path inside it kept as written.
+    """
+    if (product, service) != ("aws", "cloudtrail"):
+        return None
+    head, dot, rest = field.partition(".")
+    target = CLOUDTRAIL_OBJECTS.get(head.lower())
+    return f"{target}.{rest}" if target is not None and dot and rest else None

@@ -27,7 +27,7 @@ from sigma.processing.transformations import (
     SetValueTransformation,
 )
 
-from loaders.cloud_fields import CLOUD_MAPPINGS
+from loaders.cloud_fields import CLOUD_MAPPINGS, cloud_attribute
 from loaders.entra import entra_attribute
 from loaders.predicates import clean_field
 
@@ -429,7 +429,7 @@ def sigma_to_ecs(
             return min(loose, key=lambda e: (e.specificity, e.order)).target
     if logsource[0] == "azure":
         return entra_attribute(field, logsource[2])
-    return None
+    return cloud_attribute(field, logsource[0], logsource[2])
 
 
 def sigma_field(

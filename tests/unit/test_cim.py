@@ -135,6 +135,18 @@ def test_driver_load_fields_stay_on_file_fields() -> None:
     assert CimMapper().map_field("loaded_file", None, [driver]) == FieldName("file.name", True)
 
 
+def test_cloudtrail_object_attributes_drop_splunks_array_marks() -> None:
+    cloudtrail = ("aws", None, "cloudtrail")
+    found = CimMapper().map_field(
+        "requestParameters.launchPermission.add.items{}.userId", None, [cloudtrail]
+    )
+    assert found == FieldName(
+        "aws.cloudtrail.flattened.request_parameters.launchPermission.add.items.userId", True
+    )
+    egress = CimMapper().map_field("requestParameters.egress", None, [cloudtrail])
+    assert egress == FieldName("aws.cloudtrail.flattened.request_parameters.egress", True)
+
+
 def test_raw_fields_of_unknown_logs_keep_their_name() -> None:
     found = CimMapper().map_field("Username", None, [])
     assert (found.name, found.mapped) == ("Username", False)

@@ -134,6 +134,33 @@ def test_cloudtrail_identity_type_meets_elastic(
     assert ("aws.cloudtrail.error_code", "eq", "accessdenied", False) in found
 
 
+def test_cloudtrail_request_parameters_meet_elastics_flattened_fields(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    field = "aws.cloudtrail.flattened.request_parameters."
+    found = splunk(
+        corpus_dir,
+        splunk_context,
+        "detections/cloud/aws_network_access_control_list_created_with_all_open_ports.yml",
+    )
+    nacl = elastic(
+        corpus_dir,
+        "rules/integrations/aws/defense_evasion_ec2_nacl_all_traffic_allowed_new_identity.toml",
+    )
+    for check in [
+        (field + "aclProtocol", "eq", "-1", False),
+        (field + "ruleAction", "eq", "allow", False),
+    ]:
+        assert check in found
+        assert check in nacl
+    assert (field + "egress", "eq", "false", False) in found
+    userdata = (field + "attribute", "eq", "userdata", False)
+    assert userdata in sigma(corpus_dir, "unsupported/cloud/aws_ec2_download_userdata.yml")
+    assert userdata in elastic(
+        corpus_dir, "rules/integrations/aws/discovery_ec2_userdata_request_for_ec2_instance.toml"
+    )
+
+
 # --- Windows logon types -------------------------------------------------------------------------
 
 

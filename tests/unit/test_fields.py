@@ -65,7 +65,10 @@ def test_sigma_to_ecs_maps_through_the_pipelines(
     [
         ("username", ("okta", None, "okta")),  # the Kubernetes mapping is not for Okta
         ("Image", ("linux", None, "auditd")),  # auditd is no Sysmon event
-        ("requestParameters.bucketName", ("aws", None, "cloudtrail")),
+        # CloudTrail's request object as a whole: its JSON text is not what the integration
+        # keeps as text
+        ("requestParameters", ("aws", None, "cloudtrail")),
+        ("requestParameters.bucketName", ("gcp", None, "gcp.audit")),  # no CloudTrail event
         ("Provider", ("windows", None, "wmi")),
         ("user", ("zeek", None, "http")),  # zeek maps it onto the pattern zeek.*user*
     ],
@@ -99,8 +102,8 @@ def test_unmapped_windows_fields_follow_pysigma_event_data_prefix() -> None:
 
 
 def test_unmapped_fields_of_other_log_sources_keep_their_sigma_name() -> None:
-    assert sigma_field("requestParameters.bucketName", "aws", None, "cloudtrail") == FieldName(
-        "requestParameters.bucketName", mapped=False
+    assert sigma_field("requestParameters", "aws", None, "cloudtrail") == FieldName(
+        "requestParameters", mapped=False
     )
     assert sigma_field("Image", "windows", "process_creation") == FieldName(
         "process.executable", mapped=True
@@ -125,6 +128,36 @@ def test_image_loads_map_imageloaded_to_dll_path_over_pysigma() -> None:
     assert sigma_to_ecs("SignatureStatus", "windows", "image_load") == "dll.code_signature.status"
     assert sigma_to_ecs("Signed", "windows", "driver_load") == "file.code_signature.signed"
     assert sigma_to_ecs("Image", "windows", "image_load") == "process.executable"
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("requestParameters.egress", "aws.cloudtrail.flattened.request_parameters.egress"),
+        (
+            "requestParameters.ipPermissions.items.fromPort",
+            "aws.cloudtrail.flattened.request_parameters.ipPermissions.items.fromPort",
+        ),
+        (
+            "responseElements.ConsoleLogin",
+            "aws.cloudtrail.flattened.response_elements.ConsoleLogin",
+        ),
+        ("additionalEventData.MFAUsed", "aws.cloudtrail.flattened.additional_eventdata.MFAUsed"),
+        (
+            "serviceEventDetails.backupVaultName",
+            "aws.cloudtrail.flattened.service_event_details.backupVaultName",
+        ),
+        # the object's name in any case; the path inside it as written
+        (
+            "RequestParameters.aclProtocol",
+            "aws.cloudtrail.flattened.request_parameters.aclProtocol",
+        ),
+    ],
+)
+def test_cloudtrail_object_attributes_take_the_flattened_field(field: str, expected: str) -> None:
+    # The aws integration keeps requestParameters and its siblings whole, keys as CloudTrail
+    # spells them, under aws.cloudtrail.flattened; Elastic's rules check them there.
+    assert sigma_field(field, "aws", None, "cloudtrail") == FieldName(expected, mapped=True)
 
 
 def test_webserver_cs_uri_stem_is_the_url() -> None:
