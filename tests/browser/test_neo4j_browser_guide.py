@@ -77,6 +77,22 @@ def test_a_techniques_rules_and_events_as_the_api_counts_them(
     ]
 
 
+def test_attack_events_as_the_api_lists_them(
+    corpus_graph: Any, params: dict[str, Any], page_url: str
+) -> None:
+    api = gql(
+        page_url,
+        "query($id: String!) { technique(id: $id) { attackEvents { event { id } analytics "
+        "ruleCount } } }",
+        {"id": params["id"]},
+    )["technique"]["attackEvents"]
+    rows = run(corpus_graph, section(3)[1], params)
+    assert [(r["event"], r["analytics"], r["rules"]) for r in rows] == [
+        (e["event"]["id"], e["analytics"], e["ruleCount"]) for e in api
+    ]
+    assert any(r["rules"] == 0 for r in rows)
+
+
 def test_shared_indicators_as_indicator_overlap(
     corpus_graph: Any, params: dict[str, Any], page_url: str
 ) -> None:
