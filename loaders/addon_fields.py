@@ -111,3 +111,13 @@ OCSF_FIELDS: Mapping[str, str] = {
     "api.operation": "event.action",
     "api.service.name": "event.provider",
 }
+
+#: Raw fields the Splunk add-ons of web proxies, web servers and network sensors (Zscaler, nginx,
+#: Splunk Stream's stream:http, Suricata's eve HTTP records) extract under the name of CIM's Web
+#: attribute, which is how their events fill the Web data model; their searches check them
+#: outside it (`stream_http` http_method=POST). The CIM gives these names to Web alone (url also
+#: to an e-mail's links, the same kind of value), so such a raw field that the rule's log does not
+#: map otherwise is that Web attribute: http_method is Web.http_method, http.request.method.
+WEB_FIELDS: frozenset[str] = frozenset(
+    {"http_method", "http_user_agent", "uri_path", "uri_query", "url"}
+)

@@ -43,6 +43,7 @@ from loaders.addon_fields import (
     TA_SECURITY_ALIASES,
     TA_SECURITY_NAME_ALIASES,
     TA_WINDOWS_ALIASES,
+    WEB_FIELDS,
 )
 from loaders.fields import FieldName, LogSource, sigma_field, sigma_to_ecs
 from loaders.predicates import PATH_TO_NAME
@@ -415,11 +416,13 @@ class CimMapper:
                 return FieldName(_name_of(found) if last_component else found, True)
         endpoint = any(ls[0] in {"windows", "linux"} for ls in logsources)
         # Splunk's Windows and Sysmon add-ons give every event the CIM process fields
-        # (process_name, process_path...), whatever data set the event fills.
+        # (process_name, process_path...), whatever data set the event fills; the web and
+        # network add-ons give their HTTP records Web's names (WEB_FIELDS).
         for data_set in [
             *data_sets,
             *_category_data_sets(logsources),
             *(["Endpoint.Processes"] if endpoint else []),
+            *(["Web"] if field in WEB_FIELDS else []),
         ]:
             found = self.cim_to_ecs(field, data_set)
             if found:

@@ -124,7 +124,13 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
         "cs-uri-stem": "url.original",
         "cs-uri-query": "url.query",
         "cs-user-agent": "user_agent.original",
+        # The authenticated user of the request: ECS's user.name, where Elastic's IIS, Apache
+        # and nginx integrations put it.
+        "cs-username": "user.name",
     },
+    # Proxy rules written with the web server's W3C name for the URI's path (cs-uri-stem, not
+    # the proxy taxonomy's c-uri-stem) mean the same attribute.
+    (None, "proxy", None): {"cs-uri-stem": "url.original"},
 }
 
 # Where pySigma's mapping is overridden: it maps a Sigma field onto an ECS field that ECS and

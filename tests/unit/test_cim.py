@@ -147,6 +147,31 @@ def test_cloudtrail_object_attributes_drop_splunks_array_marks() -> None:
     assert egress == FieldName("aws.cloudtrail.flattened.request_parameters.egress", True)
 
 
+@pytest.mark.parametrize(
+    ("field", "logsources", "expected"),
+    [
+        # Splunk Stream's stream:http and Suricata's HTTP records: no log source of their own
+        ("http_method", [], "http.request.method"),
+        ("http_user_agent", [], "user_agent.original"),
+        # Zscaler's web log, read as Sigma's proxy events only
+        ("url", [], "url.original"),
+        # nginx (Sigma's webserver category): pySigma reads Web's uri_path as c-uri-stem
+        ("uri_path", [(None, "webserver", None)], "url.original"),
+        ("uri_query", [(None, "webserver", None)], "url.query"),
+    ],
+)
+def test_raw_web_attributes_of_network_add_ons_are_webs(
+    field: str, logsources: list[tuple[str | None, str | None, str | None]], expected: str
+) -> None:
+    assert CimMapper().map_field(field, None, logsources) == FieldName(expected, True)
+
+
+def test_other_raw_names_of_network_add_ons_keep_their_name() -> None:
+    # form_data is Splunk Stream's own; status and dest mean other things in other data sets
+    for field in ("form_data", "dest"):
+        assert CimMapper().map_field(field, None, []) == FieldName(field, False)
+
+
 def test_raw_fields_of_unknown_logs_keep_their_name() -> None:
     found = CimMapper().map_field("Username", None, [])
     assert (found.name, found.mapped) == ("Username", False)

@@ -98,6 +98,40 @@ def test_script_block_phrase_meets_splunk_contains(
     )
 
 
+# --- web requests --------------------------------------------------------------------------------
+
+
+def test_raw_http_method_of_stream_and_suricata_is_the_request_method(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    post = ("http.request.method", "eq", "post", False)
+    for path in [
+        "detections/network/plain_http_post_exfiltrated_data.yml",  # stream:http
+        "detections/web/jetbrains_teamcity_authentication_bypass_suricata_cve_2024_27198.yml",
+    ]:
+        assert post in splunk(corpus_dir, splunk_context, path)
+    assert post in sigma(corpus_dir, "rules/web/webserver_generic/web_webshell_regeorg.yml")
+    assert post in elastic(corpus_dir, "rules/apm/apm_403_response_to_a_post.toml")
+
+
+def test_raw_web_urls_meet_sigmas_url(corpus_dir: Path, splunk_context: SplunkContext) -> None:
+    dll = ("url.original", "wildcard", "*.dll", False)
+    assert dll in splunk(
+        corpus_dir, splunk_context, "detections/web/zscaler_potentially_abused_file_download.yml"
+    )
+    assert dll in sigma(corpus_dir, "rules/network/zeek/zeek_http_susp_file_ext_from_susp_tld.yml")
+    wizard = ("url.original", "wildcard", "*/setupwizard.aspx/*", False)
+    assert wizard in splunk(
+        corpus_dir,
+        splunk_context,
+        "detections/web/nginx_connectwise_screenconnect_authentication_bypass.yml",
+    )
+    assert wizard in sigma(
+        corpus_dir,
+        "rules-emerging-threats/2024/Exploits/CVE-2024-1709/web_exploit_cve_2024_1709_screenconnect.yml",
+    )
+
+
 # --- auditd, Kubernetes audit, CloudTrail attributes ---------------------------------------------
 
 

@@ -162,6 +162,12 @@ def test_cloudtrail_object_attributes_take_the_flattened_field(field: str, expec
 
 def test_webserver_cs_uri_stem_is_the_url() -> None:
     assert sigma_to_ecs("cs-uri-stem", None, "webserver", None) == "url.original"
+    # proxy rules that borrow the web server's spelling of the URI's path
+    assert sigma_to_ecs("cs-uri-stem", None, "proxy", None) == "url.original"
+
+
+def test_webserver_cs_username_is_the_user_name() -> None:
+    assert sigma_to_ecs("cs-username", None, "webserver", None) == "user.name"
 
 
 def test_network_direction_values_come_from_the_pipeline() -> None:
