@@ -10,7 +10,9 @@ for a technique" and "the events its rules observe" are the same nodes:
   channel without codes (``WinEventLog:PowerShell`` / ``CmdletName: Get-User``) names no event.
 * Logs without event ids, where ATT&CK's name is unambiguous: the Sigma log source of that log
   (`LOG_SOURCES`), read through `sigma_events`. Names that cover several catalog logs (Google
-  Workspace, NSM flow data) or none (macOS unified log, ESXi) name no event.
+  Workspace) or none (macOS unified log, ESXi) name no event. Sysmon for Linux's codes, macOS
+  Endpoint Security's event types and network monitoring channels that name Zeek logs by file
+  (``conn.log``) are read as the Sigma log source of that event.
 """
 
 from __future__ import annotations
@@ -66,7 +68,19 @@ LOG_SOURCES: Mapping[str, tuple[str | None, str | None, str | None]] = {
     "nsm:firewall": (None, "firewall", None),
 }
 
+#: Sysmon for Linux's event codes -> Sigma's linux category of that event.
+LINUX_SYSMON: Mapping[int, str] = {1: "process_creation", 3: "network_connection"}
+
+#: macOS Endpoint Security event types -> Sigma's macos category of that event.
+ENDPOINT_SECURITY: Mapping[str, str] = {"exec": "process_creation", "create": "file_event"}
+
+#: Network monitoring names whose channels list Zeek logs by file (``conn.log``, ``dns.log``).
+ZEEK_NAMES = frozenset({"nsm:flow", "nsm:connections"})
+
 _WINDOWS_LOG = re.compile(r"wineventlog:(?P<channel>.+)", re.IGNORECASE)
+#: ``ES_EVENT_TYPE_NOTIFY_EXEC``, ``es_event_exec``, ``exec: ...``: the event type's last word.
+_ES_EVENT = re.compile(r"(?:ES_EVENT_(?:TYPE_)?(?:NOTIFY_|AUTH_)?)?([A-Za-z]+)", re.IGNORECASE)
+_ZEEK_LOG = re.compile(r"\b([a-z][a-z0-9_]*)\.log\b")
 #: ``EventCode=4103, 4104`` and ``EventCode=5005 (WLAN), EventCode=302 (Bluetooth)``.
 _EVENT_CODES = re.compile(r"EventCode\s*=\s*(\d+(?:\s*,\s*\d+)*)", re.IGNORECASE)
 
@@ -98,5 +112,25 @@ def log_source_events(name: str, channel: str) -> list[Event]:
             for number in re.split(r"\s*,\s*", codes)
         ]
         return [windows_event(key, number) for number in dict.fromkeys(numbers)]
-    logsource = LOG_SOURCES.get(name.strip().lower())
-    return sigma_events(*logsource) if logsource else []
+    key = name.strip().lower()
+    logsource = LOG_SOURCES.get(key)
+    if logsource:
+        return sigma_events(*logsource)
+    found: list[Event] = []
+    if key == "linux:sysmon":
+        for codes in _EVENT_CODES.findall(channel):
+            for number in re.split(r"\s*,\s*", codes):
+                category = LINUX_SYSMON.get(int(number))
+                if category:
+                    found += sigma_events("linux", category, None)
+    elif key == "macos:endpointsecurity":
+        # The event types come before any ": description".
+        for part in channel.partition(":")[0].split(","):
+            match = _ES_EVENT.fullmatch(part.strip())
+            category = ENDPOINT_SECURITY.get(match[1].lower()) if match else None
+            if category:
+                found += sigma_events("macos", category, None)
+    elif key in ZEEK_NAMES:
+        for log in _ZEEK_LOG.findall(channel.lower()):
+            found += sigma_events("zeek", None, log)
+    return list({event.id: event for event in found}.values())
