@@ -22,6 +22,8 @@ LogSourceKey = tuple[str | None, str | None, str | None]
 TA_WINDOWS_ALIASES: Mapping[str, str] = {
     "Logon_Type": "LogonType",
     "Logon_Process": "LogonProcessName",
+    # 4624/4625 "Network Information": the client's address.
+    "Source_Network_Address": "IpAddress",
     "Target_User_Name": "TargetUserName",
     # 4720, 4726 and the group events: "Caller User Name" is the subject that made the change.
     "Caller_User_Name": "SubjectUserName",

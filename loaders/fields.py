@@ -27,6 +27,7 @@ from sigma.processing.transformations import (
     SetValueTransformation,
 )
 
+from loaders.addon_fields import TA_WINDOWS_ALIASES
 from loaders.cloud_fields import CLOUD_MAPPINGS, cloud_attribute
 from loaders.entra import entra_attribute
 from loaders.predicates import clean_field
@@ -447,12 +448,17 @@ def sigma_field(
     """The name a Sigma field is stored under: its ECS name, else the form pySigma leaves it in.
 
     Unmapped Windows fields become ``winlog.event_data.<Field>`` as pySigma's ecs_windows writes
-    them; unmapped fields of other log sources keep their Sigma name.
+    them; unmapped fields of other log sources keep their Sigma name. A Windows field spelled as
+    Splunk's Windows add-on spells it (``Logon_Type``, which some rules borrow) is the event's
+    field the add-on renamed (`TA_WINDOWS_ALIASES`: ``LogonType``), as it is in Splunk's rules.
     """
     mapped = sigma_to_ecs(field, product, category, service)
     if mapped is not None:
         return FieldName(mapped, True)
     if _lower(product) == "windows" and not _DOTTED.match(field):
+        alias = TA_WINDOWS_ALIASES.get(field)
+        if alias is not None and alias != field:
+            return sigma_field(alias, product, category, service)
         return FieldName(_WINDOWS_EVENT_DATA + field, False)
     return FieldName(field, False)
 

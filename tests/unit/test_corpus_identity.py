@@ -212,3 +212,24 @@ def test_new_credentials_logon_is_one_value(
         splunk_context,
         "detections/deprecated/detect_activity_related_to_pass_the_hash_attacks.yml",
     )
+
+
+def test_sigmas_borrowed_logon_type_is_the_events_logon_type(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # Two Sigma rules spell the field as Splunk's Windows add-on does (Logon_Type).
+    check = ("winlog.event_data.LogonType", "eq", "3", False)
+    for path in [
+        "unsupported/windows/win_remote_service.yml",
+        "unsupported/windows/win_remote_schtask.yml",
+    ]:
+        assert check in sigma(corpus_dir, path)
+    assert check in sigma(
+        corpus_dir,
+        "rules/windows/builtin/security/account_management/win_security_successful_external_remote_smb_login.yml",
+    )
+    assert check in splunk(
+        corpus_dir,
+        splunk_context,
+        "detections/endpoint/unusual_number_of_remote_endpoint_authentication_events.yml",
+    )

@@ -101,6 +101,23 @@ def test_unmapped_windows_fields_follow_pysigma_event_data_prefix() -> None:
     assert sigma_field("a.b", "windows") == FieldName("a.b", mapped=False)
 
 
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        # Splunk's Windows add-on spellings some Sigma rules borrow: the event's own field
+        ("Logon_Type", FieldName("winlog.event_data.LogonType", mapped=False)),
+        ("Source_Network_Address", FieldName("source.ip", mapped=True)),
+        ("Caller_User_Name", FieldName("user.name", mapped=True)),
+    ],
+)
+def test_windows_add_on_spellings_are_the_events_fields(field: str, expected: FieldName) -> None:
+    assert sigma_field(field, "windows", None, "security") == expected
+
+
+def test_windows_add_on_spellings_stay_raw_on_other_products() -> None:
+    assert sigma_field("Logon_Type", "linux", None, "auth") == FieldName("Logon_Type", False)
+
+
 def test_unmapped_fields_of_other_log_sources_keep_their_sigma_name() -> None:
     assert sigma_field("requestParameters", "aws", None, "cloudtrail") == FieldName(
         "requestParameters", mapped=False
