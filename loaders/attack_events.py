@@ -80,6 +80,9 @@ ZEEK_NAMES = frozenset({"nsm:flow", "nsm:connections"})
 _WINDOWS_LOG = re.compile(r"wineventlog:(?P<channel>.+)", re.IGNORECASE)
 #: ``ES_EVENT_TYPE_NOTIFY_EXEC``, ``es_event_exec``, ``exec: ...``: the event type's last word.
 _ES_EVENT = re.compile(r"(?:ES_EVENT_(?:TYPE_)?(?:NOTIFY_|AUTH_)?)?([A-Za-z]+)", re.IGNORECASE)
+#: Channels of ``linux:syslog`` that name the auth log or its writers (``auth.log /
+#: secure.log``, ``sshd: Accepted password``, ``sshd logs``).
+_AUTH_LOG = re.compile(r"(auth\.log|secure\.log|sshd\b)", re.IGNORECASE)
 _ZEEK_LOG = re.compile(r"\b([a-z][a-z0-9_]*)\.log\b")
 #: ``EventCode=4103, 4104`` and ``EventCode=5005 (WLAN), EventCode=302 (Bluetooth)``.
 _EVENT_CODES = re.compile(r"EventCode\s*=\s*(\d+(?:\s*,\s*\d+)*)", re.IGNORECASE)
@@ -113,6 +116,10 @@ def log_source_events(name: str, channel: str) -> list[Event]:
         ]
         return [windows_event(key, number) for number in dict.fromkeys(numbers)]
     key = name.strip().lower()
+    if key == "linux:syslog" and _AUTH_LOG.match(channel.strip()):
+        # Syslog's auth facility is a log of its own (Sigma's linux auth): sshd and sudo write
+        # there, /var/log/auth.log or secure.
+        return sigma_events("linux", None, "auth")
     logsource = LOG_SOURCES.get(key)
     if logsource:
         return sigma_events(*logsource)

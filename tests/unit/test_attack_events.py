@@ -50,6 +50,9 @@ def _ids(name: str, channel: str) -> list[str]:
         ("macos:endpointsecurity", "es_event_authentication", []),
         ("NSM:Flow", "smtp.log, conn.log", ["zeek-smtp", "zeek-conn"]),
         ("NSM:Flow", "flow records", []),
+        ("linux:syslog", "auth.log / secure.log", ["linux-auth"]),
+        ("linux:syslog", "sshd[pid]: Failed password", ["linux-auth"]),
+        ("linux:syslog", "Execution of non-standard script or binary by cron", ["linux-syslog"]),
         ("saas:googleworkspace", "login", []),
     ],
 )  # fmt: skip
