@@ -169,6 +169,11 @@ ELASTIC_FIELD_ALIASES: dict[str, str] = {
     "azure.signinlogs.operation_name": "event.action",
     "okta.event_type": "event.action",
     "kubernetes.audit.userAgent": "user_agent.original",
+    # A process token's integrity level: Elastic Defend names it (system, high, medium, low,
+    # untrusted), Sysmon's IntegrityLevel too (System, High...), both from the token's mandatory
+    # label; Elastic's own rules check either with one value (integrity_level_name : "System" or
+    # IntegrityLevel : "System"). ECS has no field for it: the name Sigma and Splunk use.
+    "process.Ext.token.integrity_level_name": "winlog.event_data.IntegrityLevel",
 }
 
 # Azure's diagnostic logs of AKS (category kube-audit) carry the Kubernetes audit event whole

@@ -233,3 +233,13 @@ def test_sigmas_borrowed_logon_type_is_the_events_logon_type(
         splunk_context,
         "detections/endpoint/unusual_number_of_remote_endpoint_authentication_events.yml",
     )
+
+
+def test_defends_integrity_level_meets_sysmons(corpus_dir: Path) -> None:
+    # The rule checks Elastic Defend's integrity_level_name alone.
+    check = ("winlog.event_data.IntegrityLevel", "eq", "system", False)
+    assert check in elastic(corpus_dir, "rules/windows/privilege_escalation_installertakeover.toml")
+    assert check in sigma(
+        corpus_dir,
+        "rules-emerging-threats/2021/Exploits/CVE-2021-41379/proc_creation_win_exploit_cve_2021_41379.yml",
+    )

@@ -115,8 +115,8 @@ def test_comparisons_and_a_literal_on_the_left() -> None:
 
 
 def test_optional_fields_read_as_fields() -> None:
-    assert ("process.Ext.token.integrity_level_name", "eq", "high", False) in triples(
-        'process where ?process.Ext.token.integrity_level_name : "High"'
+    assert ("process.Ext.token.elevation_level", "eq", "full", False) in triples(
+        'process where ?process.Ext.token.elevation_level : "Full"'
     )
 
 

@@ -285,3 +285,19 @@ def test_a_share_name_as_windows_writes_it_is_the_literal(
     # Sigma and Elastic write the literal: one Value.
     if expected[0] == "eq":
         assert make_predicate("winlog.event_data.ShareName", "eq", value).key == found.key
+
+
+# --- process integrity level ---------------------------------------------------------------------
+
+
+def test_defends_integrity_level_is_sysmons() -> None:
+    # Elastic's own rules check the two with one value: ?process.Ext.token.integrity_level_name
+    # : "System" or ?winlog.event_data.IntegrityLevel : "System".
+    query = (
+        'process.Ext.token.integrity_level_name : "System" or '
+        'winlog.event_data.IntegrityLevel : "System"'
+    )
+    assert triples(query) == {("winlog.event_data.IntegrityLevel", "eq", "system", False)}
+    found = parse_kql('process.Ext.token.integrity_level_name : "high"').predicates
+    assert [p.vendor_field for p in found] == ["process.Ext.token.integrity_level_name"]
+    assert sigma_to_ecs("IntegrityLevel", "windows", "process_creation") is None  # Sigma: raw
