@@ -49,6 +49,41 @@ CLOUD_MAPPINGS: dict[LogSourceKey, dict[str, str]] = {
         "Workload": "event.provider",
         "eventSource": "event.provider",
     },
+    # The management activity records' other attributes: the o365 integration keeps them under
+    # o365.audit. as the API spells them, where Elastic's rules check them (ClientAppId 146
+    # times, ErrorNumber 26). ObjectId is moved to url.original on SharePoint file and sharing
+    # records only. Left raw: attributes the integration moves depending on the record type
+    # (an alert's Name is rule.name, a Teams setting's o365.audit.Name) and the Parameters and
+    # ExtendedProperties lists as a whole, which it turns into objects keyed by each entry's
+    # name. An entry of those lists named alone (Splunk's add-on extracts Exchange cmdlets'
+    # parameters as fields: AccessRights=FullAccess) is that object's attribute.
+    ("m365", None, "audit"): {
+        name: "o365.audit." + name
+        for name in (
+            "ApplicationId",
+            "AppId",
+            "ClientAppId",
+            "ClientInfoString",
+            "ErrorNumber",
+            "LogonError",
+            "ObjectId",
+            "ResultStatus",
+            "UserId",
+            "UserType",
+            "DeliveryAction",
+            "Directionality",
+            "Target.ID",
+            "Target.Type",
+            "Actor.Type",
+            "Item.ParentFolder.MemberUpn",
+            "Item.ParentFolder.MemberRights",
+        )
+    }
+    | {
+        name: "o365.audit.ExtendedProperties." + name
+        for name in ("RequestType", "ResultStatusDetail", "UserAuthenticationMethod")
+    }
+    | {name: "o365.audit.Parameters." + name for name in ("AccessRights", "Role")},
     # Entra ID and Azure activity logs (the azure integration copies operationName into
     # event.action, and keeps it too as azure.<log>.operation_name, which
     # ELASTIC_FIELD_ALIASES folds into event.action). The other attributes of the two Entra

@@ -243,3 +243,24 @@ def test_defends_integrity_level_meets_sysmons(corpus_dir: Path) -> None:
         corpus_dir,
         "rules-emerging-threats/2021/Exploits/CVE-2021-41379/proc_creation_win_exploit_cve_2021_41379.yml",
     )
+
+
+def test_m365_record_attributes_meet_elastics(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    app = ("o365.audit.ApplicationId", "eq", "9ba1a5c7-f17a-4de9-a1f1-6178c8d51223", False)
+    assert app in sigma(
+        corpus_dir, "rules/cloud/m365/audit/microsoft365_bypass_conditional_access.yml"
+    )
+    assert app in elastic(
+        corpus_dir,
+        "rules/integrations/o365/initial_access_identity_oauth_phishing_via_first_party_microsoft_application.toml",
+    )
+    full = ("o365.audit.Parameters.AccessRights", "eq", "fullaccess", False)
+    assert full in splunk(
+        corpus_dir, splunk_context, "detections/cloud/o365_elevated_mailbox_permission_assigned.yml"
+    )
+    assert full in elastic(
+        corpus_dir,
+        "rules/integrations/o365/persistence_exchange_suspicious_mailbox_permission_delegation.toml",
+    )

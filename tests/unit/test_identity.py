@@ -176,6 +176,44 @@ def test_cloud_and_audit_attributes_take_the_integrations_names(
     assert sigma_to_ecs(field, *logsource) == expected
 
 
+M365_AUDIT = ("m365", None, "audit")
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("ErrorNumber", "o365.audit.ErrorNumber"),
+        ("LogonError", "o365.audit.LogonError"),
+        ("ClientAppId", "o365.audit.ClientAppId"),
+        ("ApplicationId", "o365.audit.ApplicationId"),
+        ("ObjectId", "o365.audit.ObjectId"),
+        # entries of the ExtendedProperties and Parameters lists, named alone
+        ("RequestType", "o365.audit.ExtendedProperties.RequestType"),
+        ("AccessRights", "o365.audit.Parameters.AccessRights"),
+    ],
+)
+def test_m365_record_attributes_are_the_o365_integrations(field: str, expected: str) -> None:
+    assert sigma_to_ecs(field, *M365_AUDIT) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "logsource"),
+    [
+        ("Name", M365_AUDIT),  # rule.name on alerts, o365.audit.Name elsewhere
+        ("Parameters", M365_AUDIT),  # a list the integration turns into an object
+        ("ErrorNumber", ("m365", None, "threat_management")),
+        ("ErrorNumber", ("okta", None, "okta")),
+    ],
+)
+def test_other_m365_names_stay_raw(field: str, logsource: tuple[str, str | None, str]) -> None:
+    assert sigma_to_ecs(field, *logsource) is None
+
+
+def test_splunks_m365_target_list_is_the_integrations() -> None:
+    found = CimMapper([]).map_field("Target{}.ID", None, [M365_AUDIT])
+    assert (found.name, found.mapped) == ("o365.audit.Target.ID", True)
+
+
 def test_auditd_names_stay_raw_for_other_linux_logs() -> None:
     assert sigma_to_ecs("comm", "linux", "process_creation") is None
     assert sigma_to_ecs("a0", "linux", None, "auditd") is None
