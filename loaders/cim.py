@@ -46,7 +46,7 @@ from loaders.addon_fields import (
     WEB_FIELDS,
 )
 from loaders.fields import FieldName, LogSource, sigma_field, sigma_to_ecs
-from loaders.predicates import PATH_TO_NAME
+from loaders.predicates import PATH_TO_NAME, has_wildcard
 
 #: Root data set object of each CIM data model, for a ``from datamodel=X`` that names the model
 #: alone (``Network_Traffic``) and fields written without their object (``| from datamodel``).
@@ -355,6 +355,8 @@ class CimMapper:
             if datamodel or split_cim(field) is not None:
                 return MappedCheck(FieldName(_qualified(field, datamodel or ""), False))
         named = self._map_name(field, datamodel, logsources, data_sets, value)
+        if named.name == "registry.path" and _names_a_value(field, value, operator):
+            return MappedCheck(FieldName("registry.value", True))
         security = _security(logsources)
         if named.mapped or security is None or field not in TA_SECURITY_NAME_ALIASES:
             return MappedCheck(named)
@@ -434,6 +436,22 @@ class CimMapper:
             named = sigma_field(renamed, *windows)
             return FieldName(_name_of(named.name), named.mapped) if last_component else named
         return FieldName(field, False)
+
+
+def _names_a_value(field: str, value: str | None, operator: str) -> bool:
+    """True for a ``registry_key_name`` check on a bare name: the registry value's name.
+
+    pySigma reads the Registry data set's registry_key_name as Sysmon's TargetObject, the path
+    (``*\\MicrosoftEdge\\PhishingFilter``), and most searches check it so. A name without a
+    separator is no path but its last component, and the searches that check one name a value
+    under the key their registry_path names: ``registry_path="*\\Control\\Lsa"
+    registry_key_name="Security Packages"`` (also Debugger, BootExecute, Load). That is ECS's
+    registry.value, where Sigma's registry_set rules (``TargetObject|endswith``) and Elastic's
+    put the same check.
+    """
+    if value is None or operator != "eq" or "\\" in value or has_wildcard(value):
+        return False
+    return field.rpartition(".")[2] == "registry_key_name"
 
 
 def _security(logsources: Sequence[LogSource]) -> LogSource | None:

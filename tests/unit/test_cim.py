@@ -172,6 +172,36 @@ def test_other_raw_names_of_network_add_ons_keep_their_name() -> None:
         assert CimMapper().map_field(field, None, []) == FieldName(field, False)
 
 
+@pytest.mark.parametrize(
+    ("field", "datamodel", "value", "operator", "expected"),
+    [
+        # a bare name is the path's last component: the value's name
+        ("Registry.registry_key_name", None, "Debugger", "eq", "registry.value"),
+        ("registry_key_name", "Endpoint.Registry", "Security Packages", "eq", "registry.value"),
+        # a path, a pattern or another attribute stays the path
+        (
+            "Registry.registry_key_name",
+            None,
+            "*\\MicrosoftEdge\\PhishingFilter",
+            "wildcard",
+            "registry.path",
+        ),
+        ("Registry.registry_key_name", None, "HKLM\\Software\\Run", "eq", "registry.path"),
+        ("Registry.registry_key_name", None, "Debug*", "wildcard", "registry.path"),
+    ],
+)
+def test_a_bare_registry_key_name_is_the_value_name(
+    field: str, datamodel: str | None, value: str, operator: str, expected: str
+) -> None:
+    found = CimMapper().map_check(field, datamodel, value=value, operator=operator)
+    assert found == MappedCheck(FieldName(expected, True))
+
+
+def test_only_the_key_name_is_read_as_a_value_name() -> None:
+    found = CimMapper().map_check("Registry.registry_path", None, value="Debugger")
+    assert found.field.name != "registry.value"
+
+
 def test_raw_fields_of_unknown_logs_keep_their_name() -> None:
     found = CimMapper().map_field("Username", None, [])
     assert (found.name, found.mapped) == ("Username", False)

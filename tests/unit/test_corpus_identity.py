@@ -264,3 +264,18 @@ def test_m365_record_attributes_meet_elastics(
         corpus_dir,
         "rules/integrations/o365/persistence_exchange_suspicious_mailbox_permission_delegation.toml",
     )
+
+
+def test_splunks_bare_registry_key_names_are_value_names(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    found = splunk(
+        corpus_dir, splunk_context, "detections/endpoint/registry_keys_used_for_persistence.yml"
+    )
+    packages = ("registry.value", "eq", "security packages", False)
+    assert packages in found
+    assert ("registry.value", "eq", "debugger", False) in found
+    assert not {c for c in found if c[0] == "registry.path" and "\\" not in c[2]}
+    assert packages in elastic(
+        corpus_dir, "rules/windows/persistence_via_lsa_security_support_provider_registry.toml"
+    )
