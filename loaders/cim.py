@@ -97,6 +97,9 @@ HAND_MAPPINGS: Mapping[tuple[str, str], str] = {
     ("All_Traffic", "dest"): "destination.address",
     ("All_Traffic", "src"): "source.address",
     ("All_Traffic", "transport"): "network.transport",
+    # CIM's protocol is the OSI layer 3 protocol (ip, ipx, appletalk), as ECS's network.type
+    # (ipv4, ipv6); layer 4 (tcp, udp, icmp) is transport.
+    ("All_Traffic", "protocol"): "network.type",
     # app is the application protocol (smb, rdp, ssl), except on endpoint traffic, where the
     # Windows and Sysmon add-ons put the process path in it: see APP_PROCESS_PATH.
     ("All_Traffic", "app"): "network.protocol",

@@ -65,6 +65,9 @@ def test_hand_table_fills_gaps_only() -> None:
     mapper = CimMapper()
     assert mapper.cim_to_ecs("Registry.registry_value_name") == "registry.value"
     assert mapper.cim_to_ecs("All_Traffic.dest_port") == "destination.port"
+    # the network layer's protocol; the transport's is All_Traffic.transport
+    assert mapper.cim_to_ecs("All_Traffic.protocol") == "network.type"
+    assert mapper.cim_to_ecs("All_Traffic.transport") == "network.transport"
     assert mapper.cim_to_ecs("Processes.dest") == "host.name"
 
 
