@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import replace
 
 from loaders.records import ANY_FIELD, Predicate
 
@@ -58,6 +59,12 @@ _REGISTRY_NUMBER = re.compile(r"^[dq]word \((0x[0-9a-f]+)\)$", re.IGNORECASE)
 # server. SPL has no literal "*": its ShareName="\\\\*\\IPC$" matches exactly the events whose
 # share name is that text, the literal Sigma and Elastic check.
 _SHARE_NAME = re.compile(r"^\\\\\*\\[^*?\\]+$")
+
+# Windows writes an account as DOMAIN\name in one field (Sysmon's User: NT AUTHORITY\SYSTEM);
+# ECS, and Elastic's pipelines and rules, split it into user.domain and user.name
+# (user.name : "SYSTEM"). A check of such a value is a check of both parts; "*\name" is the
+# name in any domain. Patterns elsewhere in the value (SYSTEM*, NT AUTHORITY\*) are not split.
+_ACCOUNT = re.compile(r"^([^\\*?]+|\*)\\([^\\*?]+)$")
 
 # An IPv4 or IPv6 network written with a prefix length: what KQL and SPL compare as a range.
 _CIDR_TEXT = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
@@ -165,6 +172,30 @@ def make_predicate(
         raw_value=raw,
         case_sensitive=case_sensitive,
     )
+
+
+def split_account(predicate: Predicate) -> list[Predicate]:
+    """A check of a ``DOMAIN\\name`` account on a user name field, as ECS's two fields.
+
+    ``user.name eq nt authority\\system`` is ``user.name eq system`` and ``user.domain eq nt
+    authority``; ``user.name wildcard *\\system`` is ``user.name eq system``. Both parts keep
+    the check's negation, vendor field and raw value, as the checks of one Sigma selection under
+    a NOT do. Any other check is returned as it is.
+    """
+    field = predicate.field
+    if not (field == "user.name" or field.endswith(".user.name")):
+        return [predicate]
+    found = _ACCOUNT.match(predicate.value)
+    if predicate.operator not in {"eq", "wildcard"} or found is None:
+        return [predicate]
+    domain, name = found.groups()
+    if (predicate.operator == "eq") == (domain == "*"):
+        # eq with a domain, or a wildcard whose only pattern is the domain
+        return [predicate]
+    parts = [replace(predicate, operator="eq", value=name)]
+    if domain != "*":
+        parts.append(replace(predicate, field=field[: -len("name")] + "domain", value=domain))
+    return parts
 
 
 def _render(value: object) -> str:

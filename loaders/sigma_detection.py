@@ -49,7 +49,7 @@ from sigma.types import (
 
 from loaders.bad_input import shown
 from loaders.fields import sigma_field, sigma_value
-from loaders.predicates import last_component, make_predicate
+from loaders.predicates import last_component, make_predicate, split_account
 from loaders.records import FIELD_REFERENCE, Predicate
 
 LogSource = tuple[str | None, str | None, str | None]
@@ -372,7 +372,8 @@ def _item_predicates(
         for one in values:
             predicate = _predicate(context, one)
             if predicate is not None:
-                yield predicate
+                # Sysmon's User holds DOMAIN\name, which ECS keeps as user.domain and user.name.
+                yield from split_account(predicate)
                 continue
             # No Value is keyed by an object's repr: a value no operator reads is reported.
             what = type(one).__name__.removeprefix("Sigma").lower()

@@ -279,3 +279,21 @@ def test_splunks_bare_registry_key_names_are_value_names(
     assert packages in elastic(
         corpus_dir, "rules/windows/persistence_via_lsa_security_support_provider_registry.toml"
     )
+
+
+def test_sigmas_system_account_meets_the_bare_user_name(
+    corpus_dir: Path, splunk_context: SplunkContext
+) -> None:
+    # User|endswith: '\SYSTEM' is the name SYSTEM in any domain, as Splunk and Elastic write it.
+    system = ("user.name", "eq", "system", False)
+    assert system in sigma(
+        corpus_dir,
+        "rules/windows/process_creation/proc_creation_win_susp_child_process_as_system_.yml",
+    )
+    assert system in splunk(
+        corpus_dir, splunk_context, "detections/endpoint/windows_registry_delete_task_sd.yml"
+    )
+    found = sigma(
+        corpus_dir, "unsupported/windows/win_possible_privilege_escalation_using_rotten_potato.yml"
+    )
+    assert {system, ("user.domain", "eq", "nt authority", False)} <= found

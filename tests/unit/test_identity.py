@@ -9,7 +9,7 @@ from loaders.esql import parse_esql
 from loaders.fields import sigma_to_ecs
 from loaders.kql import parse_kql
 from loaders.lucene import parse_lucene
-from loaders.predicates import make_predicate
+from loaders.predicates import make_predicate, split_account
 
 
 def triples(query: str) -> set[tuple[str, str, str, bool]]:
@@ -339,3 +339,42 @@ def test_defends_integrity_level_is_sysmons() -> None:
     found = parse_kql('process.Ext.token.integrity_level_name : "high"').predicates
     assert [p.vendor_field for p in found] == ["process.Ext.token.integrity_level_name"]
     assert sigma_to_ecs("IntegrityLevel", "windows", "process_creation") is None  # Sigma: raw
+
+
+# --- Windows accounts ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "operator", "value", "expected"),
+    [
+        (
+            "user.name",
+            "eq",
+            "NT AUTHORITY\\SYSTEM",
+            {("user.name", "eq", "system"), ("user.domain", "eq", "nt authority")},
+        ),
+        ("user.name", "wildcard", "*\\SYSTEM", {("user.name", "eq", "system")}),
+        (
+            "process.user.name",
+            "eq",
+            "CORP\\svc_backup",
+            {("process.user.name", "eq", "svc_backup"), ("process.user.domain", "eq", "corp")},
+        ),
+        # patterns in the name or the domain, a literal "*" and other fields stay as they are
+        ("user.name", "wildcard", "*\\sys*", {("user.name", "wildcard", "*\\sys*")}),
+        (
+            "user.name",
+            "wildcard",
+            "nt auth*\\system",
+            {("user.name", "wildcard", "nt auth*\\system")},
+        ),
+        ("user.name", "eq", "*\\system", {("user.name", "eq", "*\\system")}),
+        ("user.id", "eq", "NT AUTHORITY\\SYSTEM", {("user.id", "eq", "nt authority\\system")}),
+    ],
+)
+def test_a_domain_account_on_a_user_name_is_ecs_name_and_domain(
+    field: str, operator: str, value: str, expected: set[tuple[str, str, str]]
+) -> None:
+    found = split_account(make_predicate(field, operator, value))
+    assert {(p.field, p.operator, p.value) for p in found} == expected
+    assert {p.raw_value for p in found} == {value}

@@ -423,3 +423,56 @@ def test_an_expand_placeholder_is_membership_in_the_named_list() -> None:
         # A placeholder inside literal text keeps the text as written.
         ("process.working_directory", "eq", "/home/%user%/tmp", False),
     }
+
+
+def test_a_domain_account_is_the_user_name_and_the_user_domain() -> None:
+    # Sysmon's User is DOMAIN\name; ECS (and Elastic's rules) split it into two fields.
+    found = predicates(
+        """
+            selection:
+                User: 'NT AUTHORITY\\SYSTEM'
+            filter:
+                User|endswith: '\\LOCAL SERVICE'
+            condition: selection and not filter
+        """
+    )
+    assert triples(found) == {
+        ("user.name", "eq", "system", False),
+        ("user.domain", "eq", "nt authority", False),
+        # endswith \name: the name in any domain; a negated check stays negated
+        ("user.name", "eq", "local service", True),
+    }
+    assert {p.raw_value for p in found if not p.negated} == {"NT AUTHORITY\\SYSTEM"}
+    assert {p.vendor_field for p in found} == {"User"}
+
+
+def test_an_account_negated_as_a_whole_negates_both_parts() -> None:
+    found = predicates(
+        """
+            selection:
+                Image|endswith: '\\cmd.exe'
+            filter:
+                User: 'NT AUTHORITY\\SYSTEM'
+            condition: selection and not filter
+        """
+    )
+    assert ("user.name", "eq", "system", True) in triples(found)
+    assert ("user.domain", "eq", "nt authority", True) in triples(found)
+
+
+def test_other_account_patterns_are_not_split() -> None:
+    found = predicates(
+        """
+            selection:
+                User|contains: 'AUTHORI'
+                User|startswith: 'NT AUTHORITY\\'
+                ParentUser|endswith: '\\SYSTEM'
+            condition: selection
+        """
+    )
+    assert triples(found) == {
+        ("user.name", "wildcard", "*authori*", False),
+        ("user.name", "wildcard", "nt authority\\*", False),
+        # not ECS's user.name: the field keeps the account as written
+        ("winlog.event_data.ParentUser", "wildcard", "*\\system", False),
+    }
