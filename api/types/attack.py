@@ -11,14 +11,6 @@ if TYPE_CHECKING:
     from api.types.event import Event
 
 
-async def _events(info: Info, ids: list[str]) -> list[Any]:
-    from api.types.event import Event
-
-    info.context.spend(len(ids))
-    rows = await info.context.loaders.event.load_many(ids)
-    return [Event.from_row(row) for row in rows if row is not None]
-
-
 @strawberry.type(description="An ATT&CK data component: what a kind of log records (DC0032).")
 class DataComponent:
     id: str
@@ -66,7 +58,9 @@ class Analytic:
     async def events(
         self, info: Info
     ) -> list[Annotated["Event", strawberry.lazy("api.types.event")]]:
-        return await _events(info, self.event_ids)
+        from api.types.event import load_events
+
+        return await load_events(info, self.event_ids)
 
 
 @strawberry.type(description="An ATT&CK detection strategy (DET0086) and its analytics.")

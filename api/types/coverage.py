@@ -21,14 +21,6 @@ async def _load_rules(info: Info, uids: list[str]) -> list[Any]:
     return await load_rules(info, uids)
 
 
-async def _load_events(info: Info, ids: list[str]) -> list[Any]:
-    from api.types.event import Event
-
-    info.context.spend(len(ids))
-    rows = await info.context.loaders.event.load_many(ids)
-    return [Event.from_row(row) for row in rows if row is not None]
-
-
 @strawberry.type(description="One vendor's rules in a selection.")
 class VendorRules:
     vendor: Vendor
@@ -84,7 +76,9 @@ class Coverage:
     async def events(
         self, info: Info
     ) -> list[Annotated["Event", strawberry.lazy("api.types.event")]]:
-        return await _load_events(info, [event_id for event_id, _ in self.usage])
+        from api.types.event import load_events
+
+        return await load_events(info, [event_id for event_id, _ in self.usage])
 
     @resolver("The events with how many of the rules observe each.")
     def event_usage(self) -> list[EventUsage]:

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from api.context import Info, resolver
 from api.pagination import encode_cursor
 from api.types.connection import PageInfo
-from api.types.event import Event
+from api.types.event import Event, load_events
 from api.types.field import Field
 from api.types.technique import Technique, load_techniques
 from api.types.vendor import Vendor
@@ -128,9 +128,7 @@ class Rule:
 
     @resolver("The catalog events it needs (any one of them suffices).")
     async def events(self, info: Info) -> list[Event]:
-        info.context.spend(len(self.event_ids))
-        rows = await info.context.loaders.event.load_many(self.event_ids)
-        return [Event.from_row(row) for row in rows if row is not None]
+        return await load_events(info, self.event_ids)
 
     @resolver("Every check it makes, exclusions last.")
     async def predicates(self, info: Info) -> list[Predicate]:
