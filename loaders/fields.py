@@ -156,6 +156,12 @@ _OVERRIDES: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
         "Signature": "dll.code_signature.subject_name",
         "SignatureStatus": "dll.code_signature.status",
     },
+    # ecs_zeek_beats reads firewall, proxy and web server logs as Zeek's and maps its catch-all
+    # names there: a firewall's action (accept, deny, forward) is no SMB file action but the
+    # event's, event.action, as Elastic's firewall integrations (Fortinet, pfSense, Check Point)
+    # write it; a web server's status is the HTTP response's code, not a SOCKS status.
+    (None, "firewall", None): {"action": "event.action"},
+    (None, "webserver", None): {"status": "http.response.status_code"},
 }
 
 # Elastic fields that hold the same data as another ECS field Elastic's rules also check. The

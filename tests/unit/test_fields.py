@@ -127,6 +127,17 @@ def test_unmapped_fields_of_other_log_sources_keep_their_sigma_name() -> None:
     )
 
 
+def test_zeeks_catch_all_names_stay_out_of_firewall_and_web_server_logs() -> None:
+    # ecs_zeek_beats maps a bare action to zeek.smb_files.action and status to
+    # zeek.socks.status for every log it reads as Zeek's; a firewall's action and a web
+    # server's status are the event's action and the HTTP response's code.
+    assert sigma_to_ecs("action", None, "firewall") == "event.action"
+    assert sigma_to_ecs("status", None, "webserver") == "http.response.status_code"
+    assert sigma_to_ecs("sc-status", None, "webserver") == "http.response.status_code"
+    # Zeek's own SMB files log keeps its field.
+    assert sigma_to_ecs("action", "zeek", None, "smb_files") == "zeek.smb_files.action"
+
+
 def test_image_loads_map_imageloaded_to_dll_path_over_pysigma() -> None:
     # pySigma's ecs_windows says file.path for every Windows log source; ECS and Elastic's
     # rules keep a loaded library in dll.*.
