@@ -161,6 +161,9 @@ _OVERRIDES: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
     # event's, event.action, as Elastic's firewall integrations (Fortinet, pfSense, Check Point)
     # write it; a web server's status is the HTTP response's code, not a SOCKS status.
     (None, "firewall", None): {"action": "event.action"},
+    # ecs_windows gives every Windows log's Payload to PowerShell's script block; the OpenSSH
+    # server's payload is its log message, kept under its own name as the raw Windows fields.
+    ("windows", None, "openssh"): {"payload": "winlog.event_data.payload"},
     (None, "webserver", None): {"status": "http.response.status_code"},
 }
 

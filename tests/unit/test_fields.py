@@ -138,6 +138,13 @@ def test_zeeks_catch_all_names_stay_out_of_firewall_and_web_server_logs() -> Non
     assert sigma_to_ecs("action", "zeek", None, "smb_files") == "zeek.smb_files.action"
 
 
+def test_an_openssh_payload_is_no_powershell_script_block() -> None:
+    assert sigma_to_ecs("payload", "windows", None, "openssh") == "winlog.event_data.payload"
+    assert sigma_to_ecs("Payload", "windows", None, "powershell") == (
+        "powershell.file.script_block_text"
+    )
+
+
 def test_image_loads_map_imageloaded_to_dll_path_over_pysigma() -> None:
     # pySigma's ecs_windows says file.path for every Windows log source; ECS and Elastic's
     # rules keep a loaded library in dll.*.
