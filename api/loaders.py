@@ -52,6 +52,7 @@ class Loaders:
         self.field_aliases = DataLoader(self._field_aliases)
         self.strategies = DataLoader(self._strategies)
         self.attack_events = DataLoader(self._attack_events)
+        self.event_attack_techniques = DataLoader(self._event_attack_techniques)
         self._tactics: asyncio.Task[list[Row]] | None = None
         self._sources: asyncio.Task[list[Row]] | None = None
         self._platforms: asyncio.Task[list[str]] | None = None
@@ -167,6 +168,11 @@ class Loaders:
         )
         found = _aligned(keys, rows, lambda r: (r["id"], r["subs"]), lambda r: list(r["events"]))
         return [found.get(k, []) for k in keys]
+
+    async def _event_attack_techniques(self, ids: list[str]) -> list[list[Row]]:
+        rows = await self.runner.read(attack.EVENT_ATTACK_TECHNIQUES, ids=ids)
+        found = _aligned(ids, rows, lambda r: r["id"], lambda r: list(r["techniques"]))
+        return [found.get(i, []) for i in ids]
 
     async def sources(self) -> list[Row]:
         """The Source nodes (read once per request)."""

@@ -9,6 +9,7 @@ from api.context import Info, resolver
 
 if TYPE_CHECKING:
     from api.types.event import Event
+    from api.types.technique import Technique
 
 
 @strawberry.type(description="An ATT&CK data component: what a kind of log records (DC0032).")
@@ -104,6 +105,36 @@ class AttackEvent:
     def from_row(cls, row: dict[str, Any]) -> "AttackEvent":
         return cls(
             event_id=row["event"],
+            analytics=sorted(row.get("analytics") or []),
+            rule_count=int(row.get("rules") or 0),
+        )
+
+
+@strawberry.type(
+    description="A technique whose ATT&CK detection strategy reads an event, and how many of "
+    "its rules observe that event: 0 is a log ATT&CK uses for the technique that none of its "
+    "rules reads."
+)
+class AttackTechnique:
+    technique_id: strawberry.Private[str]
+    analytics: list[str] = strawberry.field(description="Ids of the analytics reading the event.")
+    rule_count: int = strawberry.field(
+        description="Distinct current rules of the technique observing the event."
+    )
+
+    @resolver()
+    async def technique(
+        self, info: Info
+    ) -> Annotated["Technique", strawberry.lazy("api.types.technique")]:
+        from api.types.technique import Technique, load_technique
+
+        found = await load_technique(info, self.technique_id)
+        return found or Technique.from_row({"id": self.technique_id})
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "AttackTechnique":
+        return cls(
+            technique_id=row["technique"],
             analytics=sorted(row.get("analytics") or []),
             rule_count=int(row.get("rules") or 0),
         )

@@ -1,12 +1,15 @@
 """Catalog events: the log events rules need."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from api.context import Info, resolver
 from api.pagination import capped
 from api.types.technique import Technique, load_techniques
+
+if TYPE_CHECKING:
+    from api.types.attack import AttackTechnique
 
 
 @strawberry.type(description="A catalog event, e.g. `sysmon:1` or `windows-security:4688`.")
@@ -43,6 +46,22 @@ class Event:
         rows = await info.context.loaders.event_techniques.load(self.id)
         ids = [r["id"] for r in rows if include_deprecated or not r["retired"]]
         return await load_techniques(info, ids[: capped(first, 50)])
+
+    @resolver(
+        "Current techniques whose ATT&CK detection strategies read the event (through an "
+        "analytic's log source), by id, each with those analytics and how many of the "
+        "technique's current rules observe the event."
+    )
+    async def attack_techniques(
+        self, info: Info, first: int | None = 50
+    ) -> list[Annotated["AttackTechnique", strawberry.lazy("api.types.attack")]]:
+        from api.types.attack import AttackTechnique
+
+        rows = await info.context.loaders.event_attack_techniques.load(self.id)
+        found = sorted((AttackTechnique.from_row(r) for r in rows), key=lambda t: t.technique_id)
+        limit = capped(first, 50)
+        info.context.spend(min(len(found), limit))
+        return found[:limit]
 
 
 async def load_events(info: Info, ids: list[str]) -> list[Event]:

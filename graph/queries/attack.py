@@ -50,3 +50,19 @@ RETURN k.id AS id, k.subs AS subs,
        collect({{event: e.id, analytics: analytics, rules: rules}}) AS events
 """,
 )
+
+#: Per event: the current techniques whose current strategies' analytics read it, each with
+#: those analytics and the technique's current rules observing the event.
+EVENT_ATTACK_TECHNIQUES = Query(
+    "event_attack_techniques",
+    f"""
+UNWIND $ids AS id
+MATCH (e:Event {{id: id}})<-[:OBSERVES]-(a:Analytic)<-[:USES]-(s:DetectionStrategy)
+      -[:DETECTS]->(t:Technique)
+WHERE {_CURRENT.format("a")} AND {_CURRENT.format("s")} AND {_CURRENT.format("t")}
+WITH id, e, t, collect(DISTINCT a.id) AS analytics
+WITH id, t, analytics,
+     COUNT {{ MATCH (t)<-[:DETECTS]-(r:Rule)-[:OBSERVES]->(e) WHERE NOT r.deprecated }} AS rules
+RETURN id, collect({{technique: t.id, analytics: analytics, rules: rules}}) AS techniques
+""",
+)

@@ -195,6 +195,25 @@ def test_attack_detection_strategies_beside_the_rules(small: str) -> None:
         {"event": {"id": "wmi-activity:5861"}, "ruleCount": 0},
     ]
     assert result["none"] == {"detectionStrategies": [], "attackEvents": []}
+    # From the event's side: the techniques ATT&CK reads it for, with their rules on it.
+    events = data(
+        small,
+        """{ wmi: event(id: "wmi-activity:5861") { ruleCount attackTechniques {
+               technique { id } analytics ruleCount } }
+             sysmon: event(id: "sysmon:1") { attackTechniques { technique { id } ruleCount } }
+             unread: event(id: "sysmon:19") { attackTechniques { ruleCount } } }""",
+    )
+    assert events["wmi"] == {
+        "ruleCount": 0,
+        "attackTechniques": [
+            {"technique": {"id": "T1546.003"}, "analytics": ["AN0236"], "ruleCount": 0}
+        ],
+    }
+    assert events["sysmon"]["attackTechniques"] == [
+        {"technique": {"id": "T1546.003"}, "ruleCount": 3}
+    ]
+    # Only the revoked analytic AN0001 named sysmon:19.
+    assert events["unread"]["attackTechniques"] == []
 
 
 def test_similar_techniques_with_sub_techniques_rolled_up(small: str) -> None:
