@@ -2,6 +2,7 @@
 
 import { ApiError, gql, stats } from "./api.js";
 import { external, h, plural, replace, route, section, table, VENDOR_LABELS } from "./dom.js";
+import { eventView } from "./event.js";
 import { matrixView } from "./matrix.js";
 import { overlapView } from "./overlap.js";
 import { ruleView, rulesView } from "./rule.js";
@@ -26,6 +27,7 @@ query Search($search: String!) {
 const VIEWS = {
   "": homeView,
   technique: techniqueView,
+  event: eventView,
   matrix: matrixView,
   overlap: overlapView,
   rule: ruleView,

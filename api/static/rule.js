@@ -213,6 +213,9 @@ export async function rulesView(_id, params, signal) {
         ? ""
         : [": ", VENDORS.map((v, i) => [i ? ", " : "", h("span", { class: `vendor-count vendor-text-${v.toLowerCase()}`, "data-vendor": v }, `${VENDOR_LABELS[v]} ${first[v.toLowerCase()].totalCount.toLocaleString("en")}`)])],
     ),
+    filters.event
+      ? h("p", { class: "muted", id: "rules-event" }, h("a", { href: route("event", filters.event) }, `The event ${filters.event}`), ": the techniques its rules detect and those ATT&CK reads it for.")
+      : null,
     h(
       "table",
       { class: "data rules-list" },

@@ -271,12 +271,15 @@ function attackCard(technique, sub) {
   const events = technique.attackEvents;
   const missed = events.filter((usage) => usage.ruleCount === 0).length;
   const rows = events.map((usage) => [
-    usage.ruleCount
-      ? h("a", { href: techniqueRules(technique, sub, { event: usage.event.id }), class: "event-id" }, usage.event.id)
-      : h("span", { class: "event-id" }, usage.event.id),
+    h("a", { href: route("event", usage.event.id), class: "event-id" }, usage.event.id),
     usage.event.name,
     usage.analytics.join(", "),
-    { cell: String(usage.ruleCount), class: usage.ruleCount ? "num hit" : "num miss" },
+    {
+      cell: usage.ruleCount
+        ? h("a", { href: techniqueRules(technique, sub, { event: usage.event.id }) }, String(usage.ruleCount))
+        : "0",
+      class: usage.ruleCount ? "num hit" : "num miss",
+    },
   ]);
   const strategies = technique.detectionStrategies.map((strategy) =>
     h(

@@ -1,0 +1,94 @@
+// One catalog event: the rules that need it, the techniques they detect, and the techniques
+// ATT&CK's detection strategies read it for.
+
+import { gql } from "./api.js";
+import { h, plural, route, section, table, VENDOR_LABELS, VENDORS } from "./dom.js";
+
+const COUNTS = VENDORS.map(
+  (vendor) => `${vendor.toLowerCase()}: rules(eventId: $id, vendor: ${vendor}, first: 1) { totalCount }`,
+).join("\n  ");
+
+const EVENT = `
+query EventPage($id: String!) {
+  event(id: $id) {
+    id name provider channel eventId platform ruleCount
+    techniques(first: 50) { id name }
+    attackTechniques(first: 200) { analytics ruleCount technique { id name } }
+  }
+  ${COUNTS}
+}`;
+
+/** Renders #/event/ID. */
+export async function eventView(id, _params, signal) {
+  const data = await gql(EVENT, { id: id || "" }, signal);
+  const event = data.event;
+  if (!event) {
+    return h(
+      "div",
+      { class: "event-page", "data-title": "Unknown event" },
+      h("h1", {}, "Unknown event"),
+      h("p", { class: "error-text", id: "event-unknown" }, `The catalog has no event “${id || ""}”.`),
+    );
+  }
+  const facts = [
+    ["provider", event.provider],
+    ["channel", event.channel],
+    ["event id", event.eventId],
+    ["platform", event.platform],
+  ].filter(([, value]) => value);
+  return h(
+    "div",
+    { class: "event-page", "data-title": `${event.id} ${event.name}` },
+    h("h1", {}, h("span", { class: "tid" }, event.id), " ", event.name),
+    facts.length ? h("p", { class: "muted", id: "event-facts" }, facts.map(([k, v], i) => [i ? " · " : "", `${k} ${v}`])) : null,
+    h(
+      "p",
+      { class: "summary" },
+      h("a", { href: route("rules", null, { event: event.id }), id: "event-rules" }, plural(event.ruleCount, "current rule")),
+      event.ruleCount === 1 ? " observes it" : " observe it",
+      event.ruleCount
+        ? [": ", VENDORS.map((v, i) => [i ? ", " : "", h("span", { class: `vendor-count vendor-text-${v.toLowerCase()}`, "data-vendor": v }, `${VENDOR_LABELS[v]} ${data[v.toLowerCase()].totalCount.toLocaleString("en")}`)])]
+        : ".",
+    ),
+    h(
+      "div",
+      { class: "grid" },
+      section(
+        "event-techniques",
+        `Techniques its rules detect (${event.techniques.length}${event.techniques.length === 50 ? "+" : ""})`,
+        "Current techniques of the current rules observing it, most rules first.",
+        event.techniques.length
+          ? h("ol", { class: "similar" }, event.techniques.map((t) => h("li", { "data-technique": t.id }, h("a", { href: route("technique", t.id) }, t.id), ` ${t.name}`)))
+          : h("p", { class: "muted" }, "No current rule observing it is tagged with a technique."),
+      ),
+      attackSection(event),
+    ),
+  );
+}
+
+function attackSection(event) {
+  const uses = event.attackTechniques;
+  const rows = uses.map((use) => [
+    h("a", { href: route("technique", use.technique.id) }, use.technique.id),
+    use.technique.name,
+    use.analytics.join(", "),
+    {
+      cell: use.ruleCount
+        ? h("a", { href: route("rules", null, { technique: use.technique.id, event: event.id }) }, String(use.ruleCount))
+        : "0",
+      class: use.ruleCount ? "num hit" : "num miss",
+    },
+  ]);
+  const missed = uses.filter((use) => use.ruleCount === 0).length;
+  return section(
+    "event-attack",
+    `ATT&CK reads it for (${uses.length}${uses.length === 200 ? "+" : ""})`,
+    "Techniques whose ATT&CK detection strategies read this event, with how many of each " +
+      "technique's rules observe it: 0 means ATT&CK uses this log for the technique, but none of " +
+      "the technique's rules reads it." +
+      (uses.length ? ` ${missed} of ${uses.length} have no such rule.` : ""),
+    rows.length
+      ? table("data event-attack", ["technique", "name", "analytics", "its rules"], rows, (i) => ({ "data-technique": uses[i].technique.id }))
+      : h("p", { class: "muted" }, "No ATT&CK analytic names this event."),
+  );
+}
