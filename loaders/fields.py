@@ -89,6 +89,9 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
         "id.resp_h": "destination.ip",
         "id.resp_p": "destination.port",
     },
+    # Zeek's http log's user_agent, which ecs_zeek_beats maps only onto the pattern
+    # zeek.*user_agent*: the zeek integration writes it to user_agent.original.
+    ("zeek", None, "http"): {"user_agent": "user_agent.original"},
     # Kubernetes audit events: current Sigma rules and Splunk's raw searches name the audit
     # event's JSON paths, which ecs_kubernetes (written for the older verb / resource /
     # namespace names) does not map; the kubernetes integration keeps them under
@@ -165,6 +168,22 @@ _OVERRIDES: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
     # server's payload is its log message, kept under its own name as the raw Windows fields.
     ("windows", None, "openssh"): {"payload": "winlog.event_data.payload"},
     (None, "webserver", None): {"status": "http.response.status_code"},
+    # A proxy's cs-cookie is the request's whole Cookie header (names and values); Zeek's
+    # cookie_vars, where ecs_zeek_beats puts it, lists the cookies' names only. Elastic's rules
+    # check a request header as http.request.headers.<name> (authorization, on packet captures).
+    (None, "proxy", None): {"cs-cookie": "http.request.headers.cookie"},
+    # Zeek's http log: host is the request's Host header, which the zeek integration writes to
+    # url.domain; ecs_zeek_beats gives every Zeek log's host the intel log's zeek.intel.seen.host.
+    ("zeek", None, "http"): {"host": "url.domain"},
+    # The System log's events keep their data raw (the system integration renames nothing):
+    # 7045's AccountName is the account the new service runs as (LocalSystem), kept as
+    # winlog.event_data.AccountName, not the acting user.name ecs_windows gives every Windows
+    # AccountName; ProcessId, which no System event carries as data, is the header's
+    # Execution ProcessID, winlog.process.pid (as Elastic's rules read it), not process.pid.
+    ("windows", None, "system"): {
+        "AccountName": "winlog.event_data.AccountName",
+        "ProcessId": "winlog.process.pid",
+    },
 }
 
 # Elastic fields that hold the same data as another ECS field Elastic's rules also check. The

@@ -138,6 +138,24 @@ def test_zeeks_catch_all_names_stay_out_of_firewall_and_web_server_logs() -> Non
     assert sigma_to_ecs("action", "zeek", None, "smb_files") == "zeek.smb_files.action"
 
 
+def test_zeeks_catch_all_names_stay_out_of_proxy_and_zeek_http_logs() -> None:
+    # A proxy's Cookie header is no list of Zeek cookie names; a Zeek http log's host is the
+    # Host header (url.domain), not the intel log's host.
+    assert sigma_to_ecs("cs-cookie", None, "proxy") == "http.request.headers.cookie"
+    assert sigma_to_ecs("host", "zeek", None, "http") == "url.domain"
+    assert sigma_to_ecs("user_agent", "zeek", None, "http") == "user_agent.original"
+
+
+def test_a_service_installs_account_and_header_pid_keep_the_system_logs_names() -> None:
+    # System 7045's AccountName is the service's account (LocalSystem), not the acting user;
+    # its ProcessId is the event header's, which the system integration keeps under winlog.
+    assert sigma_to_ecs("AccountName", "windows", None, "system") == (
+        "winlog.event_data.AccountName"
+    )
+    assert sigma_to_ecs("ProcessId", "windows", None, "system") == "winlog.process.pid"
+    assert sigma_to_ecs("ProcessId", "windows", None, "security") == "process.pid"
+
+
 def test_an_openssh_payload_is_no_powershell_script_block() -> None:
     assert sigma_to_ecs("payload", "windows", None, "openssh") == "winlog.event_data.payload"
     assert sigma_to_ecs("Payload", "windows", None, "powershell") == (
