@@ -89,9 +89,14 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
         "id.resp_h": "destination.ip",
         "id.resp_p": "destination.port",
     },
-    # Zeek's http log's user_agent, which ecs_zeek_beats maps only onto the pattern
-    # zeek.*user_agent*: the zeek integration writes it to user_agent.original.
+    # Names ecs_zeek_beats maps only onto patterns (zeek.*user_agent*, zeek.*.cipher), which
+    # count as no mapping: on the log the rule names, the field the zeek integration writes.
     ("zeek", None, "http"): {"user_agent": "user_agent.original"},
+    ("zeek", None, "kerberos"): {
+        "cipher": "zeek.kerberos.cipher",
+        "service": "zeek.kerberos.service",
+    },
+    ("zeek", None, "smb_files"): {"path": "zeek.smb_files.path"},
     # Kubernetes audit events: current Sigma rules and Splunk's raw searches name the audit
     # event's JSON paths, which ecs_kubernetes (written for the older verb / resource /
     # namespace names) does not map; the kubernetes integration keeps them under

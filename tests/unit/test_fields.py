@@ -146,6 +146,13 @@ def test_zeeks_catch_all_names_stay_out_of_proxy_and_zeek_http_logs() -> None:
     assert sigma_to_ecs("user_agent", "zeek", None, "http") == "user_agent.original"
 
 
+def test_zeeks_pattern_names_take_the_rules_log() -> None:
+    # ecs_zeek_beats maps these onto zeek.*.<name>; the rule's log fills the pattern in.
+    assert sigma_to_ecs("cipher", "zeek", None, "kerberos") == "zeek.kerberos.cipher"
+    assert sigma_to_ecs("service", "zeek", None, "kerberos") == "zeek.kerberos.service"
+    assert sigma_to_ecs("path", "zeek", None, "smb_files") == "zeek.smb_files.path"
+
+
 def test_a_service_installs_account_and_header_pid_keep_the_system_logs_names() -> None:
     # System 7045's AccountName is the service's account (LocalSystem), not the acting user;
     # its ProcessId is the event header's, which the system integration keeps under winlog.
