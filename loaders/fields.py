@@ -65,6 +65,10 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
     ("windows", "registry_set", None): {"Details": "registry.data.strings"},
     ("windows", "registry_event", None): {"Details": "registry.data.strings"},
     ("windows", "registry_add", None): {"Details": "registry.data.strings"},
+    # A Windows event's Message is its rendered text, not one of its data fields: winlogbeat
+    # and Elastic's Windows integrations keep it in ECS's message, where Elastic's rules check
+    # it (MSSQL's Application events); winlog.event_data.Message does not exist.
+    ("windows", None, None): {"Message": "message"},
     # Antivirus alerts name the detected file's full path in Filename (Sigma's antivirus
     # rules match it with endswith and contains on folders): ECS's file.path. No pipeline maps
     # the antivirus category.

@@ -323,7 +323,7 @@ def test_a_value_of_a_rex_group_is_the_rex_with_the_value_in_place(
     assert splunk(corpus_dir, splunk_context, path) == {
         ("event.code", "eq", "7036", False),
         (
-            "winlog.event_data.Message",
+            "message",
             "regex_match",
             "The (?<service>[-\\(\\)\\s\\w]+) service entered the (?<state>running) state",
             False,

@@ -153,6 +153,11 @@ def test_zeeks_pattern_names_take_the_rules_log() -> None:
     assert sigma_to_ecs("path", "zeek", None, "smb_files") == "zeek.smb_files.path"
 
 
+def test_a_windows_events_message_is_its_rendered_text() -> None:
+    assert sigma_to_ecs("Message", "windows", None, "application") == "message"
+    assert sigma_to_ecs("Message", "windows", None, "system") == "message"
+
+
 def test_a_service_installs_account_and_header_pid_keep_the_system_logs_names() -> None:
     # System 7045's AccountName is the service's account (LocalSystem), not the acting user;
     # its ProcessId is the event header's, which the system integration keeps under winlog.
