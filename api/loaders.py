@@ -115,7 +115,12 @@ class Loaders:
                 found[(row["id"], row["subs"], vendors)] = row
         return [found.get(k) for k in keys]
 
+    # Rules, events and indicators' reach recur from page to page: each is read once per graph
+    # version (RequestRunner.each), so a page reads only what no earlier page did.
     async def _reach(self, keys: list[ReachKey]) -> list[int]:
+        return await self.runner.each("reach", keys, self._read_reach)
+
+    async def _read_reach(self, keys: list[ReachKey]) -> list[int]:
         rows = await self.runner.read(
             coverage.CORPUS_REACH, checks=[{"key": k, "negated": n} for k, n in keys]
         )
@@ -123,6 +128,9 @@ class Loaders:
         return [found.get(k, 0) for k in keys]
 
     async def _rules(self, uids: list[str]) -> list[Row | None]:
+        return await self.runner.each("rule row", uids, self._read_rules)
+
+    async def _read_rules(self, uids: list[str]) -> list[Row | None]:
         rows = await self.runner.read(rules.RULES_BY_UID, uids=uids)
         found = _aligned(uids, rows, lambda r: r["rule"]["uid"], dict)
         return [found.get(u) for u in uids]
@@ -133,6 +141,9 @@ class Loaders:
         return [found.get(u, []) for u in uids]
 
     async def _events(self, ids: list[str]) -> list[Row | None]:
+        return await self.runner.each("event row", ids, self._read_events)
+
+    async def _read_events(self, ids: list[str]) -> list[Row | None]:
         rows = await self.runner.read(events.EVENTS_BY_ID, ids=ids)
         found = _aligned(ids, rows, lambda r: r["event"]["id"], lambda r: r["event"])
         return [found.get(i) for i in ids]

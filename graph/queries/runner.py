@@ -15,7 +15,7 @@ import contextlib
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -35,6 +35,8 @@ from graph.driver import BOLT_SCHEMES
 from graph.settings import Neo4jSettings
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 Row = dict[str, Any]
 
 #: Errors that mean "the server cannot answer now", as opposed to a wrong query.
@@ -276,6 +278,22 @@ class GraphAccess:
             self._objects.popitem(last=False)
         return value
 
+    def recall(self, generation: str, key: Hashable) -> tuple[bool, Any]:
+        """(found, value) of an object kept for this generation by `keep` or `memo`."""
+        self._switch(generation)
+        if key not in self._objects:
+            return False, None
+        self._objects.move_to_end(key)
+        return True, self._objects[key]
+
+    def keep(self, generation: str, key: Hashable, value: object) -> None:
+        """Keep an object for this generation (LRU with the `memo` objects)."""
+        if self._cache_generation != generation:
+            return
+        self._objects[key] = value
+        if len(self._objects) > self._object_cache_size:
+            self._objects.popitem(last=False)
+
     async def derived(self, generation: str, name: str, build: Callable[[], Awaitable[T]]) -> T:
         """An artefact computed from the graph (an index), built once per generation."""
         lock = self._derived_locks.setdefault(name, asyncio.Lock())
@@ -347,6 +365,35 @@ class RequestRunner:
         ):
             return build()
         return self.access.memo(task.result(), key, build)
+
+    async def each(
+        self,
+        name: str,
+        keys: Sequence[K],
+        read: Callable[[list[K]], Awaitable[Sequence[V]]],
+    ) -> list[V]:
+        """`read(keys)`'s values, each kept per graph version under (name, key).
+
+        Pages share many keys (sysmon:1 and its catalog-wide rule count, popular rules, the
+        reach of common indicators): only keys no earlier request of this version read are
+        read, in one statement. `read` returns one value per key, in order.
+        """
+        if not self.access.cache_enabled:
+            return list(await read(list(keys)))
+        generation = await self.generation()
+        found: dict[K, V] = {}
+        missing: list[K] = []
+        for key in dict.fromkeys(keys):
+            known, value = self.access.recall(generation, (name, key))
+            if known:
+                found[key] = value
+            else:
+                missing.append(key)
+        if missing:
+            for key, value in zip(missing, await read(missing), strict=True):
+                found[key] = value
+                self.access.keep(generation, (name, key), value)
+        return [found[key] for key in keys]
 
     async def derived(self, name: str, build: Callable[[], Awaitable[T]]) -> T:
         """An artefact built from the graph once per generation (or per request without cache)."""

@@ -68,3 +68,26 @@ def test_a_request_shares_objects_only_once_it_knows_the_version() -> None:
         "before the version is read",
     ]
     assert asyncio.run(scenario(False)) == ["before the version is read", "shared"] * 2
+
+
+def test_each_reads_only_the_keys_no_request_of_the_version_read() -> None:
+    async def scenario(cache_enabled: bool) -> list[list[str]]:
+        access, asked = _access(cache_enabled=cache_enabled), []
+
+        async def version() -> str:
+            return "v1"
+
+        async def read(keys: list[str]) -> list[str]:
+            asked.append(list(keys))
+            return [key.upper() for key in keys]
+
+        for keys in (["a", "b"], ["b", "c", "c", "a"], ["a"]):
+            runner = RequestRunner(access)
+            runner._generation = asyncio.ensure_future(version())
+            assert await runner.each("letters", keys, read) == [k.upper() for k in keys]
+        return asked
+
+    # Duplicates are read once; a key read by an earlier request is not read again; a
+    # request whose every key is known reads nothing.
+    assert asyncio.run(scenario(True)) == [["a", "b"], ["c"]]
+    assert asyncio.run(scenario(False)) == [["a", "b"], ["b", "c", "c", "a"], ["a"]]
