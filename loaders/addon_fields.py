@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-#: A log source as pySigma conditions a mapping on it: (product, category, service).
-LogSourceKey = tuple[str | None, str | None, str | None]
+from loaders.records import LogSource
 
 #: Field names the Splunk Add-on for Microsoft Windows gives Security events, from the classic
 #: rendering of the message ("Logon Type:" -> Logon_Type), with the XML (Sigma) field that holds
@@ -84,7 +83,7 @@ ADDON_ONLY_FIELDS: frozenset[str] = frozenset(
 
 #: Attributes of cloud logs that Splunk searches name and no Sigma mapping covers, by Sigma log
 #: source, with the field Elastic's integration for the same log stores them in.
-LOG_FIELDS: Mapping[LogSourceKey, Mapping[str, str]] = {
+LOG_FIELDS: Mapping[LogSource, Mapping[str, str]] = {
     # The Splunk Add-on for AWS aliases CloudTrail's userIdentity.type as CIM's user_type
     # (IAMUser, AssumedRole, Root): the aws integration's aws.cloudtrail.user_identity.type,
     # where userIdentity.type lands too.

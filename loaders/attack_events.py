@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 
 from loaders.events import channel_key, windows_event
-from loaders.records import Event
+from loaders.records import Event, LogSource
 from loaders.sigma_events import sigma_events
 
 #: ATT&CK's short Windows channel names -> channel keys. Full channel names
@@ -47,7 +47,7 @@ _AUDITD_RECORDS = (
     "auth", "memprotect", "file-events",
 )  # fmt: skip
 
-LOG_SOURCES: Mapping[str, tuple[str | None, str | None, str | None]] = {
+LOG_SOURCES: Mapping[str, LogSource] = {
     "aws:cloudtrail": ("aws", None, "cloudtrail"),
     **{f"auditd:{record}": ("linux", None, "auditd") for record in _AUDITD_RECORDS},
     "linux:syslog": ("linux", None, "syslog"),

@@ -45,8 +45,9 @@ from loaders.addon_fields import (
     TA_WINDOWS_ALIASES,
     WEB_FIELDS,
 )
-from loaders.fields import FieldName, LogSource, sigma_field, sigma_to_ecs
+from loaders.fields import FieldName, sigma_field, sigma_to_ecs
 from loaders.predicates import PATH_TO_NAME, has_wildcard
+from loaders.records import LogSource
 
 #: Root data set object of each CIM data model, for a ``from datamodel=X`` that names the model
 #: alone (``Network_Traffic``) and fields written without their object (``| from datamodel``).

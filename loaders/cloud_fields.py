@@ -9,11 +9,10 @@ tables here give the second for the first, so the same check is one indicator fo
 
 from __future__ import annotations
 
-#: A log source as pySigma conditions a mapping on it: (product, category, service).
-LogSourceKey = tuple[str | None, str | None, str | None]
+from loaders.records import LogSource
 
 #: Attribute name -> ECS or integration field, per log source.
-CLOUD_MAPPINGS: dict[LogSourceKey, dict[str, str]] = {
+CLOUD_MAPPINGS: dict[LogSource, dict[str, str]] = {
     # Cloud audit logs: Elastic's integrations put the API call in event.action and the
     # calling service in event.provider (212 of Elastic's CloudTrail rules check event.action).
     # No pySigma pipeline maps any cloud or SaaS audit log; every entry below is one of these

@@ -31,6 +31,7 @@ from loaders.addon_fields import TA_WINDOWS_ALIASES
 from loaders.cloud_fields import CLOUD_MAPPINGS, cloud_attribute
 from loaders.entra import entra_attribute
 from loaders.predicates import clean_field
+from loaders.records import LogSource
 
 # The pipelines read, in order of preference. ecs_windows_old is left out: it maps only EventID
 # and Channel, to pre-ECS names (event_id), which ecs_windows maps to ECS ones. The Corelight
@@ -59,7 +60,7 @@ _BORROWED_LOGSOURCES: dict[tuple[str, str | None], tuple[str, str | None, str | 
 # check under that name. Keyed by (product, category, service) like a log-source condition;
 # None matches anything. Kept small on purpose: everything else keeps pySigma's fallback name,
 # which is what Elastic's Sysmon-based rules use too (winlog.event_data.TargetImage, ...).
-_HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
+_HAND_MAPPINGS: dict[LogSource, dict[str, str]] = {
     # Sysmon registry events: the written data is Details; ECS and Elastic's registry rules
     # (57 of them) carry it in registry.data.strings.
     ("windows", "registry_set", None): {"Details": "registry.data.strings"},
@@ -149,7 +150,7 @@ _HAND_MAPPINGS: dict[tuple[str | None, str | None, str | None], dict[str, str]] 
 # Where pySigma's mapping is overridden: it maps a Sigma field onto an ECS field that ECS and
 # Elastic's own rules keep for other data. Same keys as above; an override wins over any
 # pipeline mapping for the log sources it names, however specific.
-_OVERRIDES: dict[tuple[str | None, str | None, str | None], dict[str, str]] = {
+_OVERRIDES: dict[LogSource, dict[str, str]] = {
     # Sysmon image loads (event 7): ecs_windows maps ImageLoaded to file.path for every Windows
     # log source, but ECS puts a loaded library in dll.* and Elastic's rules check it there
     # (dll.name about 2,700 times, dll.path about 200); with file.path the same library is two
@@ -308,9 +309,6 @@ class FieldName:
 
     name: str
     mapped: bool
-
-
-LogSource = tuple[str | None, str | None, str | None]
 
 
 def _targets(value: str | list[str]) -> Iterator[str]:

@@ -41,6 +41,10 @@ OPERATORS = frozenset(
 #: terms in KQL, Lucene and SPL. Its operator is always ``match``.
 ANY_FIELD = "*"
 
+#: A log source as Sigma names one and pySigma conditions a mapping on it: (product, category,
+#: service), any of them None.
+LogSource = tuple[str | None, str | None, str | None]
+
 #: Called by the loaders' walkers as (files read, files in all) while they read a folder tree.
 FileProgress = Callable[[int, int], None]
 

@@ -50,9 +50,7 @@ from sigma.types import (
 from loaders.bad_input import shown
 from loaders.fields import sigma_field, sigma_value
 from loaders.predicates import last_component, make_predicate, split_account
-from loaders.records import FIELD_REFERENCE, Predicate
-
-LogSource = tuple[str | None, str | None, str | None]
+from loaders.records import FIELD_REFERENCE, LogSource, Predicate
 
 # Keys of a detection section that are not detections. pySigma drops only "condition"; the old
 # "timeframe" key would otherwise become a keyword search for "30s" under "all of them".

@@ -21,11 +21,11 @@ import yaml
 from covgraph.errors import Location, ParseError
 from loaders.bad_input import TECHNIQUE_ID, RuleProblems, kind_of
 from loaders.cim import CimMapper
-from loaders.fields import LogSource
 from loaders.predicates import make_predicate
 from loaders.records import (
     Event,
     FileProgress,
+    LogSource,
     Predicate,
     Problem,
     PropertyValue,

@@ -30,8 +30,7 @@ from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mappi
 from covgraph.errors import Location, ParseError
 from loaders.cim import DataSourceMapping
 from loaders.events import channel_key, logsource_event, service_key, slug, windows_event
-from loaders.fields import LogSource
-from loaders.records import Event, Predicate
+from loaders.records import Event, LogSource, Predicate
 from loaders.splunk_logs import PRODUCT_NAMES, data_source_events, sourcetype_events
 
 # Data source names that Sigma reads under a log source of its own, by name prefix (the longest

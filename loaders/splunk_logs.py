@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from loaders.events import logsource_event, with_categories
-from loaders.fields import LogSource
-from loaders.records import Event
+from loaders.records import Event, LogSource
 
 _WORKSPACE_ADMIN: LogSource = ("gcp", None, "google_workspace.admin")
 _WORKSPACE_LOGIN: LogSource = ("gcp", None, "google_workspace.login")
