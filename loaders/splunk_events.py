@@ -31,7 +31,12 @@ from covgraph.errors import Location, ParseError
 from loaders.cim import DataSourceMapping
 from loaders.events import channel_key, logsource_event, service_key, slug, windows_event
 from loaders.records import Event, LogSource, Predicate
-from loaders.splunk_logs import PRODUCT_NAMES, data_source_events, sourcetype_events
+from loaders.splunk_logs import (
+    PRODUCT_NAMES,
+    data_source_events,
+    longest_prefix,
+    sourcetype_events,
+)
 
 # Data source names that Sigma reads under a log source of its own, by name prefix (the longest
 # matching prefix wins). Each is the (product, category, service) of Sigma's rules for the same
@@ -409,7 +414,7 @@ def _named_source(name: str, path: str | None) -> SplunkDataSource:
     if name in PRODUCT_NAMES:
         return SplunkDataSource(name, path=path)  # the search's source type names the log
     logs = data_source_events(name)
-    prefix = max((p for p in SIGMA_LOGSOURCES if _has_prefix(name, p)), key=len, default=None)
+    prefix = longest_prefix(name, SIGMA_LOGSOURCES)
     if prefix is not None:
         logsource = SIGMA_LOGSOURCES[prefix]
         events = {e.id: e for e in [*logs, logsource_event(*logsource)]}
@@ -426,10 +431,6 @@ def _channel_pattern_key(channel: str) -> str | None:
             if fnmatch.fnmatchcase(name.lower(), channel.lower()):
                 return service_key(service)
     return None
-
-
-def _has_prefix(name: str, prefix: str) -> bool:
-    return name == prefix or name.startswith(prefix + " ")
 
 
 def _channel_slug(channel: str) -> str:

@@ -10,7 +10,7 @@ observe, so the ids are made in one place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from loaders.events import logsource_event, with_categories
 from loaders.records import Event, LogSource
@@ -68,7 +68,7 @@ SOURCETYPE_LOGS: Mapping[str, tuple[LogSource, ...]] = {
 
 def data_source_events(name: str) -> list[Event]:
     """The Events `DATA_SOURCE_LOGS` gives a data source name, with their categories."""
-    prefix = max((p for p in DATA_SOURCE_LOGS if _has_prefix(name, p)), key=len, default=None)
+    prefix = longest_prefix(name, DATA_SOURCE_LOGS)
     logsources = DATA_SOURCE_LOGS[prefix] if prefix is not None else ()
     return with_categories(logsource_event(*logsource) for logsource in logsources)
 
@@ -79,5 +79,7 @@ def sourcetype_events(value: str) -> list[Event]:
     return with_categories(logsource_event(*logsource) for logsource in logsources)
 
 
-def _has_prefix(name: str, prefix: str) -> bool:
-    return name == prefix or name.startswith(prefix + " ")
+def longest_prefix(name: str, prefixes: Iterable[str]) -> str | None:
+    """The longest of the prefixes a data source name starts with, as whole words."""
+    found = (p for p in prefixes if name == p or name.startswith(p + " "))
+    return max(found, key=len, default=None)
