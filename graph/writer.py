@@ -20,6 +20,7 @@ from loaders.records import (
     Analytic,
     AttackCatalog,
     Event,
+    LogSourceRef,
     PropertyValue,
     Rule,
     RuleLoad,
@@ -252,8 +253,13 @@ _ATTACK_SKIP: dict[str, tuple[str, ...]] = {
 }
 
 
+def _log_source_text(ls: LogSourceRef) -> str:
+    """An ATT&CK log source reference as one string, ``name channel``."""
+    return f"{ls.name} {ls.channel}".strip()
+
+
 def _log_sources(record: Any) -> dict[str, Any]:
-    return {"log_sources": [f"{ls.name} {ls.channel}".strip() for ls in record.log_sources]}
+    return {"log_sources": [_log_source_text(ls) for ls in record.log_sources]}
 
 
 _ATTACK_EXTRA = {"DataComponent": _log_sources, "Analytic": _log_sources}
@@ -266,7 +272,7 @@ def _analytic_events(analytics: Sequence[Analytic]) -> list[dict[str, Any]]:
         named: dict[str, list[str]] = {}
         for ls in analytic.log_sources:
             for event_id in ls.events:
-                named.setdefault(event_id, []).append(f"{ls.name} {ls.channel}".strip())
+                named.setdefault(event_id, []).append(_log_source_text(ls))
         pairs += [
             {"a": analytic.id, "b": event_id, "log_sources": list(dict.fromkeys(sources))}
             for event_id, sources in named.items()

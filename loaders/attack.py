@@ -296,17 +296,18 @@ class _CatalogReader:
             component_id = self.bundle.ref_id(obj, component, DATA_COMPONENT) if component else None
             reference = self._log_source(obj, entry)
             # Revoked and deprecated analytics keep their log sources but name no events.
-            events = [] if withdrawn else log_source_events(reference.name, reference.channel)
-            for event in [e for e in events if misfiled(e)]:
-                self.bundle.problem(
-                    f"{stix_id} ({self.attack_ids[stix_id]}) reads {reference.name} "
-                    f"{reference.channel!r}: event {event.event_id} is not a Security event, "
-                    "so it names no catalog event",
-                    "misfiled-event",
-                    "warning",
-                )
-                events.remove(event)
-            for event in events:
+            events = []
+            for event in [] if withdrawn else log_source_events(reference.name, reference.channel):
+                if misfiled(event):
+                    self.bundle.problem(
+                        f"{stix_id} ({self.attack_ids[stix_id]}) reads {reference.name} "
+                        f"{reference.channel!r}: event {event.event_id} is not a Security event, "
+                        "so it names no catalog event",
+                        "misfiled-event",
+                        "warning",
+                    )
+                    continue
+                events.append(event)
                 self.events.setdefault(event.id, event)
             reference = dataclasses.replace(
                 reference,

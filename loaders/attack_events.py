@@ -101,6 +101,16 @@ def misfiled(event: Event) -> bool:
     return not any(int(event.event_id) in ids for ids in _SECURITY_EVENT_IDS)
 
 
+def _event_codes(channel: str) -> list[int]:
+    """The event codes a channel names, each once, in order."""
+    codes = (
+        int(number)
+        for listed in _EVENT_CODES.findall(channel)
+        for number in re.split(r"\s*,\s*", listed)
+    )
+    return list(dict.fromkeys(codes))
+
+
 def log_source_events(name: str, channel: str) -> list[Event]:
     """The catalog events an analytic's log source reference names (often none)."""
     windows = _WINDOWS_LOG.fullmatch(name.strip())
@@ -109,12 +119,7 @@ def log_source_events(name: str, channel: str) -> list[Event]:
         key = WINDOWS_CHANNELS.get(channel_name.lower()) or channel_key(channel_name)
         if key is None:
             return []
-        numbers = [
-            int(number)
-            for codes in _EVENT_CODES.findall(channel)
-            for number in re.split(r"\s*,\s*", codes)
-        ]
-        return [windows_event(key, number) for number in dict.fromkeys(numbers)]
+        return [windows_event(key, number) for number in _event_codes(channel)]
     key = name.strip().lower()
     if key == "linux:syslog" and _AUTH_LOG.match(channel.strip()):
         # Syslog's auth facility is a log of its own (Sigma's linux auth): sshd and sudo write
@@ -125,11 +130,10 @@ def log_source_events(name: str, channel: str) -> list[Event]:
         return sigma_events(*logsource)
     found: list[Event] = []
     if key == "linux:sysmon":
-        for codes in _EVENT_CODES.findall(channel):
-            for number in re.split(r"\s*,\s*", codes):
-                category = LINUX_SYSMON.get(int(number))
-                if category:
-                    found += sigma_events("linux", category, None)
+        for number in _event_codes(channel):
+            category = LINUX_SYSMON.get(number)
+            if category:
+                found += sigma_events("linux", category, None)
     elif key == "macos:endpointsecurity":
         # The event types come before any ": description".
         for part in channel.partition(":")[0].split(","):
