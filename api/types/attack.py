@@ -96,10 +96,9 @@ class AttackEvent:
 
     @resolver()
     async def event(self, info: Info) -> Annotated["Event", strawberry.lazy("api.types.event")]:
-        from api.types.event import Event
+        from api.types.event import known_event
 
-        row = await info.context.loaders.event.load(self.event_id)
-        return Event.from_row(row or {"id": self.event_id})
+        return await known_event(info, self.event_id)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "AttackEvent":
@@ -126,10 +125,9 @@ class AttackTechnique:
     async def technique(
         self, info: Info
     ) -> Annotated["Technique", strawberry.lazy("api.types.technique")]:
-        from api.types.technique import Technique, load_technique
+        from api.types.technique import known_technique
 
-        found = await load_technique(info, self.technique_id)
-        return found or Technique.from_row({"id": self.technique_id})
+        return await known_technique(info, self.technique_id)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "AttackTechnique":

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from api.context import Info, resolver
-from api.types.technique import Tactic, Technique, load_technique
+from api.types.technique import Tactic, Technique, known_technique
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_of
 
 if TYPE_CHECKING:
@@ -39,10 +39,9 @@ class EventUsage:
 
     @resolver()
     async def event(self, info: Info) -> Annotated["Event", strawberry.lazy("api.types.event")]:
-        from api.types.event import Event
+        from api.types.event import known_event
 
-        row = await info.context.loaders.event.load(self.event_id)
-        return Event.from_row(row or {"id": self.event_id})
+        return await known_event(info, self.event_id)
 
 
 @strawberry.type(description="The rules tagged with a technique and the events they need.")
@@ -99,8 +98,7 @@ class TechniqueCount:
 
     @resolver()
     async def technique(self, info: Info) -> Technique:
-        found = await load_technique(info, self.technique_id)
-        return found or Technique.from_row({"id": self.technique_id})
+        return await known_technique(info, self.technique_id)
 
 
 @strawberry.type(description="One technique of a tactic column, with its rules per vendor.")
@@ -111,8 +109,7 @@ class MatrixCell:
 
     @resolver()
     async def technique(self, info: Info) -> Technique:
-        found = await load_technique(info, self.technique_id)
-        return found or Technique.from_row({"id": self.technique_id})
+        return await known_technique(info, self.technique_id)
 
 
 @strawberry.type(description="One tactic column of the coverage matrix.")

@@ -64,6 +64,12 @@ class Event:
         return found[:limit]
 
 
+async def known_event(info: Info, event_id: str) -> Event:
+    """The event, or one carrying only its id when the graph has none."""
+    row = await info.context.loaders.event.load(event_id)
+    return Event.from_row(row or {"id": event_id})
+
+
 async def load_events(info: Info, ids: list[str]) -> list[Event]:
     """Events by id through the request's loader, in the given order, unknown ids skipped."""
     info.context.spend(len(ids))

@@ -5,7 +5,7 @@ import strawberry
 from api.context import Info, resolver
 from api.types.coverage import TechniqueCount
 from api.types.field import Field
-from api.types.technique import Technique, load_technique
+from api.types.technique import Technique, known_technique
 
 
 @strawberry.type(description="An indicator checked by rules of several of the techniques asked.")
@@ -37,5 +37,4 @@ class TechniqueSimilarity:
 
     @resolver()
     async def technique(self, info: Info) -> Technique:
-        found = await load_technique(info, self.technique_id)
-        return found or Technique.from_row({"id": self.technique_id})
+        return await known_technique(info, self.technique_id)

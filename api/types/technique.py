@@ -184,6 +184,13 @@ async def load_technique(info: Info, technique_id: str) -> Technique | None:
     return Technique.from_row(row) if row else None
 
 
+async def known_technique(info: Info, technique_id: str) -> Technique:
+    """The technique, or one carrying only its id when the graph has none: a row that names a
+    technique (a count, a similarity) keeps its id even if the technique went."""
+    found = await load_technique(info, technique_id)
+    return found or Technique.from_row({"id": technique_id})
+
+
 async def load_techniques(info: Info, ids: list[str]) -> list[Technique]:
     """Techniques by id through the request's loader, in the given order, unknown ids skipped."""
     info.context.spend(len(ids))

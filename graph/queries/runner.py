@@ -267,15 +267,12 @@ class GraphAccess:
         CPU than the read they come from once the rows are cached; the objects are read-only,
         so requests of one graph version share them.
         """
-        self._switch(generation)
-        if key in self._objects:
-            self._objects.move_to_end(key)
-            found: T = self._objects[key]
-            return found
+        known, found = self.recall(generation, key)
+        if known:
+            kept: T = found
+            return kept
         value = build()
-        self._objects[key] = value
-        if len(self._objects) > self._object_cache_size:
-            self._objects.popitem(last=False)
+        self.keep(generation, key, value)
         return value
 
     def recall(self, generation: str, key: Hashable) -> tuple[bool, Any]:
