@@ -25,9 +25,9 @@ from api.cost import MAX_COST, CostLimit
 from api.errors import CodedErrors, log_errors
 from api.query import Query
 
-#: Deepest selection allowed, counting the root field as level 1: the technique page needs 6
-#: (technique > coverage > byVendor > rules > techniques > id), so 10 leaves room without
-#: allowing runaway nesting.
+#: Deepest selection allowed, counting the root field as level 1: the technique page of
+#: docs/api.md needs 6 (technique > authoringGuide > fields > field > aliases > vendor), so 10
+#: leaves room without allowing runaway nesting.
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
