@@ -56,7 +56,7 @@ from strawberry.extensions import SchemaExtension
 from api.errors import QueryTooCostly
 from api.pagination import MAX_FIRST, MAX_LINKS
 
-#: The most objects a document may be estimated to return. The technique page costs about 400,
+#: The most objects a document may be estimated to return. The web's technique page costs about 850,
 #: a page of 50 techniques with coverage and rules about 7,700, the coverage matrix about 5,600
 #: and the Navigator layer with 25 links per technique about 14,300; fetching every rule's
 #: predicates for 200 techniques (12.8 s, 12.7 MB) about 360,000.
@@ -89,6 +89,9 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "Rule.predicates": 15,  # 12.7 on average
     "Field.aliases": 5,
     "FieldUsage.operators": 4,
+    "FieldUsage.byVendor": 3,  # always the three vendors
+    "IndicatorUsage.byVendor": 3,
+    "Indicator.byVendor": 3,
     "MatrixCell.byVendor": 3,
     "Catalog.sources": 4,
 }

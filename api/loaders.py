@@ -9,11 +9,12 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from api.errors import UnknownTechnique
-from graph.queries import attack, catalog, coverage, events, fields, rules, technique
+from api.pagination import MAX_FIRST
+from graph.queries import attack, catalog, coverage, events, fields, indicator, rules, technique
 from graph.queries.overlap import INDICATOR_SETS
 from graph.queries.runner import RequestRunner, Row
 from graph.queries.similarity import SimilarityIndex
-from graph.selectors import selector_key
+from graph.selectors import event_selector_params, selector_key
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -24,6 +25,8 @@ CoverageKey = tuple[str, bool, bool]
 AuthoringKey = tuple[str, bool, tuple[str, ...] | None]
 #: (Value key, negated)
 ReachKey = tuple[str, bool]
+#: (Value key, negated, include event selectors)
+CheckedWithKey = tuple[str, bool, bool]
 
 
 def _aligned(
@@ -43,6 +46,9 @@ class Loaders:
         self.coverage = DataLoader(self._coverage)
         self.authoring = DataLoader(self._authoring)
         self.reach = DataLoader(self._reach)
+        self.values_exist = DataLoader(self._values_exist)
+        self.indicator_rules = DataLoader(self._indicator_rules)
+        self.checked_with = DataLoader(self._checked_with)
         self.rule = DataLoader(self._rules)
         self.predicates = DataLoader(self._predicates)
         self.event = DataLoader(self._events)
@@ -126,6 +132,33 @@ class Loaders:
         )
         found = _aligned(keys, rows, lambda r: (r["key"], r["negated"]), lambda r: int(r["reach"]))
         return [found.get(k, 0) for k in keys]
+
+    async def _values_exist(self, keys: list[str]) -> list[bool]:
+        rows = await self.runner.read(indicator.VALUES_EXIST, keys=keys)
+        known = {row["key"] for row in rows}
+        return [key in known for key in keys]
+
+    async def _indicator_rules(self, keys: list[str]) -> list[list[Row]]:
+        rows = await self.runner.read(indicator.INDICATOR_RULES, keys=keys)
+        found = _aligned(keys, rows, lambda r: r["key"], lambda r: list(r["rules"]))
+        return [found.get(k, []) for k in keys]
+
+    async def _checked_with(self, keys: list[CheckedWithKey]) -> list[list[Row]]:
+        # The longest list `first` can ask for, sliced by the resolver; one statement per
+        # choice of event selectors.
+        found: dict[CheckedWithKey, list[Row]] = {}
+        for include in sorted({k[2] for k in keys}):
+            group = [k for k in keys if k[2] == include]
+            rows = await self.runner.read(
+                indicator.CHECKED_WITH,
+                checks=[{"key": k, "negated": n} for k, n, _ in group],
+                include_selectors=include,
+                limit=MAX_FIRST,
+                **event_selector_params(),
+            )
+            for row in rows:
+                found[(row["key"], row["negated"], include)] = list(row["rows"])
+        return [found.get(k, []) for k in keys]
 
     async def _rules(self, uids: list[str]) -> list[Row | None]:
         return await self.runner.each("rule row", uids, self._read_rules)

@@ -17,6 +17,7 @@ from api.types.connection import page_info
 from api.types.coverage import MatrixCell, TacticCoverage, TechniqueCount
 from api.types.event import Event
 from api.types.field import Field
+from api.types.indicator import Indicator
 from api.types.overlap import SharedIndicator, TechniqueSimilarity
 from api.types.rule import Rule, RuleConnection, load_rules, rule_edges
 from api.types.technique import (
@@ -30,7 +31,7 @@ from api.types.technique import (
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
 from graph.queries import catalog, coverage, events, overlap, rules, technique
 from graph.selectors import event_selector_params, is_event_selector
-from loaders.records import OPERATORS
+from loaders.records import OPERATORS, value_key
 
 T = TypeVar("T")
 
@@ -223,6 +224,32 @@ class Query:
     async def field(self, info: Info, name: str) -> Field | None:
         exists = await info.context.loaders.field_exists.load(name.strip())
         return Field(name=name.strip()) if exists else None
+
+    @resolver(
+        "One indicator across the catalog: the (field, operator, value) triple with a "
+        "polarity (negated: true for it as an exclusion). The value as given, else lower-cased "
+        "(case-insensitive checks are stored lower-cased); null when no rule checks the "
+        "triple. An operator outside eq, wildcard, regex_match, match, cidr, exists, lt, lte, "
+        "gt, gte, lookup is BAD_ARGUMENT."
+    )
+    async def indicator(
+        self, info: Info, field: str, operator: str, value: str, negated: bool = False
+    ) -> Indicator | None:
+        chosen = _operator(operator)
+        name = field.strip()
+        if chosen is None or not name:
+            raise BadArgument("indicator needs a field and an operator")
+        keys = list(
+            dict.fromkeys([value_key(name, chosen, value), value_key(name, chosen, value.lower())])
+        )
+        known = await info.context.loaders.values_exist.load_many(keys)
+        key = next((k for k, found in zip(keys, known, strict=True) if found), None)
+        if key is None:
+            return None
+        rows = await info.context.loaders.indicator_rules.load(key)
+        return info.context.runner.memo(
+            ("indicator", key, negated), lambda: Indicator.from_rules(key, negated, rows)
+        )
 
     @resolver(
         "Non-negated indicators checked by current rules of at least two of the "

@@ -3,6 +3,7 @@
 import { ApiError, gql, stats } from "./api.js";
 import { external, h, plural, replace, route, section, table, VENDOR_LABELS } from "./dom.js";
 import { eventView } from "./event.js";
+import { indicatorView } from "./indicator.js";
 import { matrixView } from "./matrix.js";
 import { overlapView } from "./overlap.js";
 import { ruleView, rulesView } from "./rule.js";
@@ -28,13 +29,14 @@ const VIEWS = {
   "": homeView,
   technique: techniqueView,
   event: eventView,
+  indicator: indicatorView,
   matrix: matrixView,
   overlap: overlapView,
   rule: ruleView,
   rules: rulesView,
 };
 
-const TITLES = { "": "Home", matrix: "Coverage matrix", overlap: "Overlap", rules: "Rules" };
+const TITLES = { "": "Home", matrix: "Coverage matrix", overlap: "Overlap", rules: "Rules", indicator: "Indicator" };
 
 /** #/view/id?params -> {view, id, params}. */
 function parseHash() {

@@ -77,6 +77,31 @@ export function reachRoute(indicator, negated) {
   });
 }
 
+/** The page of one indicator: its reach per vendor, techniques, events and companions. */
+export function indicatorRoute(indicator, negated) {
+  return route("indicator", null, {
+    field: indicator.field.name,
+    operator: indicator.operator,
+    value: indicator.value,
+    negated: negated ? "true" : null,
+  });
+}
+
+/** "Sigma 3", "Elastic 1"... for the vendors with rules in a byVendor list (none: a dash). */
+export function vendorChips(byVendor) {
+  const chips = byVendor
+    .filter((count) => count.ruleCount > 0)
+    .map((count) =>
+      h(
+        "span",
+        { class: `chip vendor-chip vendor-text-${count.vendor.toLowerCase()}`, "data-vendor": count.vendor },
+        `${VENDOR_LABELS[count.vendor]} ${count.ruleCount.toLocaleString("en")}`,
+      ),
+    );
+  // Spaces between the chips, so that their text reads (and copies) as "Sigma 3 Elastic 1".
+  return chips.length ? chips.flatMap((chip, i) => (i ? [" ", chip] : [chip])) : "—";
+}
+
 /** A link that leaves the app, opened in a new tab. */
 export function external(href, ...children) {
   return h("a", { href, target: "_blank", rel: "noopener noreferrer", class: "external" }, ...children);

@@ -1,7 +1,7 @@
 // The overlap view: indicators that two or more techniques' rules both check.
 
 import { ApiError, gql } from "./api.js";
-import { code, h, reachRoute, route, section, table } from "./dom.js";
+import { code, h, indicatorRoute, reachRoute, route, section, table } from "./dom.js";
 
 const OVERLAP = `
 query Overlap($ids: [String!]!, $first: String!, $sub: Boolean!) {
@@ -86,7 +86,7 @@ export async function overlapView(_id, params, signal) {
   const rows = shared.map((row) => [
     h("span", { class: "field" }, row.field.name),
     h("span", { class: "op" }, row.operator),
-    { cell: code(row.value), class: "value" },
+    { cell: h("a", { href: indicatorRoute(row, false) }, code(row.value)), class: "value" },
     ...row.ruleCountByTechnique.map((entry) => ({
       cell: String(entry.ruleCount),
       class: entry.ruleCount ? "num hit" : "num miss",

@@ -5,6 +5,7 @@ import {
   code,
   external,
   h,
+  indicatorRoute,
   plural,
   route,
   section,
@@ -87,7 +88,10 @@ export async function ruleView(uid, _params, signal) {
     p.field.name === "*" ? h("span", { class: "muted" }, "any field") : h("span", { class: "field" }, p.field.name),
     p.vendorField ? code(p.vendorField) : "",
     h("span", { class: "op" }, p.operator),
-    { cell: p.value === null ? "" : code(p.value), class: "value" },
+    {
+      cell: p.value === null ? "" : h("a", { href: indicatorRoute(p, p.negated), title: "this indicator across the catalog" }, code(p.value)),
+      class: "value",
+    },
     [
       p.negated ? h("span", { class: "flag exclusion" }, "excluded") : "",
       p.caseSensitive ? h("span", { class: "flag case", title: `compared with case: ${p.rawValue}` }, "case-sensitive") : "",
@@ -213,6 +217,9 @@ export async function rulesView(_id, params, signal) {
         ? ""
         : [": ", VENDORS.map((v, i) => [i ? ", " : "", h("span", { class: `vendor-count vendor-text-${v.toLowerCase()}`, "data-vendor": v }, `${VENDOR_LABELS[v]} ${first[v.toLowerCase()].totalCount.toLocaleString("en")}`)])],
     ),
+    filters.field && filters.operator && filters.value !== null
+      ? h("p", { class: "muted", id: "rules-indicator" }, h("a", { href: indicatorRoute({ field: { name: filters.field }, operator: filters.operator, value: filters.value }, filters.negated === true) }, "This indicator across the catalog"), ": its rules per vendor, technique and event, and what they check with it.")
+      : null,
     filters.event
       ? h("p", { class: "muted", id: "rules-event" }, h("a", { href: route("event", filters.event) }, `The event ${filters.event}`), ": the techniques its rules detect and those ATT&CK reads it for.")
       : null,

@@ -6,6 +6,7 @@ import {
   code,
   external,
   h,
+  indicatorRoute,
   plural,
   reachRoute,
   replace,
@@ -14,6 +15,7 @@ import {
   severityBadge,
   table,
   VENDOR_LABELS,
+  vendorChips,
 } from "./dom.js";
 
 const PAGE = `
@@ -31,10 +33,10 @@ query TechniquePage($id: String!, $sub: Boolean!) {
     authoringGuide(includeSubtechniques: $sub) {
       distinctFieldCount distinctIndicatorCount distinctExclusionCount
       distinctEventSelectorCount distinctExcludedEventSelectorCount
-      fields(first: 20) { field { name } ruleCount eventSelector operators { operator count } sampleValues(first: 5) }
-      indicators(first: 40, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach }
-      exclusions(first: 50, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach }
-      eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach }
+      fields(first: 20) { field { name } ruleCount byVendor { vendor ruleCount } eventSelector operators { operator count } sampleValues(first: 5) }
+      indicators(first: 40, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach byVendor { vendor ruleCount } }
+      exclusions(first: 50, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach byVendor { vendor ruleCount } }
+      eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach byVendor { vendor ruleCount } }
     }
     detectionStrategies { id name url analytics { id platforms url logSources } }
     attackEvents(includeSubtechniques: $sub) { analytics ruleCount event { id name } }
@@ -45,11 +47,11 @@ query TechniquePage($id: String!, $sub: Boolean!) {
 /** The API's cap on `first`: a list longer than this shows its first MAX_FIRST rows. */
 const MAX_FIRST = 200;
 
-const INDICATOR = "field { name } operator value negated ruleCount corpusReach";
+const INDICATOR = "field { name } operator value negated ruleCount corpusReach byVendor { vendor ruleCount }";
 
 /** One list of the guide, asked again with a larger `first` by its "Show all" button. */
 const LISTS = {
-  fields: `fields(first: $first) { field { name } ruleCount eventSelector operators { operator count } sampleValues(first: 5) }`,
+  fields: `fields(first: $first) { field { name } ruleCount byVendor { vendor ruleCount } eventSelector operators { operator count } sampleValues(first: 5) }`,
   indicators: `indicators(first: $first, includeEventSelectors: false) { ${INDICATOR} }`,
   exclusions: `exclusions(first: $first, includeEventSelectors: false) { ${INDICATOR} }`,
   selectors: `eventSelectors(first: $first) { ${INDICATOR} }`,
@@ -346,7 +348,7 @@ function operatorChips(operators) {
 function fieldsCard(technique, guide, sub) {
   const render = (fields) =>
     fields.length
-      ? table("data fields", ["field", "rules", "operators", "sample values"], fieldRows(technique, fields, sub))
+      ? table("data fields", ["field", "rules", "vendors", "operators", "sample values"], fieldRows(technique, fields, sub))
       : h("p", { class: "muted" }, "The rules filter on no field.");
   return section(
     "fields",
@@ -364,7 +366,8 @@ function fieldRows(technique, fields, sub) {
       usage.eventSelector ? h("span", { class: "chip selector", title: "an event selector: says which events the rules read" }, "selector") : null,
     ],
     { cell: String(usage.ruleCount), class: "num" },
-    { cell: operatorChips(usage.operators), class: "chips" },
+    { cell: vendorChips(usage.byVendor), class: "chips vendors" },
+    { cell: operatorChips(usage.operators), class: "chips operators" },
     { cell: usage.sampleValues.map((value) => code(value)), class: "samples" },
   ]);
 }
@@ -379,8 +382,12 @@ function indicatorTable(id, indicators) {
     return [
       h("span", { class: "field" }, usage.field.name),
       h("span", { class: "op" }, usage.negated ? `not ${usage.operator}` : usage.operator),
-      { cell: code(usage.value), class: "value" },
+      {
+        cell: h("a", { href: indicatorRoute(usage, excluded), title: "this indicator across the catalog" }, code(usage.value)),
+        class: "value",
+      },
       { cell: String(usage.ruleCount), class: "num rules" },
+      { cell: vendorChips(usage.byVendor), class: "chips vendors" },
       {
         cell: h(
           "a",
@@ -398,7 +405,7 @@ function indicatorTable(id, indicators) {
     ];
   });
   return rows.length
-    ? table(`data ${id}`, ["field", "op", "value", "rules", "corpus reach"], rows, (i) => ({
+    ? table(`data ${id}`, ["field", "op", "value", "rules", "vendors", "corpus reach"], rows, (i) => ({
         "data-key": `${indicators[i].field.name}|${indicators[i].operator}|${indicators[i].value}`,
       }))
     : h("p", { class: "muted" }, EMPTY_INDICATORS[id]);

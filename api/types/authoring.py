@@ -1,6 +1,7 @@
 """The authoring guide: what a technique's rules check, ranked by how many rules check it."""
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ import strawberry
 from api.context import Info, resolver
 from api.pagination import capped
 from api.types.field import Field
+from api.types.vendor import VENDOR_ORDER, VendorCount
 from graph.selectors import EVENT_SELECTOR_FIELDS, EVENT_SELECTOR_VALUES, is_event_selector
 from loaders.records import FIELD_REFERENCE
 
@@ -29,10 +31,33 @@ class IndicatorRow:
     value: str
     negated: bool
     rules: int
+    #: (vendor, distinct rules) pairs: the rules of each vendor among `rules`.
+    vendors: tuple[tuple[str, int], ...] = ()
 
     @property
     def selector(self) -> bool:
         return is_event_selector(self.field, self.value)
+
+    @classmethod
+    def from_map(cls, row: dict[str, Any], negated: bool | None = None) -> "IndicatorRow":
+        """From a statement's map: key, field, operator, value, negated (unless given) and
+        `per`, the [vendor, distinct rules] pairs, whose sum is the rule count."""
+        per = tuple((str(v), int(n)) for v, n in row.get("per") or ())
+        return cls(
+            key=row["key"],
+            field=row["field"],
+            operator=row["operator"],
+            value=row["value"],
+            negated=bool(row["negated"] if negated is None else negated),
+            rules=sum(n for _, n in per),
+            vendors=per,
+        )
+
+
+def vendor_counts(counts: Iterable[tuple[str, int]]) -> list[VendorCount]:
+    """Every vendor, in display order, with its rules among `counts` (0 when it has none)."""
+    found = dict(counts)
+    return [VendorCount(vendor=v, rule_count=found.get(v.value, 0)) for v in VENDOR_ORDER]
 
 
 def is_literal(operator: str, value: str) -> bool:
@@ -58,6 +83,9 @@ class FieldUsage:
         description="True for a field whose every value only says which events a rule reads "
         "(see IndicatorUsage.eventSelector; fields where only some values do are false)."
     )
+    by_vendor: list[VendorCount] = strawberry.field(
+        description="Every vendor with its distinct rules of the selection filtering on the field."
+    )
     values: strawberry.Private[list[str]]
 
     @resolver(
@@ -79,6 +107,9 @@ class IndicatorUsage:
     rule_count: int = strawberry.field(
         description="Distinct rules of the selection checking it with this polarity."
     )
+    by_vendor: list[VendorCount] = strawberry.field(
+        description="Every vendor with its part of ruleCount (0 for a vendor with none)."
+    )
     corpus_reach: int = strawberry.field(
         description="Distinct current rules in the whole catalog, any technique or none, "
         "checking the same triple with the same polarity: the rules that "
@@ -94,7 +125,8 @@ class IndicatorUsage:
     )
 
 
-async def _with_reach(info: Info, rows: list[IndicatorRow]) -> list[IndicatorUsage]:
+async def with_reach(info: Info, rows: list[IndicatorRow]) -> list[IndicatorUsage]:
+    """The rows as IndicatorUsage, each with its corpus reach (read in one batch)."""
     reach = await info.context.loaders.reach.load_many([(r.key, r.negated) for r in rows])
     return [
         IndicatorUsage(
@@ -103,6 +135,7 @@ async def _with_reach(info: Info, rows: list[IndicatorRow]) -> list[IndicatorUsa
             value=r.value,
             negated=r.negated,
             rule_count=r.rules,
+            by_vendor=vendor_counts(r.vendors),
             corpus_reach=n,
             event_selector=r.selector,
         )
@@ -144,17 +177,7 @@ class AuthoringGuide:
     @classmethod
     def from_row(cls, row: dict[str, Any] | None) -> "AuthoringGuide":
         row = row or {}
-        values = [
-            IndicatorRow(
-                key=v["key"],
-                field=v["field"],
-                operator=v["operator"],
-                value=v["value"],
-                negated=bool(v["negated"]),
-                rules=int(v["rules"]),
-            )
-            for v in row.get("values") or []
-        ]
+        values = [IndicatorRow.from_map(v) for v in row.get("values") or []]
         indicators = _ranked([v for v in values if not v.negated])
         exclusions = _ranked([v for v in values if v.negated])
         samples: dict[str, dict[str, None]] = {}
@@ -170,6 +193,7 @@ class AuthoringGuide:
                 FieldUsage(
                     field=Field(name=f["field"]),
                     rule_count=len(f["operators"]),
+                    by_vendor=vendor_counts(Counter(f["vendors"]).items()),
                     operators=[
                         OperatorCount(operator=o, count=n)
                         for o, n in sorted(operators.items(), key=lambda i: (-i[1], i[0]))
@@ -205,7 +229,7 @@ class AuthoringGuide:
         self, info: Info, first: int | None = 20, include_event_selectors: bool = True
     ) -> list[IndicatorUsage]:
         rows = _without_selectors(self.indicator_rows, include_event_selectors)
-        return await _with_reach(info, rows[: capped(first, 20)])
+        return await with_reach(info, rows[: capped(first, 20)])
 
     @resolver(
         "What the rules exclude: indicators checked under negation. includeEventSelectors: "
@@ -216,7 +240,7 @@ class AuthoringGuide:
         self, info: Info, first: int | None = 20, include_event_selectors: bool = True
     ) -> list[IndicatorUsage]:
         rows = _without_selectors(self.exclusion_rows, include_event_selectors)
-        return await _with_reach(info, rows[: capped(first, 20)])
+        return await with_reach(info, rows[: capped(first, 20)])
 
     @resolver(
         "Checks on event-selector fields, looked for or excluded (see negated), by distinct "
@@ -224,4 +248,4 @@ class AuthoringGuide:
         "of them. They say which events the rules read."
     )
     async def event_selectors(self, info: Info, first: int | None = 20) -> list[IndicatorUsage]:
-        return await _with_reach(info, self.selector_rows[: capped(first, 20)])
+        return await with_reach(info, self.selector_rows[: capped(first, 20)])

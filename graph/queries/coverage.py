@@ -37,7 +37,8 @@ RETURN k.id AS id, k.subs AS subs, k.deprecated AS deprecated,
 """,
 )
 
-#: Per technique: the distinct rules' fields (with each rule's operators on it) and indicators.
+#: Per technique: the distinct rules' fields (with each rule's operators on it and vendor) and
+#: indicators (with their distinct rules per vendor).
 AUTHORING = Query(
     "authoring",
     SCOPE
@@ -48,15 +49,16 @@ WITH k, collect(DISTINCT r) AS rules
 CALL (rules) {
   UNWIND rules AS r
   MATCH (r)-[fo:FILTERS_ON]->(f:Field)
-  WITH f.name AS field, collect(fo.operators) AS operators
-  RETURN collect({field: field, operators: operators}) AS fields
+  WITH f.name AS field, collect(fo.operators) AS operators, collect(r.vendor) AS vendors
+  RETURN collect({field: field, operators: operators, vendors: vendors}) AS fields
 }
 CALL (rules) {
   UNWIND rules AS r
   MATCH (r)-[c:CHECKS]->(v:Value)
-  WITH v, c.negated AS negated, count(DISTINCT r) AS n
+  WITH v, c.negated AS negated, r.vendor AS vendor, count(DISTINCT r) AS n
+  WITH v, negated, collect([vendor, n]) AS per
   RETURN collect({key: v.key, field: v.field, operator: v.operator, value: v.value,
-                  negated: negated, rules: n}) AS values
+                  negated: negated, per: per}) AS values
 }
 RETURN k.id AS id, k.subs AS subs, size(rules) AS rule_count, fields, values
 """,

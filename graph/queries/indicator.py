@@ -1,0 +1,63 @@
+"""One indicator across the whole catalog: the rules that check it and what else they check."""
+
+from __future__ import annotations
+
+from graph.queries.runner import Query
+from graph.queries.technique import CURRENT
+
+#: Which of the keys name a Value node (an indicator some rule checks or checked).
+VALUES_EXIST = Query(
+    "values_exist",
+    """
+UNWIND $keys AS key
+MATCH (v:Value {key: key})
+RETURN key
+""",
+)
+
+#: Per Value key: every current rule checking it, with the polarities it checks it with, its
+#: vendor, its current techniques and the events it observes. The API counts them per vendor,
+#: technique and event for either polarity, so one read serves both.
+INDICATOR_RULES = Query(
+    "indicator_rules",
+    f"""
+UNWIND $keys AS key
+MATCH (v:Value {{key: key}})<-[c:CHECKS]-(r:Rule)
+WHERE NOT r.deprecated
+WITH key, r, collect(DISTINCT c.negated) AS polarities
+RETURN key, collect({{
+  vendor: r.vendor,
+  polarities: polarities,
+  techniques: [(r)-[:DETECTS]->(t:Technique) WHERE {CURRENT} | t.id],
+  events: [(r)-[:OBSERVES]->(e:Event) | e.id]
+}}) AS rules
+""",
+)
+
+#: Per (Value key, polarity): the non-negated indicators the same current rules also check,
+#: with how many of those rules of each vendor check each ([vendor, rules] pairs in `per`), most
+#: first, at most $limit. Without $include_selectors, event selectors are left out
+#: (graph.selectors has the lists).
+CHECKED_WITH = Query(
+    "checked_with",
+    """
+UNWIND $checks AS k
+MATCH (:Value {key: k.key})<-[c:CHECKS]-(r:Rule)
+WHERE NOT r.deprecated AND c.negated = k.negated
+WITH k, collect(DISTINCT r) AS rules
+CALL (k, rules) {
+  UNWIND rules AS r
+  MATCH (r)-[c:CHECKS]->(w:Value)
+  WHERE NOT c.negated AND w.key <> k.key
+    AND ($include_selectors OR NOT (w.field IN $selector_fields
+                                    OR w.field + '|' + toLower(w.value) IN $selector_values))
+  WITH w, r.vendor AS vendor, count(DISTINCT r) AS n
+  WITH w, collect([vendor, n]) AS per, sum(n) AS total
+  ORDER BY total DESC, w.key
+  LIMIT $limit
+  RETURN collect({key: w.key, field: w.field, operator: w.operator, value: w.value, per: per})
+         AS rows
+}
+RETURN k.key AS key, k.negated AS negated, rows
+""",
+)

@@ -1,0 +1,182 @@
+"""`indicator` and the per-vendor counts of the authoring guide, over HTTP on the small graph.
+
+Figures from small_graph.py: process.name eq wmic.exe is checked by the current Sigma rules a,
+b (T1546.003) and w (T1047), Elastic e (T1546.003 and T1047) and Splunk k (T1546.003); the
+deprecated Sigma rule `old` checks it too and counts nowhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from http_api import data, gql
+from small_graph import write_small_graph
+
+pytestmark = pytest.mark.neo4j
+
+INDICATOR = """
+query Indicator($field: String!, $operator: String!, $value: String!, $negated: Boolean,
+                $selectors: Boolean!) {
+  indicator(field: $field, operator: $operator, value: $value, negated: $negated) {
+    field { name } operator value negated eventSelector
+    corpusReach oppositeReach techniqueCount untaggedRuleCount
+    byVendor { vendor ruleCount }
+    techniques { ruleCount technique { id } }
+    events { ruleCount event { id } }
+    checkedWith(includeEventSelectors: $selectors) {
+      field { name } operator value negated ruleCount corpusReach byVendor { vendor ruleCount }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+def small(clean_graph: Any, api_url: str) -> str:
+    write_small_graph(clean_graph)
+    return api_url
+
+
+@pytest.fixture
+def extras(clean_graph: Any, api_url: str) -> str:
+    write_small_graph(clean_graph, extras=True)
+    return api_url
+
+
+def _indicator(
+    url: str,
+    field: str,
+    operator: str,
+    value: str,
+    *,
+    negated: bool = False,
+    selectors: bool = True,
+) -> dict[str, Any] | None:
+    variables = {
+        "field": field,
+        "operator": operator,
+        "value": value,
+        "negated": negated,
+        "selectors": selectors,
+    }
+    found: dict[str, Any] | None = data(url, INDICATOR, variables)["indicator"]
+    return found
+
+
+def _vendors(row: dict[str, Any]) -> dict[str, int]:
+    return {v["vendor"]: v["ruleCount"] for v in row["byVendor"]}
+
+
+def _keys(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
+    return [(r["field"]["name"], r["operator"], r["value"], r["ruleCount"]) for r in rows]
+
+
+def test_an_indicator_across_vendors_techniques_and_events(small: str) -> None:
+    # Typed in another case: case-insensitive checks are stored lower-cased.
+    wmic = _indicator(small, " process.name ", "EQ", "WMIC.EXE")
+    assert wmic is not None
+    assert (wmic["field"]["name"], wmic["operator"], wmic["value"]) == (
+        "process.name",
+        "eq",
+        "wmic.exe",
+    )
+    assert (wmic["negated"], wmic["eventSelector"]) == (False, False)
+    assert (wmic["corpusReach"], wmic["oppositeReach"]) == (5, 0)
+    assert _vendors(wmic) == {"SIGMA": 3, "ELASTIC": 1, "SPLUNK": 1}
+    assert [(t["technique"]["id"], t["ruleCount"]) for t in wmic["techniques"]] == [
+        ("T1546.003", 4),
+        ("T1047", 2),
+    ]
+    assert (wmic["techniqueCount"], wmic["untaggedRuleCount"]) == (2, 0)
+    assert [(e["event"]["id"], e["ruleCount"]) for e in wmic["events"]] == [
+        ("sysmon:1", 3),
+        ("windows-security:4688", 2),
+        ("sysmon:19", 1),
+        ("sysmon:20", 1),
+    ]
+    # a and k also look for *create*; a a keyword, e an argument. Exclusions (a's user.id, e's
+    # svchost.exe) and wmic.exe itself are not companions.
+    assert _keys(wmic["checkedWith"]) == [
+        ("process.command_line", "wildcard", "*create*", 2),
+        ("*", "match", "activescripteventconsumer", 1),
+        ("process.args", "wildcard", "*subscription*", 1),
+    ]
+    create = wmic["checkedWith"][0]
+    assert _vendors(create) == {"SIGMA": 1, "ELASTIC": 0, "SPLUNK": 1}
+    assert (create["corpusReach"], create["negated"]) == (2, False)
+    # The reach is the rule list the reach links to.
+    listed = data(
+        small,
+        '{ rules(field: "process.name", operator: "eq", value: "wmic.exe", negated: false) '
+        "{ totalCount } }",
+    )
+    assert listed["rules"]["totalCount"] == wmic["corpusReach"]
+
+
+def test_an_exclusion_and_the_other_polarity(small: str) -> None:
+    system = _indicator(small, "user.id", "eq", "S-1-5-18", negated=True)
+    assert system is not None
+    assert (system["value"], system["negated"], system["corpusReach"]) == ("s-1-5-18", True, 1)
+    assert _vendors(system) == {"SIGMA": 1, "ELASTIC": 0, "SPLUNK": 0}
+    # What rule a, which excludes SYSTEM, looks for.
+    assert [k[:3] for k in _keys(system["checkedWith"])] == [
+        ("*", "match", "activescripteventconsumer"),
+        ("process.command_line", "wildcard", "*create*"),
+        ("process.name", "eq", "wmic.exe"),
+    ]
+    # Nobody looks for svchost.exe as parent in the base graph; Elastic e excludes it.
+    svchost = _indicator(small, "process.parent.name", "eq", "svchost.exe")
+    assert svchost is not None
+    assert (svchost["corpusReach"], svchost["oppositeReach"]) == (0, 1)
+    assert svchost["techniques"] == svchost["events"] == svchost["checkedWith"] == []
+    assert _vendors(svchost) == {"SIGMA": 0, "ELASTIC": 0, "SPLUNK": 0}
+
+
+def test_unknown_indicators_are_null_and_bad_operators_an_error(small: str) -> None:
+    assert _indicator(small, "process.name", "eq", "nothing.exe") is None
+    assert _indicator(small, "process.name", "wildcard", "wmic.exe") is None
+    status, body = gql(
+        small, '{ indicator(field: "process.name", operator: "contains", value: "x") { value } }'
+    )
+    assert status == 200
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+    assert "unknown operator 'contains'" in body["errors"][0]["message"]
+
+
+def test_companions_without_event_selectors_and_untagged_rules(extras: str) -> None:
+    # x looks for svchost.exe as parent, next to an event.code selector and other checks.
+    svchost = _indicator(extras, "process.parent.name", "eq", "svchost.exe")
+    assert svchost is not None
+    assert (svchost["corpusReach"], svchost["oppositeReach"]) == (1, 1)
+    every = [k[:3] for k in _keys(svchost["checkedWith"])]
+    assert ("event.code", "eq", "1") in every
+    without = _indicator(extras, "process.parent.name", "eq", "svchost.exe", selectors=False)
+    assert without is not None
+    assert [k[:3] for k in _keys(without["checkedWith"])] == [
+        k for k in every if k != ("event.code", "eq", "1")
+    ]
+    # Sigma r's only tag is a revoked sub-technique: it counts in the reach, under no technique.
+    wmic = _indicator(extras, "process.name", "eq", "wmic.exe")
+    assert wmic is not None
+    assert (wmic["corpusReach"], wmic["untaggedRuleCount"]) == (7, 2)
+    assert {t["technique"]["id"] for t in wmic["techniques"]} == {"T1546.003", "T1047"}
+
+
+def test_the_guide_counts_rules_per_vendor(small: str) -> None:
+    query = """{ technique(id: "T1546.003") { authoringGuide {
+        fields { field { name } ruleCount byVendor { vendor ruleCount } }
+        indicators { value ruleCount byVendor { vendor ruleCount } }
+        exclusions { value ruleCount byVendor { vendor ruleCount } } } } }"""
+    guide = data(small, query)["technique"]["authoringGuide"]
+    fields = {f["field"]["name"]: f for f in guide["fields"]}
+    assert _vendors(fields["process.name"]) == {"SIGMA": 2, "ELASTIC": 1, "SPLUNK": 1}
+    assert _vendors(fields["user.id"]) == {"SIGMA": 1, "ELASTIC": 0, "SPLUNK": 0}
+    for row in guide["fields"] + guide["indicators"] + guide["exclusions"]:
+        assert [v["vendor"] for v in row["byVendor"]] == ["SIGMA", "ELASTIC", "SPLUNK"]
+        assert sum(_vendors(row).values()) == row["ruleCount"], row
+    indicators = {i["value"]: i for i in guide["indicators"]}
+    assert _vendors(indicators["wmic.exe"]) == {"SIGMA": 2, "ELASTIC": 1, "SPLUNK": 1}
+    assert _vendors(indicators["*create*"]) == {"SIGMA": 1, "ELASTIC": 0, "SPLUNK": 1}
+    exclusions = {i["value"]: i for i in guide["exclusions"]}
+    assert _vendors(exclusions["svchost.exe"]) == {"SIGMA": 0, "ELASTIC": 1, "SPLUNK": 0}

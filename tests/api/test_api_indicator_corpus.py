@@ -1,0 +1,118 @@
+"""`indicator` over HTTP on the whole corpus: every count checked against the rule lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from http_api import data, running_api
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.corpus]
+
+WMIC = {"field": "process.name", "operator": "eq", "value": "wmic.exe"}
+
+INDICATOR = """
+query Indicator($field: String!, $operator: String!, $value: String!) {
+  indicator(field: $field, operator: $operator, value: $value) {
+    corpusReach oppositeReach techniqueCount untaggedRuleCount
+    byVendor { vendor ruleCount }
+    techniques(first: 3) { ruleCount technique { id } }
+    events(first: 2) { ruleCount event { id } }
+    checkedWith(first: 3, includeEventSelectors: false) {
+      field { name } operator value ruleCount corpusReach byVendor { vendor ruleCount }
+    }
+  }
+}
+"""
+
+RULES = """
+query Rules($field: String!, $operator: String!, $value: String!, $negated: Boolean,
+            $vendor: Vendor, $technique: String, $event: String, $after: String) {
+  rules(field: $field, operator: $operator, value: $value, negated: $negated, vendor: $vendor,
+        techniqueId: $technique, eventId: $event, first: 200, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { uid vendor techniques { id } }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def corpus_api(corpus_graph: object) -> Iterator[str]:
+    """An API server with its caches on, over the loaded corpus."""
+    with running_api() as url:
+        yield url
+
+
+def _rules(url: str, check: dict[str, str], **narrow: Any) -> list[dict[str, Any]]:
+    """Every current rule the rule list gives for a positive check, narrowed as asked."""
+    found: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = data(url, RULES, {**check, "negated": False, **narrow, "after": after})["rules"]
+        found += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            assert len(found) == page["totalCount"]
+            return found
+        after = page["pageInfo"]["endCursor"]
+
+
+def test_the_cross_vendor_indicator_counts_what_the_rule_lists_hold(corpus_api: str) -> None:
+    wmic = data(corpus_api, INDICATOR, WMIC)["indicator"]
+    rules = _rules(corpus_api, WMIC)
+    assert wmic["corpusReach"] == len(rules) > 50
+    by_vendor = {v["vendor"]: v["ruleCount"] for v in wmic["byVendor"]}
+    assert by_vendor == {v: sum(r["vendor"] == v for r in rules) for v in by_vendor}
+    assert min(by_vendor.values()) > 0  # Sigma, Elastic and Splunk all check it
+    opposite = data(corpus_api, RULES, {**WMIC, "negated": True})["rules"]["totalCount"]
+    assert wmic["oppositeReach"] == opposite
+
+    tagged = [{t["id"] for t in r["techniques"]} for r in rules]
+    # Untagged: no technique, or only revoked and deprecated ones (which the lists show).
+    assert wmic["untaggedRuleCount"] >= sum(not t for t in tagged)
+    assert wmic["techniqueCount"] <= len(set().union(*tagged))
+    assert wmic["techniques"][0]["technique"]["id"] == "T1047"
+    for use in wmic["techniques"]:
+        tid = use["technique"]["id"]
+        assert use["ruleCount"] == sum(tid in t for t in tagged) > 0
+        assert use["ruleCount"] == len(_rules(corpus_api, WMIC, technique=tid))
+    assert "sysmon:1" in [e["event"]["id"] for e in wmic["events"]]
+    for use in wmic["events"]:
+        assert use["ruleCount"] == len(_rules(corpus_api, WMIC, event=use["event"]["id"]))
+
+    # Companions: the rules checking both are those in both rule lists.
+    uids = {r["uid"] for r in rules}
+    companions = wmic["checkedWith"]
+    assert len(companions) == 3
+    assert [c["ruleCount"] for c in companions] == sorted(
+        (c["ruleCount"] for c in companions), reverse=True
+    )
+    for companion in companions:
+        check = {k: companion[k] for k in ("operator", "value")}
+        other = _rules(corpus_api, {"field": companion["field"]["name"], **check})
+        both = [r for r in other if r["uid"] in uids]
+        assert companion["ruleCount"] == len(both) > 0
+        assert companion["corpusReach"] == len(other)
+        assert {v["vendor"]: v["ruleCount"] for v in companion["byVendor"]} == {
+            v: sum(r["vendor"] == v for r in both) for v in ("SIGMA", "ELASTIC", "SPLUNK")
+        }
+    assert companions[0]["field"]["name"] == "process.pe.original_file_name"
+
+
+def test_the_guide_splits_each_row_by_vendor(corpus_api: str) -> None:
+    query = """{ technique(id: "T1546.003") { authoringGuide {
+        fields(first: 100) { ruleCount byVendor { ruleCount } }
+        indicators(first: 100) { field { name } operator value ruleCount
+                                 byVendor { vendor ruleCount } }
+        exclusions(first: 100) { ruleCount byVendor { ruleCount } } } } }"""
+    guide = data(corpus_api, query)["technique"]["authoringGuide"]
+    for row in guide["fields"] + guide["indicators"] + guide["exclusions"]:
+        assert sum(v["ruleCount"] for v in row["byVendor"]) == row["ruleCount"]
+    wmic = next(i for i in guide["indicators"] if (i["field"]["name"], i["value"]) == WMIC_KEY)
+    for count in wmic["byVendor"]:
+        listed = _rules(corpus_api, WMIC, technique="T1546.003", vendor=count["vendor"])
+        assert count["ruleCount"] == len(listed)
+    assert sum(count["ruleCount"] > 0 for count in wmic["byVendor"]) >= 2
+
+
+WMIC_KEY = ("process.name", "wmic.exe")

@@ -1,0 +1,111 @@
+"""The indicator page: one (field, operator, value) across vendors, techniques and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from browser_page import Page, gql
+
+pytestmark = [pytest.mark.browser, pytest.mark.corpus, pytest.mark.neo4j]
+
+INDICATOR = """
+query($field: String!, $operator: String!, $value: String!, $negated: Boolean!) {
+  indicator(field: $field, operator: $operator, value: $value, negated: $negated) {
+    corpusReach oppositeReach techniqueCount byVendor { vendor ruleCount }
+    techniques(first: 20) { ruleCount technique { id name } }
+    events(first: 15) { ruleCount event { id } }
+    checkedWith(first: 30, includeEventSelectors: false) {
+      field { name } operator value ruleCount corpusReach byVendor { vendor ruleCount } }
+  }
+}
+"""
+
+WMIC = {"field": "process.name", "operator": "eq", "value": "wmic.exe", "negated": False}
+
+
+def _cells(row: Any) -> list[str]:
+    return [" ".join(cell.text.split()) for cell in row.find_elements("css selector", "td")]
+
+
+def _chips(by_vendor: list[dict[str, Any]]) -> str:
+    return " ".join(f"{v['vendor'].title()} {v['ruleCount']}" for v in by_vendor if v["ruleCount"])
+
+
+def test_an_indicator_from_the_technique_page(page: Page) -> None:
+    api = gql(page.base, INDICATOR, WMIC)["indicator"]
+    assert page.open("#/technique/T1546.003") == "ready"
+    link = page.find('table.indicators tr[data-key="process.name|eq|wmic.exe"] td.value a')
+    assert page.act(link.click) == "ready"
+    assert page.driver.title == "process.name eq wmic.exe · covgraph"
+    assert " ".join(page.find("#indicator-title").text.split()) == "process.name eq wmic.exe"
+
+    # The reach, per vendor, each count a link to that vendor's rules.
+    reach = page.find("#indicator-reach").text
+    assert reach.startswith(f"{api['corpusReach']} current rules look for it: ")
+    for count in api["byVendor"]:
+        assert f"{count['vendor'].title()} {count['ruleCount']}" in reach
+        assert count["ruleCount"] > 0
+    assert f"{api['oppositeReach']} current rule" in reach
+    assert (
+        f"Tagged with {api['techniqueCount']} current techniques"
+        in page.find("#indicator-spread").text
+    )
+
+    # Techniques, events and companions as the API ranks them.
+    rows = page.find_all("table.indicator-techniques tbody tr")
+    assert [_cells(r) for r in rows] == [
+        [t["technique"]["id"], t["technique"]["name"], str(t["ruleCount"])]
+        for t in api["techniques"]
+    ]
+    assert rows[0].get_attribute("data-technique") == "T1047"
+    events = page.find_all("table.indicator-events tbody tr")
+    events = [r.get_attribute("data-event") for r in events]
+    assert events == [e["event"]["id"] for e in api["events"]]
+    companions = page.find_all("table.checked-with tbody tr")
+    assert [_cells(r) for r in companions] == [
+        [
+            c["field"]["name"],
+            c["operator"],
+            c["value"],
+            str(c["ruleCount"]),
+            _chips(c["byVendor"]),
+            str(c["corpusReach"]),
+        ]
+        for c in api["checkedWith"]
+    ]
+    page.screenshot("indicator-wmic")
+
+    # Splunk's count lists Splunk's rules that look for it.
+    splunk = next(c["ruleCount"] for c in api["byVendor"] if c["vendor"] == "SPLUNK")
+    assert page.act(page.find('#indicator-reach a[data-vendor="SPLUNK"]').click) == "ready"
+    assert page.find("#rules-total").text == f"{splunk} current rules"
+    assert page.find_all("table.rules-list tbody tr td .vendor-splunk")
+    assert page.console_errors() == []
+
+
+def test_a_companion_and_the_other_polarity(page: Page) -> None:
+    api = gql(page.base, INDICATOR, WMIC)["indicator"]
+    assert api["oppositeReach"] > 0
+    assert page.open("#/indicator?field=process.name&operator=eq&value=wmic.exe") == "ready"
+    # The rules that exclude wmic.exe: the same triple, negated.
+    assert page.act(page.find("#indicator-opposite").click) == "ready"
+    assert " ".join(page.find("#indicator-title").text.split()) == "process.name not eq wmic.exe"
+    excluded = gql(page.base, INDICATOR, {**WMIC, "negated": True})["indicator"]
+    assert excluded["corpusReach"] == api["oppositeReach"]
+    assert page.find("#indicator-reach").text.startswith(f"{api['oppositeReach']} current rule")
+    # A companion's value opens its own page.
+    first = api["checkedWith"][0]
+    assert page.open("#/indicator?field=process.name&operator=eq&value=wmic.exe") == "ready"
+    assert page.act(page.find("table.checked-with tbody tr td.value a").click) == "ready"
+    title = " ".join(page.find("#indicator-title").text.split())
+    assert title == f"{first['field']['name']} {first['operator']} {first['value']}"
+    assert page.find("#indicator-reach").text.startswith(f"{first['corpusReach']} current rules")
+
+
+def test_an_indicator_no_rule_checks(page: Page) -> None:
+    route = "#/indicator?field=process.name&operator=eq&value=no-such-tool.exe"
+    assert page.open(route) == "ready"
+    assert "no-such-tool.exe" in page.find("#indicator-unknown").text
+    assert page.open("#/indicator?field=process.name") == "ready"
+    assert "needs a field, an operator and a value" in page.find("#indicator-unknown").text
