@@ -92,6 +92,8 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "FieldUsage.byVendor": 3,  # always the three vendors
     "IndicatorUsage.byVendor": 3,
     "Indicator.byVendor": 3,
+    "Field.byVendor": 3,
+    "Field.operators": 4,  # as FieldUsage.operators; 11 operators exist
     "MatrixCell.byVendor": 3,
     "Catalog.sources": 4,
 }

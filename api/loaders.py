@@ -25,6 +25,8 @@ CoverageKey = tuple[str, bool, bool]
 AuthoringKey = tuple[str, bool, tuple[str, ...] | None]
 #: (Value key, negated)
 ReachKey = tuple[str, bool]
+#: (field name, operator or None for any, negated)
+FieldIndicatorsKey = tuple[str, str | None, bool]
 #: (Value key, negated, include event selectors)
 CheckedWithKey = tuple[str, bool, bool]
 
@@ -56,6 +58,8 @@ class Loaders:
         self.field_exists = DataLoader(self._field_exists)
         self.field_rule_count = DataLoader(self._field_rule_counts)
         self.field_aliases = DataLoader(self._field_aliases)
+        self.field_usage = DataLoader(self._field_usage)
+        self.field_indicators = DataLoader(self._field_indicators)
         self.strategies = DataLoader(self._strategies)
         self.attack_events = DataLoader(self._attack_events)
         self.event_attack_techniques = DataLoader(self._event_attack_techniques)
@@ -200,6 +204,28 @@ class Loaders:
         rows = await self.runner.read(fields.FIELD_ALIASES, names=names)
         found = _aligned(names, rows, lambda r: r["name"], lambda r: list(r["aliases"]))
         return [found.get(n, []) for n in names]
+
+    async def _field_usage(self, names: list[str]) -> list[Row]:
+        rows = await self.runner.read(fields.FIELD_USAGE, names=names)
+        found = _aligned(names, rows, lambda r: r["name"], dict)
+        return [found.get(n, {"vendors": [], "operators": []}) for n in names]
+
+    async def _field_indicators(
+        self, keys: list[FieldIndicatorsKey]
+    ) -> list[tuple[list[Row], int]]:
+        # The longest list `first` can ask for, sliced by the resolver, and the whole count.
+        rows = await self.runner.read(
+            fields.FIELD_INDICATORS,
+            keys=[{"name": n, "operator": o, "negated": g} for n, o, g in keys],
+            limit=MAX_FIRST,
+        )
+        found = _aligned(
+            keys,
+            rows,
+            lambda r: (r["name"], r["operator"], r["negated"]),
+            lambda r: (list(r["rows"]), int(r["total"])),
+        )
+        return [found.get(k, ([], 0)) for k in keys]
 
     async def _strategies(self, ids: list[str]) -> list[list[Row]]:
         rows = await self.runner.read(attack.STRATEGIES, ids=ids)

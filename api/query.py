@@ -8,6 +8,7 @@ import strawberry
 from strawberry import UNSET
 from strawberry.scalars import JSON
 
+from api.arguments import operator_argument
 from api.context import Info, resolver
 from api.errors import BadArgument
 from api.navigator import NAVIGATOR_PLATFORMS, build_layer, navigator_platform
@@ -31,7 +32,7 @@ from api.types.technique import (
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
 from graph.queries import catalog, coverage, events, overlap, rules, technique
 from graph.selectors import event_selector_params, is_event_selector
-from loaders.records import OPERATORS, value_key
+from loaders.records import value_key
 
 T = TypeVar("T")
 
@@ -53,16 +54,6 @@ def _lower(value: str | None) -> str | None:
 def _given(value: T | None) -> T | None:
     """None for an argument left out (UNSET) or null."""
     return None if value is strawberry.UNSET else value
-
-
-def _operator(value: str | None) -> str | None:
-    """The operator lower-cased; one that no check can have is BAD_ARGUMENT, not 0 rules."""
-    chosen = _lower(_text(value))
-    if chosen is not None and chosen not in OPERATORS:
-        raise BadArgument(
-            f"unknown operator {value!r}; operators are {', '.join(sorted(OPERATORS))}"
-        )
-    return chosen
 
 
 def _technique_id(value: str) -> str:
@@ -190,7 +181,7 @@ class Query:
             event=_text(event_id),
             field=_text(field),
             value=value if value else None,
-            operator=_operator(operator),
+            operator=operator_argument(operator),
             negated=_given(negated),
             only_retired_techniques=bool(only_retired_techniques),
             include_deprecated=bool(include_deprecated),
@@ -235,7 +226,7 @@ class Query:
     async def indicator(
         self, info: Info, field: str, operator: str, value: str, negated: bool = False
     ) -> Indicator | None:
-        chosen = _operator(operator)
+        chosen = operator_argument(operator)
         name = field.strip()
         if chosen is None or not name:
             raise BadArgument("indicator needs a field and an operator")

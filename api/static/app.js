@@ -3,6 +3,7 @@
 import { ApiError, gql, stats } from "./api.js";
 import { external, h, plural, replace, route, section, table, VENDOR_LABELS } from "./dom.js";
 import { eventView } from "./event.js";
+import { fieldView } from "./field.js";
 import { indicatorView } from "./indicator.js";
 import { matrixView } from "./matrix.js";
 import { overlapView } from "./overlap.js";
@@ -29,6 +30,7 @@ const VIEWS = {
   "": homeView,
   technique: techniqueView,
   event: eventView,
+  field: fieldView,
   indicator: indicatorView,
   matrix: matrixView,
   overlap: overlapView,

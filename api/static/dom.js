@@ -77,6 +77,11 @@ export function reachRoute(indicator, negated) {
   });
 }
 
+/** A field's name linked to its page (the keyword pseudo-field `*` too). */
+export function fieldLink(name) {
+  return h("a", { href: route("field", name), class: "field" }, name);
+}
+
 /** The page of one indicator: its reach per vendor, techniques, events and companions. */
 export function indicatorRoute(indicator, negated) {
   return route("indicator", null, {

@@ -4,6 +4,7 @@
 import { gql } from "./api.js";
 import {
   code,
+  fieldLink,
   h,
   indicatorRoute,
   plural,
@@ -60,7 +61,7 @@ export async function indicatorView(_id, params, signal) {
     h(
       "h1",
       { id: "indicator-title" },
-      h("span", { class: "field" }, indicator.field.name),
+      fieldLink(indicator.field.name),
       " ",
       h("span", { class: "op" }, indicator.negated ? `not ${indicator.operator}` : indicator.operator),
       " ",
@@ -156,7 +157,7 @@ function eventsCard(indicator, rulesOf) {
 function checkedWithCard(indicator) {
   const list = indicator.checkedWith;
   const rows = list.map((usage) => [
-    h("span", { class: "field" }, usage.field.name),
+    fieldLink(usage.field.name),
     h("span", { class: "op" }, usage.operator),
     { cell: h("a", { href: indicatorRoute(usage, false) }, code(usage.value)), class: "value" },
     { cell: String(usage.ruleCount), class: "num rules" },

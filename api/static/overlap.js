@@ -1,7 +1,7 @@
 // The overlap view: indicators that two or more techniques' rules both check.
 
 import { ApiError, gql } from "./api.js";
-import { code, h, indicatorRoute, reachRoute, route, section, table } from "./dom.js";
+import { code, fieldLink, h, indicatorRoute, reachRoute, route, section, table } from "./dom.js";
 
 const OVERLAP = `
 query Overlap($ids: [String!]!, $first: String!, $sub: Boolean!) {
@@ -84,7 +84,7 @@ export async function overlapView(_id, params, signal) {
     for (const entry of row.ruleCountByTechnique) names.set(entry.technique.id, entry.technique.name);
   }
   const rows = shared.map((row) => [
-    h("span", { class: "field" }, row.field.name),
+    fieldLink(row.field.name),
     h("span", { class: "op" }, row.operator),
     { cell: h("a", { href: indicatorRoute(row, false) }, code(row.value)), class: "value" },
     ...row.ruleCountByTechnique.map((entry) => ({

@@ -4,6 +4,7 @@ import { gql } from "./api.js";
 import {
   code,
   external,
+  fieldLink,
   h,
   indicatorRoute,
   plural,
@@ -85,7 +86,7 @@ export async function ruleView(uid, _params, signal) {
     ["parse", rule.parseStatus || "—"],
   ];
   const predicates = rule.predicates.map((p) => [
-    p.field.name === "*" ? h("span", { class: "muted" }, "any field") : h("span", { class: "field" }, p.field.name),
+    p.field.name === "*" ? h("a", { href: route("field", "*"), class: "muted" }, "any field") : fieldLink(p.field.name),
     p.vendorField ? code(p.vendorField) : "",
     h("span", { class: "op" }, p.operator),
     {

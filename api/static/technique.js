@@ -5,6 +5,7 @@ import {
   attackMarkdown,
   code,
   external,
+  fieldLink,
   h,
   indicatorRoute,
   plural,
@@ -380,7 +381,7 @@ function indicatorTable(id, indicators) {
   const rows = indicators.map((usage) => {
     const excluded = id === "exclusions" || Boolean(usage.negated);
     return [
-      h("span", { class: "field" }, usage.field.name),
+      fieldLink(usage.field.name),
       h("span", { class: "op" }, usage.negated ? `not ${usage.operator}` : usage.operator),
       {
         cell: h("a", { href: indicatorRoute(usage, excluded), title: "this indicator across the catalog" }, code(usage.value)),

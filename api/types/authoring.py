@@ -54,6 +54,18 @@ class IndicatorRow:
         )
 
 
+def operator_counts(per_rule: Iterable[Iterable[str] | None]) -> list[OperatorCount]:
+    """Each operator with the rules using it, from each rule's operators on a field; most used
+    first, ties by name."""
+    counts: Counter[str] = Counter()
+    for operators in per_rule:
+        counts.update(set(operators or ()))
+    return [
+        OperatorCount(operator=o, count=n)
+        for o, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
+    ]
+
+
 def vendor_counts(counts: Iterable[tuple[str, int]]) -> list[VendorCount]:
     """Every vendor, in display order, with its rules among `counts` (0 when it has none)."""
     found = dict(counts)
@@ -186,18 +198,12 @@ class AuthoringGuide:
                 samples.setdefault(v.field, {}).setdefault(v.value)
         usages = []
         for f in row.get("fields") or []:
-            operators: Counter[str] = Counter()
-            for ops in f["operators"]:
-                operators.update(set(ops or ()))
             usages.append(
                 FieldUsage(
                     field=Field(name=f["field"]),
                     rule_count=len(f["operators"]),
                     by_vendor=vendor_counts(Counter(f["vendors"]).items()),
-                    operators=[
-                        OperatorCount(operator=o, count=n)
-                        for o, n in sorted(operators.items(), key=lambda i: (-i[1], i[0]))
-                    ],
+                    operators=operator_counts(f["operators"]),
                     event_selector=is_event_selector(f["field"]),
                     values=list(samples.get(f["field"], {})),
                 )

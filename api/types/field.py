@@ -1,9 +1,20 @@
 """Canonical (ECS) fields and the names vendors' rules give them."""
 
+from collections import Counter
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
+from api.arguments import operator_argument
 from api.context import Info, resolver
-from api.types.vendor import Vendor, vendor_of
+from api.pagination import capped
+from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_of
+
+if TYPE_CHECKING:
+    from api.types.authoring import IndicatorUsage, OperatorCount
+
+_Usage = Annotated["IndicatorUsage", strawberry.lazy("api.types.authoring")]
+_OperatorCount = Annotated["OperatorCount", strawberry.lazy("api.types.authoring")]
 
 
 @strawberry.type(description="A name a vendor's rules use for a canonical field.")
@@ -32,3 +43,66 @@ class Field:
     async def rule_count(self, info: Info) -> int:
         count: int = await info.context.loaders.field_rule_count.load(self.name)
         return count
+
+    @resolver(
+        "Every vendor with its distinct current rules filtering on the field (0 for a vendor "
+        "with none): ruleCount split by vendor."
+    )
+    async def by_vendor(self, info: Info) -> list[VendorCount]:
+        usage = await info.context.loaders.field_usage.load(self.name)
+        counts: Counter[str] = Counter(usage["vendors"])
+        return [VendorCount(vendor=v, rule_count=counts.get(v.value, 0)) for v in VENDOR_ORDER]
+
+    @resolver(
+        "Operators current rules use on the field, each with its distinct rules (a rule using "
+        "two counts under both), most used first."
+    )
+    async def operators(self, info: Info) -> list[_OperatorCount]:
+        from api.types.authoring import operator_counts
+
+        usage = await info.context.loaders.field_usage.load(self.name)
+        return operator_counts(usage["operators"])
+
+    @resolver(
+        "The field's indicators checked by current rules with the polarity asked (negated: "
+        "true for exclusions), optionally with one operator, ranked by their distinct rules in "
+        "the whole catalog (ruleCount, which is their corpusReach), ties by operator and value."
+    )
+    async def indicators(
+        self,
+        info: Info,
+        first: int | None = 20,
+        operator: str | None = None,
+        negated: bool = False,
+    ) -> list[_Usage]:
+        from api.types.authoring import IndicatorRow, IndicatorUsage, vendor_counts
+
+        rows, _ = await info.context.loaders.field_indicators.load(
+            (self.name, operator_argument(operator), negated)
+        )
+        chosen = [IndicatorRow.from_map(r, negated=negated) for r in rows[: capped(first, 20)]]
+        info.context.spend(len(chosen))
+        return [
+            IndicatorUsage(
+                field=Field(name=r.field),
+                operator=r.operator,
+                value=r.value,
+                negated=r.negated,
+                rule_count=r.rules,
+                by_vendor=vendor_counts(r.vendors),
+                corpus_reach=r.rules,
+                event_selector=r.selector,
+            )
+            for r in chosen
+        ]
+
+    @resolver(
+        "How many distinct indicators `indicators` ranks with the same operator and polarity."
+    )
+    async def indicator_count(
+        self, info: Info, operator: str | None = None, negated: bool = False
+    ) -> int:
+        _, total = await info.context.loaders.field_indicators.load(
+            (self.name, operator_argument(operator), negated)
+        )
+        return total

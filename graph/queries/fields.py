@@ -34,3 +34,35 @@ ORDER BY vendor, alias
 RETURN name, collect({vendor: vendor, name: alias}) AS aliases
 """,
 )
+
+#: Per field: the vendor of each current rule filtering on it and the operators it uses there.
+FIELD_USAGE = Query(
+    "field_usage",
+    """
+UNWIND $names AS name
+MATCH (f:Field {name: name})<-[fo:FILTERS_ON]-(r:Rule)
+WHERE NOT r.deprecated
+RETURN name, collect(r.vendor) AS vendors, collect(fo.operators) AS operators
+""",
+)
+
+#: Per (field, operator or null for any, polarity): the field's indicators checked by current
+#: rules with that polarity, with the distinct rules of each vendor ([vendor, rules] pairs in
+#: `per`), most rules first, then by key; at most $limit.
+FIELD_INDICATORS = Query(
+    "field_indicators",
+    """
+UNWIND $keys AS k
+MATCH (:Field {name: k.name})<-[:OF_FIELD]-(v:Value)
+WHERE k.operator IS NULL OR v.operator = k.operator
+MATCH (v)<-[c:CHECKS]-(r:Rule)
+WHERE NOT r.deprecated AND c.negated = k.negated
+WITH k, v, r.vendor AS vendor, count(DISTINCT r) AS n
+WITH k, v, collect([vendor, n]) AS per, sum(n) AS total
+ORDER BY total DESC, v.key
+WITH k, collect({key: v.key, field: v.field, operator: v.operator, value: v.value, per: per})
+     AS rows
+RETURN k.name AS name, k.operator AS operator, k.negated AS negated, rows[..$limit] AS rows,
+       size(rows) AS total
+""",
+)

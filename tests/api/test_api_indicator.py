@@ -180,3 +180,56 @@ def test_the_guide_counts_rules_per_vendor(small: str) -> None:
     assert _vendors(indicators["*create*"]) == {"SIGMA": 1, "ELASTIC": 0, "SPLUNK": 1}
     exclusions = {i["value"]: i for i in guide["exclusions"]}
     assert _vendors(exclusions["svchost.exe"]) == {"SIGMA": 0, "ELASTIC": 1, "SPLUNK": 0}
+
+
+FIELD = """
+query Field($name: String!) {
+  field(name: $name) {
+    name ruleCount byVendor { vendor ruleCount } operators { operator count }
+    indicatorCount excludedCount: indicatorCount(negated: true)
+    wildcardCount: indicatorCount(operator: "WILDCARD")
+    indicators(first: 3) {
+      operator value negated ruleCount corpusReach byVendor { vendor ruleCount } }
+    exclusions: indicators(negated: true) { operator value negated ruleCount corpusReach }
+  }
+}
+"""
+
+
+def test_a_field_across_the_catalog(small: str) -> None:
+    name = data(small, FIELD, {"name": "process.name"})["field"]
+    # Sigma a, b, w (wmic.exe from Image) and s (sethc.exe); Elastic e; Splunk k, p and the
+    # 55 filler rules, each with its own tool name.
+    assert name["ruleCount"] == 4 + 1 + 57
+    assert _vendors(name) == {"SIGMA": 4, "ELASTIC": 1, "SPLUNK": 57}
+    assert name["operators"] == [{"operator": "eq", "count": 62}]
+    assert (name["indicatorCount"], name["excludedCount"], name["wildcardCount"]) == (58, 0, 0)
+    top = name["indicators"][0]
+    assert (top["operator"], top["value"], top["negated"]) == ("eq", "wmic.exe", False)
+    assert top["ruleCount"] == top["corpusReach"] == 5
+    assert _vendors(top) == {"SIGMA": 3, "ELASTIC": 1, "SPLUNK": 1}
+    # Then one rule each, by value: powershell.exe (p) before sethc.exe (s) and the tools.
+    assert [(i["value"], i["ruleCount"]) for i in name["indicators"][1:]] == [
+        ("powershell.exe", 1),
+        ("sethc.exe", 1),
+    ]
+    assert name["exclusions"] == []
+
+    parent = data(small, FIELD, {"name": "process.parent.name"})["field"]
+    assert (parent["indicatorCount"], parent["excludedCount"]) == (0, 1)
+    assert parent["indicators"] == []
+    assert parent["exclusions"] == [
+        {
+            "operator": "eq",
+            "value": "svchost.exe",
+            "negated": True,
+            "ruleCount": 1,
+            "corpusReach": 1,
+        }
+    ]
+    assert data(small, FIELD, {"name": "no.such.field"})["field"] is None
+    status, body = gql(
+        small, '{ field(name: "process.name") { indicators(operator: "contains") { value } } }'
+    )
+    assert status == 200
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"

@@ -109,3 +109,56 @@ def test_an_indicator_no_rule_checks(page: Page) -> None:
     assert "no-such-tool.exe" in page.find("#indicator-unknown").text
     assert page.open("#/indicator?field=process.name") == "ready"
     assert "needs a field, an operator and a value" in page.find("#indicator-unknown").text
+
+
+FIELD = """
+query($name: String!) {
+  field(name: $name) {
+    ruleCount byVendor { vendor ruleCount } aliases { vendor name } operators { operator count }
+    indicatorCount exclusionCount: indicatorCount(negated: true)
+    indicators(first: 50) { operator value ruleCount byVendor { vendor ruleCount } }
+    exclusions: indicators(first: 30, negated: true) { operator value }
+  }
+}
+"""
+
+
+def test_a_field_page_from_an_indicator(page: Page) -> None:
+    api = gql(page.base, FIELD, {"name": "process.name"})["field"]
+    assert page.open("#/indicator?field=process.name&operator=eq&value=wmic.exe") == "ready"
+    assert page.act(page.find("#indicator-title a.field").click) == "ready"
+    assert page.driver.title == "process.name · covgraph"
+    summary = page.find("#field-rules").text
+    assert summary.startswith(f"{api['ruleCount']:,} current rules filter on it: ")
+    for count in api["byVendor"]:
+        assert f"{count['vendor'].title()} {count['ruleCount']:,}" in summary
+    # The names each vendor writes, as the API lists them: Sigma's Image among them.
+    for vendor in ("SIGMA", "ELASTIC", "SPLUNK"):
+        shown = page.find(f'dl.aliases dd[data-vendor="{vendor}"]').text.split()
+        assert shown == [a["name"] for a in api["aliases"] if a["vendor"] == vendor]
+    assert "Image" in page.find('dl.aliases dd[data-vendor="SIGMA"]').text.split()
+    chips = page.texts("#field-operators .chip")
+    assert chips == [f"{o['operator']} {o['count']:,}" for o in api["operators"]]
+    title = page.find("#field-values h2").text
+    assert title == f"Values looked for ({api['indicatorCount']:,} distinct)"
+    rows = page.find_all("table.field-values tbody tr")
+    assert [_cells(r) for r in rows] == [
+        [i["operator"], i["value"], str(i["ruleCount"]), _chips(i["byVendor"])]
+        for i in api["indicators"]
+    ]
+    excluded = page.find_all("table.field-exclusions tbody tr")
+    assert [r.get_attribute("data-key") for r in excluded] == [
+        f"process.name|{i['operator']}|{i['value']}" for i in api["exclusions"]
+    ]
+    assert all(_cells(r)[0].startswith("not ") for r in excluded)
+    page.screenshot("field-process-name")
+    # A value opens its indicator page: the top one is wmic.exe or another LOLBin.
+    top = api["indicators"][0]
+    assert page.act(page.find("table.field-values tbody tr td.value a").click) == "ready"
+    assert page.find("#indicator-reach").text.startswith(f"{top['ruleCount']} current rules")
+    assert page.console_errors() == []
+
+
+def test_an_unknown_field_says_so(page: Page) -> None:
+    assert page.open("#/field/no.such.field") == "ready"
+    assert "no.such.field" in page.find("#field-unknown").text

@@ -122,7 +122,9 @@ def test_case_sensitive_and_excluded_badges_differ(page: Page) -> None:
     excluded = page.script(style, ".flag.exclusion")
     assert case[0] != excluded[0], (case, excluded)
     assert case[1] != excluded[1], (case, excluded)
-    # Field names are link-coloured only when they are links.
-    plain = page.script(style, "span.field")
-    link_colour = page.script(style, "main a")[1]
+    # Field names are link-coloured only when they are links: the rule's own link to its
+    # field's page, the field page's title plain.
+    link_colour = page.script(style, "table.predicates a.field")[1]
+    assert page.open("#/field/process.name") == "ready"
+    plain = page.script(style, "#field-name span.field")
     assert plain[1] != link_colour
