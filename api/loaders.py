@@ -147,10 +147,10 @@ class Loaders:
         found = _aligned(keys, rows, lambda r: r["key"], lambda r: list(r["rules"]))
         return [found.get(k, []) for k in keys]
 
-    async def _checked_with(self, keys: list[CheckedWithKey]) -> list[list[Row]]:
+    async def _checked_with(self, keys: list[CheckedWithKey]) -> list[tuple[list[Row], int]]:
         # The longest list `first` can ask for, sliced by the resolver; one statement per
         # choice of event selectors.
-        found: dict[CheckedWithKey, list[Row]] = {}
+        found: dict[CheckedWithKey, tuple[list[Row], int]] = {}
         for include in sorted({k[2] for k in keys}):
             group = [k for k in keys if k[2] == include]
             rows = await self.runner.read(
@@ -161,8 +161,8 @@ class Loaders:
                 **event_selector_params(),
             )
             for row in rows:
-                found[(row["key"], row["negated"], include)] = list(row["rows"])
-        return [found.get(k, []) for k in keys]
+                found[(row["key"], row["negated"], include)] = (list(row["rows"]), row["total"])
+        return [found.get(k, ([], 0)) for k in keys]
 
     async def _rules(self, uids: list[str]) -> list[Row | None]:
         return await self.runner.each("rule row", uids, self._read_rules)

@@ -180,7 +180,8 @@ class Query:
             include_subtechniques=bool(include_subtechniques),
             event=_text(event_id),
             field=_text(field),
-            value=value if value else None,
+            # An empty string is a value rules check (37 indicators of the corpus have one).
+            value=_given(value),
             operator=operator_argument(operator),
             negated=_given(negated),
             only_retired_techniques=bool(only_retired_techniques),
@@ -219,9 +220,10 @@ class Query:
     @resolver(
         "One indicator across the catalog: the (field, operator, value) triple with a "
         "polarity (negated: true for it as an exclusion). The value as given, else lower-cased "
-        "(case-insensitive checks are stored lower-cased); null when no rule checks the "
-        "triple. An operator outside eq, wildcard, regex_match, match, cidr, exists, lt, lte, "
-        "gt, gte, lookup is BAD_ARGUMENT."
+        "(case-insensitive checks are stored lower-cased); null when no rule, current or "
+        "deprecated, checks the triple (one only deprecated rules check has counts of 0). An "
+        "operator outside eq, wildcard, regex_match, match, cidr, exists, lt, lte, gt, gte, "
+        "lookup is BAD_ARGUMENT."
     )
     async def indicator(
         self, info: Info, field: str, operator: str, value: str, negated: bool = False

@@ -52,13 +52,18 @@ export function safeHref(value) {
   }
 }
 
-/** A link to a page of this app: route("technique", "T1546.003") -> "#/technique/T1546.003". */
+/**
+ * A link to a page of this app: route("technique", "T1546.003") -> "#/technique/T1546.003".
+ * Parameters that are null, undefined or empty are left out, except an empty `value`: rules
+ * check the empty string too (`process.command_line eq ""`), and its pages need it kept.
+ */
 export function route(view, id, params) {
   let hash = `#/${view}`;
   if (id !== undefined && id !== null) hash += `/${encodeURIComponent(id)}`;
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params || {})) {
-    if (value !== null && value !== undefined && value !== "") query.set(key, String(value));
+    if (value === null || value === undefined || (value === "" && key !== "value")) continue;
+    query.set(key, String(value));
   }
   const text = query.toString();
   return text ? `${hash}?${text}` : hash;

@@ -20,7 +20,8 @@ const INDICATOR = `
 query IndicatorPage($field: String!, $operator: String!, $value: String!, $negated: Boolean!) {
   indicator(field: $field, operator: $operator, value: $value, negated: $negated) {
     field { name } operator value negated eventSelector
-    corpusReach oppositeReach techniqueCount untaggedRuleCount
+    corpusReach oppositeReach techniqueCount untaggedRuleCount eventCount
+    checkedWithCount(includeEventSelectors: false)
     byVendor { vendor ruleCount }
     techniques(first: 20) { ruleCount technique { id name } }
     events(first: 15) { ruleCount event { id name } }
@@ -35,17 +36,18 @@ export async function indicatorView(_id, params, signal) {
   const asked = {
     field: params.get("field") || "",
     operator: params.get("operator") || "",
-    value: params.get("value") || "",
+    value: params.get("value"),
     negated: ["true", "1"].includes(params.get("negated")),
   };
-  if (!asked.field || !asked.operator) {
+  if (!asked.field || !asked.operator || asked.value === null) {
     return unknown("An indicator page needs a field, an operator and a value.");
   }
   const { indicator } = await gql(INDICATOR, asked, signal);
   if (!indicator) {
     return unknown(`No rule checks ${asked.field} ${asked.operator} “${asked.value}”.`);
   }
-  const verb = indicator.negated ? "exclude" : "look for";
+  const one = indicator.corpusReach === 1;
+  const verb = indicator.negated ? (one ? "excludes" : "exclude") : one ? "looks for" : "look for";
   // The rules list behind a count: this check, narrowed by vendor, technique or event.
   const rulesOf = (narrow) =>
     route("rules", null, {
@@ -95,7 +97,9 @@ export async function indicatorView(_id, params, signal) {
       "p",
       { class: "muted", id: "indicator-spread" },
       `Tagged with ${plural(indicator.techniqueCount, "current technique")}`,
-      indicator.untaggedRuleCount ? `; ${plural(indicator.untaggedRuleCount, "rule")} tag none` : "",
+      indicator.untaggedRuleCount
+        ? `; ${plural(indicator.untaggedRuleCount, "rule")} tag${indicator.untaggedRuleCount === 1 ? "s" : ""} none`
+        : "",
       ".",
     ),
     h(
@@ -145,9 +149,9 @@ function eventsCard(indicator, rulesOf) {
   ]);
   return section(
     "indicator-events",
-    "Events",
+    `Events (${indicator.eventCount.toLocaleString("en")})`,
     "Catalog events the rules that check it observe, most rules first." +
-      (indicator.events.length === 15 ? " The first 15 are shown." : ""),
+      (indicator.events.length < indicator.eventCount ? ` The first ${indicator.events.length} of ${indicator.eventCount} are shown.` : ""),
     rows.length
       ? table("data indicator-events", ["event", "name", "rules"], rows, (i) => ({ "data-event": indicator.events[i].event.id }))
       : h("p", { class: "muted" }, "The rules that check it name no catalog event."),
@@ -166,9 +170,10 @@ function checkedWithCard(indicator) {
   ]);
   return section(
     "indicator-checked-with",
-    "Checked with it",
+    `Checked with it (${indicator.checkedWithCount.toLocaleString("en")})`,
     `What the rules that ${indicator.negated ? "exclude" : "look for"} it also look for (event ` +
-      "selectors aside): each indicator with how many of them check it, per vendor, and its own corpus reach.",
+      "selectors aside): each indicator with how many of them check it, per vendor, and its own corpus reach." +
+      (list.length < indicator.checkedWithCount ? ` The ${list.length} checked by most are shown.` : ""),
     rows.length
       ? table("data checked-with", ["field", "op", "value", "rules", "vendors", "corpus reach"], rows, (i) => ({
           "data-key": `${list[i].field.name}|${list[i].operator}|${list[i].value}`,

@@ -51,6 +51,9 @@ class Indicator:
         description="corpusReach rules tagged with no current technique (none, or only "
         "revoked or deprecated ones)."
     )
+    event_count: int = strawberry.field(
+        description="Distinct catalog events the corpusReach rules observe."
+    )
     technique_rows: strawberry.Private[list[tuple[str, int]]]
     event_rows: strawberry.Private[list[tuple[str, int]]]
 
@@ -77,6 +80,7 @@ class Indicator:
             by_vendor=vendor_counts(Counter(r["vendor"] for r in chosen).items()),
             technique_count=len(techniques),
             untagged_rule_count=sum(not r["techniques"] for r in chosen),
+            event_count=len(events),
             technique_rows=_ranked(techniques),
             event_rows=_ranked(events),
         )
@@ -102,14 +106,21 @@ class Indicator:
     @resolver(
         "Non-negated indicators the corpusReach rules also check, by how many of them check "
         "both (ruleCount, with byVendor), most first; corpusReach is the other indicator's own. "
-        "includeEventSelectors: false leaves out event selectors."
+        "includeEventSelectors: false leaves out event selectors (before `first` applies)."
     )
     async def checked_with(
         self, info: Info, first: int | None = 10, include_event_selectors: bool = True
     ) -> list[IndicatorUsage]:
-        rows = await info.context.loaders.checked_with.load(
+        rows, _ = await info.context.loaders.checked_with.load(
             (self.key, self.negated, include_event_selectors)
         )
         chosen = [IndicatorRow.from_map(r, negated=False) for r in rows[: capped(first, 10)]]
         info.context.spend(len(chosen))
         return await with_reach(info, chosen)
+
+    @resolver("How many indicators checkedWith ranks, with the same includeEventSelectors.")
+    async def checked_with_count(self, info: Info, include_event_selectors: bool = True) -> int:
+        _, total = await info.context.loaders.checked_with.load(
+            (self.key, self.negated, include_event_selectors)
+        )
+        return int(total)

@@ -48,7 +48,7 @@ RETURN name, collect(r.vendor) AS vendors, collect(fo.operators) AS operators
 
 #: Per (field, operator or null for any, polarity): the field's indicators checked by current
 #: rules with that polarity, with the distinct rules of each vendor ([vendor, rules] pairs in
-#: `per`), most rules first, then by key; at most $limit.
+#: `per`), most rules first, then by operator and value; at most $limit.
 FIELD_INDICATORS = Query(
     "field_indicators",
     """
@@ -59,7 +59,7 @@ MATCH (v)<-[c:CHECKS]-(r:Rule)
 WHERE NOT r.deprecated AND c.negated = k.negated
 WITH k, v, r.vendor AS vendor, count(DISTINCT r) AS n
 WITH k, v, collect([vendor, n]) AS per, sum(n) AS total
-ORDER BY total DESC, v.key
+ORDER BY total DESC, v.operator, v.value
 WITH k, collect({key: v.key, field: v.field, operator: v.operator, value: v.value, per: per})
      AS rows
 RETURN k.name AS name, k.operator AS operator, k.negated AS negated, rows[..$limit] AS rows,

@@ -36,8 +36,8 @@ RETURN key, collect({{
 
 #: Per (Value key, polarity): the non-negated indicators the same current rules also check,
 #: with how many of those rules of each vendor check each ([vendor, rules] pairs in `per`), most
-#: first, at most $limit. Without $include_selectors, event selectors are left out
-#: (graph.selectors has the lists).
+#: first (ties by field, operator, value), at most $limit, and how many there are in all.
+#: Without $include_selectors, event selectors are left out (graph.selectors has the lists).
 CHECKED_WITH = Query(
     "checked_with",
     """
@@ -53,11 +53,10 @@ CALL (k, rules) {
                                     OR w.field + '|' + toLower(w.value) IN $selector_values))
   WITH w, r.vendor AS vendor, count(DISTINCT r) AS n
   WITH w, collect([vendor, n]) AS per, sum(n) AS total
-  ORDER BY total DESC, w.key
-  LIMIT $limit
+  ORDER BY total DESC, w.field, w.operator, w.value
   RETURN collect({key: w.key, field: w.field, operator: w.operator, value: w.value, per: per})
          AS rows
 }
-RETURN k.key AS key, k.negated AS negated, rows
+RETURN k.key AS key, k.negated AS negated, rows[..$limit] AS rows, size(rows) AS total
 """,
 )

@@ -20,7 +20,8 @@ query Indicator($field: String!, $operator: String!, $value: String!, $negated: 
                 $selectors: Boolean!) {
   indicator(field: $field, operator: $operator, value: $value, negated: $negated) {
     field { name } operator value negated eventSelector
-    corpusReach oppositeReach techniqueCount untaggedRuleCount
+    corpusReach oppositeReach techniqueCount untaggedRuleCount eventCount
+    checkedWithCount(includeEventSelectors: $selectors)
     byVendor { vendor ruleCount }
     techniques { ruleCount technique { id } }
     events { ruleCount event { id } }
@@ -102,6 +103,7 @@ def test_an_indicator_across_vendors_techniques_and_events(small: str) -> None:
         ("*", "match", "activescripteventconsumer", 1),
         ("process.args", "wildcard", "*subscription*", 1),
     ]
+    assert (wmic["eventCount"], wmic["checkedWithCount"]) == (4, 3)
     create = wmic["checkedWith"][0]
     assert _vendors(create) == {"SIGMA": 1, "ELASTIC": 0, "SPLUNK": 1}
     assert (create["corpusReach"], create["negated"]) == (2, False)
@@ -156,6 +158,7 @@ def test_companions_without_event_selectors_and_untagged_rules(extras: str) -> N
     assert [k[:3] for k in _keys(without["checkedWith"])] == [
         k for k in every if k != ("event.code", "eq", "1")
     ]
+    assert svchost["checkedWithCount"] == len(every) == without["checkedWithCount"] + 1
     # Sigma r's only tag is a revoked sub-technique: it counts in the reach, under no technique.
     wmic = _indicator(extras, "process.name", "eq", "wmic.exe")
     assert wmic is not None

@@ -116,3 +116,22 @@ def test_the_guide_splits_each_row_by_vendor(corpus_api: str) -> None:
 
 
 WMIC_KEY = ("process.name", "wmic.exe")
+
+
+def test_the_empty_string_is_a_value(corpus_api: str) -> None:
+    # process.command_line eq "": rules that look for, or exclude, an empty command line.
+    empty = {"field": "process.command_line", "operator": "eq", "value": ""}
+    query = """query($field: String!, $operator: String!, $value: String!) {
+      positive: indicator(field: $field, operator: $operator, value: $value) {
+        value corpusReach oppositeReach }
+      any: rules(field: $field, value: $value) { totalCount } }"""
+    found = data(corpus_api, query, empty)
+    indicator = found["positive"]
+    assert indicator is not None
+    assert indicator["value"] == ""
+    assert indicator["corpusReach"] == len(_rules(corpus_api, empty)) > 0
+    negated = data(corpus_api, RULES, {**empty, "negated": True})["rules"]["totalCount"]
+    assert indicator["oppositeReach"] == negated > 0
+    # Without an operator, `value: ""` still filters: fewer rules than filter on the field.
+    on_field = data(corpus_api, '{ rules(field: "process.command_line") { totalCount } }')
+    assert found["any"]["totalCount"] < on_field["rules"]["totalCount"]

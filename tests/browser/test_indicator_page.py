@@ -162,3 +162,20 @@ def test_a_field_page_from_an_indicator(page: Page) -> None:
 def test_an_unknown_field_says_so(page: Page) -> None:
     assert page.open("#/field/no.such.field") == "ready"
     assert "no.such.field" in page.find("#field-unknown").text
+
+
+def test_an_empty_value_and_a_single_rule(page: Page) -> None:
+    empty = {"field": "process.command_line", "operator": "eq", "value": "", "negated": False}
+    api = gql(page.base, INDICATOR, empty)["indicator"]
+    assert page.open("#/indicator?field=process.command_line&operator=eq&value=") == "ready"
+    assert page.find("#indicator-reach").text.startswith(f"{api['corpusReach']} current rule")
+    # The reach's list keeps the empty value: the same rules, not every command-line rule.
+    assert page.act(page.find("#indicator-rules").click) == "ready"
+    total = page.find("#rules-total").text
+    assert total.startswith(f"{api['corpusReach']} current rule")
+    assert page.find("#rules-indicator a").get_attribute("href").endswith("value=")
+    # One rule looks for this keyword: the sentence agrees in number.
+    one = {"field": "*", "operator": "match", "value": "disallowedhost", "negated": False}
+    assert gql(page.base, INDICATOR, one)["indicator"]["corpusReach"] == 1
+    assert page.open("#/indicator?field=*&operator=match&value=disallowedhost") == "ready"
+    assert page.find("#indicator-reach").text.startswith("1 current rule looks for it: ")
