@@ -18,7 +18,7 @@ from api.types.connection import page_info
 from api.types.coverage import MatrixCell, TacticCoverage, TechniqueCount
 from api.types.event import Event
 from api.types.field import Field
-from api.types.indicator import Indicator
+from api.types.indicator import Indicator, IndicatorSearch
 from api.types.overlap import SharedIndicator, TechniqueSimilarity
 from api.types.rule import Rule, RuleConnection, load_rules, rule_edges
 from api.types.technique import (
@@ -30,7 +30,7 @@ from api.types.technique import (
     load_techniques,
 )
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
-from graph.queries import catalog, coverage, events, overlap, rules, technique
+from graph.queries import catalog, coverage, events, indicator, overlap, rules, technique
 from graph.selectors import event_selector_params, is_event_selector
 from loaders.records import value_key
 
@@ -38,6 +38,8 @@ T = TypeVar("T")
 
 #: Most event ids `detectableWith` takes, and technique ids `indicatorOverlap` takes.
 MAX_IDS = 500
+#: Fewest characters `indicators(search:)` takes: one matches most of the catalog's values.
+MIN_SEARCH = 2
 
 
 def _text(value: str | None) -> str | None:
@@ -54,6 +56,14 @@ def _lower(value: str | None) -> str | None:
 def _given(value: T | None) -> T | None:
     """None for an argument left out (UNSET) or null."""
     return None if value is strawberry.UNSET else value
+
+
+def _search_text(value: str) -> str:
+    """Text searched for in checked values: trimmed, lower-cased, at least MIN_SEARCH long."""
+    text = value.strip().lower()
+    if len(text) < MIN_SEARCH:
+        raise BadArgument(f"a value search needs at least {MIN_SEARCH} characters, got {value!r}")
+    return text
 
 
 def _technique_id(value: str) -> str:
@@ -152,7 +162,9 @@ class Query:
         "operator, value, negated) lists exactly the rules an IndicatorUsage's corpusReach counts. "
         "onlyRetiredTechniques: rules whose every technique tag ATT&CK revoked or deprecated. "
         "includeSubtechniques: with techniqueId, also rules tagged with one of its current "
-        "sub-techniques, the rules coverage(includeSubtechniques: true) counts."
+        "sub-techniques, the rules coverage(includeSubtechniques: true) counts. valueContains: "
+        "the check's value contains this text (any case, at least 2 characters; with the other "
+        "check arguments, on the same check): the rules indicators(search:) counts."
     )
     async def rules(
         self,
@@ -171,8 +183,12 @@ class Query:
         negated: bool | None = UNSET,
         only_retired_techniques: bool | None = False,
         include_subtechniques: bool | None = False,
+        value_contains: str | None = UNSET,
     ) -> RuleConnection:
         skip, limit = page_window(first, after)
+        contains = _given(value_contains)
+        if contains is not None:
+            contains = _search_text(contains)
         chosen = rules.RuleFilter(
             search=_text(search),
             vendor=vendor.value if vendor else None,
@@ -182,6 +198,7 @@ class Query:
             field=_text(field),
             # An empty string is a value rules check (37 indicators of the corpus have one).
             value=_given(value),
+            value_contains=contains,
             operator=operator_argument(operator),
             negated=_given(negated),
             only_retired_techniques=bool(only_retired_techniques),
@@ -243,6 +260,35 @@ class Query:
         return info.context.runner.memo(
             ("indicator", key, negated), lambda: Indicator.from_rules(key, negated, rows)
         )
+
+    @resolver(
+        "Indicators whose value contains `search` (any case; at least 2 characters), on "
+        "`field` and with `operator` when given, checked by current rules with the polarity "
+        "asked (negated: true for exclusions), most rules first: every indicator and rule that "
+        "mentions a tool, path or string. An unknown operator is BAD_ARGUMENT."
+    )
+    async def indicators(
+        self,
+        info: Info,
+        *,
+        search: str,
+        field: str | None = UNSET,
+        operator: str | None = UNSET,
+        negated: bool = False,
+        first: int | None = 50,
+    ) -> IndicatorSearch:
+        text = _search_text(search)
+        rows = await info.context.runner.read(
+            indicator.INDICATOR_SEARCH,
+            text=text,
+            field=_text(field),
+            operator=operator_argument(operator),
+            negated=negated,
+            limit=capped(first, 50),
+        )
+        found = IndicatorSearch.from_row(rows[0], negated)
+        info.context.spend(len(found.nodes))
+        return found
 
     @resolver(
         "Non-negated indicators checked by current rules of at least two of the "

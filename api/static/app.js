@@ -5,6 +5,7 @@ import { external, h, plural, replace, route, section, table, VENDOR_LABELS } fr
 import { eventView } from "./event.js";
 import { fieldView } from "./field.js";
 import { indicatorView } from "./indicator.js";
+import { indicatorsView } from "./indicators.js";
 import { matrixView } from "./matrix.js";
 import { overlapView } from "./overlap.js";
 import { ruleView, rulesView } from "./rule.js";
@@ -32,13 +33,14 @@ const VIEWS = {
   event: eventView,
   field: fieldView,
   indicator: indicatorView,
+  indicators: indicatorsView,
   matrix: matrixView,
   overlap: overlapView,
   rule: ruleView,
   rules: rulesView,
 };
 
-const TITLES = { "": "Home", matrix: "Coverage matrix", overlap: "Overlap", rules: "Rules", indicator: "Indicator" };
+const TITLES = { "": "Home", matrix: "Coverage matrix", overlap: "Overlap", rules: "Rules", indicator: "Indicator", indicators: "Values" };
 
 /** #/view/id?params -> {view, id, params}. */
 function parseHash() {
@@ -208,6 +210,8 @@ async function homeView(_id, _params, signal) {
         h("li", {}, h("a", { href: route("indicator", null, { field: "process.name", operator: "eq", value: "wmic.exe" }) }, "The indicator process.name eq wmic.exe"),
           ": its rules per vendor, techniques and events, and what they check with it; ",
           h("a", { href: route("field", "process.name") }, "the field process.name"), ": each vendor's names for it and its values."),
+        h("li", {}, h("a", { href: route("indicators", null, { search: "procdump" }) }, "Values containing procdump"),
+          ": every indicator and rule that mentions a tool, path or string."),
         h("li", {}, "The GraphQL API and its documentation: ", h("a", { href: "graphql" }, "GraphiQL at /graphql"), "."),
       ),
     ),

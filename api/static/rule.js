@@ -32,15 +32,16 @@ query Rule($uid: String!) {
 const COUNTS = VENDORS.map(
   (vendor) => `${vendor.toLowerCase()}: rules(search: $search, vendor: ${vendor}, techniqueId: $technique,
     includeSubtechniques: $sub, eventId: $event, field: $field, value: $value, operator: $operator,
-    negated: $negated, first: 1) { totalCount }`,
+    negated: $negated, valueContains: $contains, first: 1) { totalCount }`,
 ).join("\n");
 
 const RULES = `
 query Rules($search: String, $vendor: Vendor, $technique: String, $sub: Boolean, $event: String,
-            $field: String, $value: String, $operator: String, $negated: Boolean, $after: String) {
+            $field: String, $value: String, $operator: String, $negated: Boolean, $contains: String,
+            $after: String) {
   rules(search: $search, vendor: $vendor, techniqueId: $technique, includeSubtechniques: $sub,
         eventId: $event, field: $field, value: $value, operator: $operator, negated: $negated,
-        first: 100, after: $after) {
+        valueContains: $contains, first: 100, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes { uid vendor title severity sourcePath sourceUrl techniques { id } }
@@ -153,8 +154,12 @@ function describe(filters) {
   if (filters.field && filters.value !== null) {
     parts.push(`checking ${filters.field} for “${filters.value}”${how}${polarity}`);
   }
+  else if (filters.field && filters.contains) {
+    parts.push(`checking ${filters.field} for a value containing “${filters.contains}”${how}${polarity}`);
+  }
   else if (filters.field) parts.push(`filtering on ${filters.field}`);
   else if (filters.value !== null) parts.push(`checking “${filters.value}” in any field${how}${polarity}`);
+  else if (filters.contains) parts.push(`checking a value containing “${filters.contains}” in any field${how}${polarity}`);
   if (filters.search) parts.push(`matching “${filters.search}”`);
   if (filters.vendor) parts.push(`from ${VENDOR_LABELS[filters.vendor]}`);
   return parts.join(", ");
@@ -171,6 +176,8 @@ export async function rulesView(_id, params, signal) {
     event: params.get("event") || null,
     field: params.get("field") || null,
     value: params.has("value") ? params.get("value") : null,
+    // Text the checked value contains (the Values page's rule count).
+    contains: params.get("contains") || null,
     // With an operator and a polarity the list is one indicator's corpus reach, exactly.
     operator: params.get("operator") || null,
     negated: params.get("negated") === "true" ? true : params.get("negated") === "false" ? false : null,

@@ -124,3 +124,37 @@ class Indicator:
             (self.key, self.negated, include_event_selectors)
         )
         return int(total)
+
+
+@strawberry.type(description="The indicators whose value contains a text, ranked by their rules.")
+class IndicatorSearch:
+    total_count: int = strawberry.field(description="How many indicators match.")
+    rule_count: int = strawberry.field(
+        description="Distinct current rules checking at least one of them (with the polarity "
+        "asked): the rules that mention the text in a value."
+    )
+    nodes: list[IndicatorUsage] = strawberry.field(
+        description="The first of them, most rules first (ruleCount is their corpusReach), "
+        "ties by field, operator, value."
+    )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], negated: bool) -> "IndicatorSearch":
+        rows = [IndicatorRow.from_map(r, negated=negated) for r in row["rows"]]
+        return cls(
+            total_count=int(row["total"]),
+            rule_count=int(row["rules"]),
+            nodes=[
+                IndicatorUsage(
+                    field=Field(name=r.field),
+                    operator=r.operator,
+                    value=r.value,
+                    negated=r.negated,
+                    rule_count=r.rules,
+                    by_vendor=vendor_counts(r.vendors),
+                    corpus_reach=r.rules,
+                    event_selector=r.selector,
+                )
+                for r in rows
+            ],
+        )

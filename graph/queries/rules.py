@@ -45,6 +45,8 @@ class RuleFilter:
     event: str | None = None
     field: str | None = None
     value: str | None = None
+    #: Lower-cased text the checked value contains (any case), as indicators(search:) finds.
+    value_contains: str | None = None
     #: With an operator the check is one exact indicator: the value is matched as is.
     operator: str | None = None
     #: True: only checks under negation (exclusions); False: only positive ones.
@@ -55,7 +57,12 @@ class RuleFilter:
 
     def checks(self) -> bool:
         """Whether the filter names a check (value, operator or polarity) beyond the field."""
-        return self.value is not None or self.operator is not None or self.negated is not None
+        return (
+            self.value is not None
+            or self.value_contains is not None
+            or self.operator is not None
+            or self.negated is not None
+        )
 
 
 # The query starts from the most selective anchor the filter names, so that a technique's or an
@@ -89,6 +96,7 @@ _CHECK = (
     "AND ($operator IS NULL OR v.operator = $operator) "
     "AND ($value IS NULL OR v.value = $value "
     "OR ($operator IS NULL AND v.value = toLower($value))) "
+    "AND ($contains IS NULL OR toLower(v.value) CONTAINS $contains) "
     "AND ($negated IS NULL OR c.negated = $negated) }"
 )
 _RETIRED_ONLY = (
@@ -123,7 +131,16 @@ def rule_page(f: RuleFilter) -> Query:
     )
     shape = "-".join(
         name
-        for name in ("search", "vendor", "technique", "event", "field", "value", "operator")
+        for name in (
+            "search",
+            "vendor",
+            "technique",
+            "event",
+            "field",
+            "value",
+            "value_contains",
+            "operator",
+        )
         if getattr(f, name) not in (None, "")
     )
     if f.negated is not None:
@@ -144,6 +161,7 @@ def rule_page_params(f: RuleFilter, skip: int, limit: int) -> dict[str, object]:
         "event": f.event,
         "field": f.field,
         "value": f.value,
+        "contains": f.value_contains,
         "operator": f.operator,
         "negated": f.negated,
         "include_deprecated": f.include_deprecated,

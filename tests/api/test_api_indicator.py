@@ -236,3 +236,56 @@ def test_a_field_across_the_catalog(small: str) -> None:
     )
     assert status == 200
     assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+
+
+SEARCH = """
+query($search: String!, $field: String, $negated: Boolean!) {
+  indicators(search: $search, field: $field, negated: $negated) {
+    totalCount ruleCount
+    nodes {
+      field { name } operator value negated ruleCount corpusReach byVendor { vendor ruleCount } }
+  }
+  rules(valueContains: $search, field: $field, negated: $negated) { totalCount }
+}
+"""
+
+
+def _search(url: str, search: str, **variables: Any) -> dict[str, Any]:
+    found: dict[str, Any] = data(
+        url, SEARCH, {"search": search, "field": None, "negated": False, **variables}
+    )
+    return found
+
+
+def test_values_containing_a_text(small: str) -> None:
+    # wmic.exe (a, b, w, e, k), powershell.exe (p) and sethc.exe (s); e excludes svchost.exe.
+    exe = _search(small, " .EXE")
+    found = exe["indicators"]
+    assert (found["totalCount"], found["ruleCount"]) == (3, 7)
+    assert _keys(found["nodes"]) == [
+        ("process.name", "eq", "wmic.exe", 5),
+        ("process.name", "eq", "powershell.exe", 1),
+        ("process.name", "eq", "sethc.exe", 1),
+    ]
+    assert all(n["corpusReach"] == n["ruleCount"] and not n["negated"] for n in found["nodes"])
+    assert _vendors(found["nodes"][0]) == {"SIGMA": 3, "ELASTIC": 1, "SPLUNK": 1}
+    # The rule list counts the same rules.
+    assert exe["rules"]["totalCount"] == found["ruleCount"]
+    excluded = _search(small, "exe", negated=True)
+    assert _keys(excluded["indicators"]["nodes"]) == [
+        ("process.parent.name", "eq", "svchost.exe", 1)
+    ]
+    assert excluded["indicators"]["nodes"][0]["negated"] is True
+    assert excluded["rules"]["totalCount"] == excluded["indicators"]["ruleCount"] == 1
+    on_field = _search(small, "exe", field="process.parent.name")
+    assert on_field["indicators"] == {"totalCount": 0, "ruleCount": 0, "nodes": []}
+    assert on_field["rules"]["totalCount"] == 0
+    # One character matches most of a catalog: refused, saying why.
+    for query in (
+        '{ indicators(search: " e ") { totalCount } }',
+        '{ rules(valueContains: "e") { totalCount } }',
+    ):
+        status, body = gql(small, query)
+        assert status == 200
+        assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT", body
+        assert "at least 2 characters" in body["errors"][0]["message"]

@@ -135,3 +135,22 @@ def test_the_empty_string_is_a_value(corpus_api: str) -> None:
     # Without an operator, `value: ""` still filters: fewer rules than filter on the field.
     on_field = data(corpus_api, '{ rules(field: "process.command_line") { totalCount } }')
     assert found["any"]["totalCount"] < on_field["rules"]["totalCount"]
+
+
+def test_values_containing_a_tool_name(corpus_api: str) -> None:
+    query = """{
+      indicators(search: "ProcDump", first: 200) {
+        totalCount ruleCount nodes { field { name } operator value ruleCount } }
+      rules(valueContains: "procdump", negated: false) { totalCount }
+      exact: rules(value: "procdump.exe", negated: false) { totalCount } }"""
+    found = data(corpus_api, query)
+    search = found["indicators"]
+    nodes = search["nodes"]
+    assert len(nodes) == search["totalCount"] > 5
+    assert all("procdump" in n["value"].lower() for n in nodes)
+    assert [n["ruleCount"] for n in nodes] == sorted((n["ruleCount"] for n in nodes), reverse=True)
+    # Its rules are the rule list's, and more than look for the exact file name.
+    assert search["ruleCount"] == found["rules"]["totalCount"] > found["exact"]["totalCount"] > 0
+    for node in nodes[:3]:
+        check = {"field": node["field"]["name"], "operator": node["operator"]}
+        assert node["ruleCount"] == len(_rules(corpus_api, {**check, "value": node["value"]}))

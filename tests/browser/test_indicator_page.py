@@ -179,3 +179,30 @@ def test_an_empty_value_and_a_single_rule(page: Page) -> None:
     assert gql(page.base, INDICATOR, one)["indicator"]["corpusReach"] == 1
     assert page.open("#/indicator?field=*&operator=match&value=disallowedhost") == "ready"
     assert page.find("#indicator-reach").text.startswith("1 current rule looks for it: ")
+
+
+SEARCH = """{ indicators(search: "procdump", first: 200) { totalCount ruleCount
+  nodes { field { name } operator value ruleCount byVendor { vendor ruleCount } } } }"""
+
+
+def test_searching_the_values_rules_check(page: Page) -> None:
+    api = gql(page.base, SEARCH)["indicators"]
+    assert page.open("#/") == "ready"
+    assert page.act(page.find('nav a[data-view="indicators"]').click) == "ready"
+    assert "at least two characters" in page.find("#indicators-hint").text
+    box = page.find("#indicators-search")
+    assert page.act(lambda: page.enter(box, "procdump")) == "ready"
+    summary = page.find("#indicators-summary").text
+    assert summary == (
+        f"{api['totalCount']} indicators contain “procdump”; "
+        f"{api['ruleCount']} current rules look for at least one of them."
+    )
+    rows = page.find_all("table.indicators-found tbody tr")
+    assert [_cells(r) for r in rows] == [
+        [n["field"]["name"], n["operator"], n["value"], str(n["ruleCount"]), _chips(n["byVendor"])]
+        for n in api["nodes"]
+    ]
+    page.screenshot("values-procdump")
+    assert page.act(page.find("#indicators-rules").click) == "ready"
+    assert page.find("#rules-total").text == f"{api['ruleCount']} current rules"
+    assert "containing “procdump”" in page.find(".rules-page .summary").text
