@@ -38,6 +38,7 @@ query TechniquePage($id: String!, $sub: Boolean!) {
       indicators(first: 40, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach byVendor { vendor ruleCount } }
       exclusions(first: 50, includeEventSelectors: false) { field { name } operator value ruleCount corpusReach byVendor { vendor ruleCount } }
       eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach byVendor { vendor ruleCount } }
+      vendorAgreement(includeEventSelectors: false) { vendors indicatorCount }
     }
     detectionStrategies { id name url analytics { id platforms url logSources } }
     attackEvents(includeSubtechniques: $sub) { analytics ruleCount event { id name } }
@@ -103,9 +104,12 @@ export async function techniqueView(id, params, signal) {
       { technique, sub },
       "indicators",
       `Top indicator values (${indicatorTotal.toLocaleString("en")} distinct)`,
-      "(field, operator, value) ranked by how many rules under the technique check it; corpus " +
-        "reach is how many rules in the whole catalog, any technique, check the same triple. " +
-        "Event selectors are listed apart, below.",
+      [
+        "(field, operator, value) ranked by how many rules under the technique check it; corpus " +
+          "reach is how many rules in the whole catalog, any technique, check the same triple. " +
+          "Event selectors are listed apart, below. ",
+        agreement(guide.vendorAgreement),
+      ],
       guide.indicators,
       indicatorTotal,
     ),
@@ -371,6 +375,22 @@ function fieldRows(technique, fields, sub) {
     { cell: operatorChips(usage.operators), class: "chips operators" },
     { cell: usage.sampleValues.map((value) => code(value)), class: "samples" },
   ]);
+}
+
+/** How many of the indicators all three vendors, two, or one alone check. */
+function agreement(sets) {
+  const label = (set) => set.vendors.map((v) => VENDOR_LABELS[v]).join(" + ");
+  const count = (n) => n.toLocaleString("en");
+  const bySize = (size) => sets.filter((set) => set.vendors.length === size);
+  const sum = (list) => list.reduce((total, set) => total + set.indicatorCount, 0);
+  const detail = (list) => list.map((set) => `${label(set)} ${count(set.indicatorCount)}`).join(", ");
+  const [one, two, three] = [bySize(1), bySize(2), bySize(3)];
+  return h(
+    "span",
+    { id: "vendor-agreement" },
+    `Checked by all three vendors: ${count(sum(three))}; by two: ${count(sum(two))} (${detail(two)}); ` +
+      `by one alone: ${count(sum(one))} (${detail(one)}).`,
+  );
 }
 
 function indicatorsCard(page, id, title, note, indicators, total) {

@@ -3,6 +3,7 @@
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any
 
 import strawberry
@@ -10,7 +11,7 @@ import strawberry
 from api.context import Info, resolver
 from api.pagination import capped
 from api.types.field import Field
-from api.types.vendor import VENDOR_ORDER, VendorCount
+from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount
 from graph.selectors import EVENT_SELECTOR_FIELDS, EVENT_SELECTOR_VALUES, is_event_selector
 from loaders.records import FIELD_REFERENCE
 
@@ -163,6 +164,20 @@ def _ranked(rows: list[IndicatorRow]) -> list[IndicatorRow]:
     return sorted(rows, key=lambda r: (-r.rules, r.field, r.operator, r.value, r.negated))
 
 
+@strawberry.type(description="How many indicators exactly one set of vendors checks.")
+class VendorSetCount:
+    vendors: list[Vendor] = strawberry.field(description="The vendors, in display order.")
+    indicator_count: int = strawberry.field(
+        description="Distinct indicators checked by rules of each of these vendors and of no other."
+    )
+
+
+#: Every non-empty set of vendors: each vendor alone, then each pair, then all three.
+VENDOR_SETS: tuple[tuple[Vendor, ...], ...] = tuple(
+    combo for size in range(1, len(VENDOR_ORDER) + 1) for combo in combinations(VENDOR_ORDER, size)
+)
+
+
 @strawberry.type(description="What a technique's current rules check, to help write new ones.")
 class AuthoringGuide:
     rule_count: int = strawberry.field(description="Distinct current rules the guide reads.")
@@ -255,3 +270,20 @@ class AuthoringGuide:
     )
     async def event_selectors(self, info: Info, first: int | None = 20) -> list[IndicatorUsage]:
         return await with_reach(info, self.selector_rows[: capped(first, 20)])
+
+    @resolver(
+        "How far the vendors agree: for every set of vendors (each alone, each pair, all "
+        "three), the distinct non-negated indicators checked by rules of exactly those vendors. "
+        "The counts add up to distinctIndicatorCount (less distinctEventSelectorCount with "
+        "includeEventSelectors: false)."
+    )
+    def vendor_agreement(self, include_event_selectors: bool = True) -> list[VendorSetCount]:
+        rows = _without_selectors(self.indicator_rows, include_event_selectors)
+        counts = Counter(frozenset(vendor for vendor, n in row.vendors if n > 0) for row in rows)
+        return [
+            VendorSetCount(
+                vendors=list(combo),
+                indicator_count=counts.get(frozenset(v.value for v in combo), 0),
+            )
+            for combo in VENDOR_SETS
+        ]

@@ -289,3 +289,22 @@ def test_values_containing_a_text(small: str) -> None:
         assert status == 200
         assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT", body
         assert "at least 2 characters" in body["errors"][0]["message"]
+
+
+def test_how_far_the_vendors_agree(small: str) -> None:
+    query = """{ technique(id: "T1546.003") { authoringGuide {
+        distinctIndicatorCount vendorAgreement { vendors indicatorCount } } } }"""
+    guide = data(small, query)["technique"]["authoringGuide"]
+    agreement = {"+".join(s["vendors"]): s["indicatorCount"] for s in guide["vendorAgreement"]}
+    # wmic.exe: all three; *create*: Sigma a and Splunk k; the keyword: Sigma a alone;
+    # *subscription*: Elastic e alone.
+    assert agreement == {
+        "SIGMA": 1,
+        "ELASTIC": 1,
+        "SPLUNK": 0,
+        "SIGMA+ELASTIC": 0,
+        "SIGMA+SPLUNK": 1,
+        "ELASTIC+SPLUNK": 0,
+        "SIGMA+ELASTIC+SPLUNK": 1,
+    }
+    assert sum(agreement.values()) == guide["distinctIndicatorCount"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -154,3 +155,23 @@ def test_values_containing_a_tool_name(corpus_api: str) -> None:
     for node in nodes[:3]:
         check = {"field": node["field"]["name"], "operator": node["operator"]}
         assert node["ruleCount"] == len(_rules(corpus_api, {**check, "value": node["value"]}))
+
+
+def test_vendor_agreement_adds_up(corpus_api: str) -> None:
+    query = """{ technique(id: "T1059.001") { authoringGuide {
+        distinctIndicatorCount distinctEventSelectorCount
+        all: vendorAgreement { vendors indicatorCount }
+        some: vendorAgreement(includeEventSelectors: false) { vendors indicatorCount }
+        indicators(first: 200, includeEventSelectors: false) { byVendor { ruleCount } } } } }"""
+    guide = data(corpus_api, query)["technique"]["authoringGuide"]
+    assert sum(s["indicatorCount"] for s in guide["all"]) == guide["distinctIndicatorCount"]
+    assert sum(s["indicatorCount"] for s in guide["some"]) == (
+        guide["distinctIndicatorCount"] - guide["distinctEventSelectorCount"]
+    )
+    assert len(guide["all"]) == 7
+    # PowerShell: every vendor has indicators of its own, and some are shared by all three.
+    some = {"+".join(s["vendors"]): s["indicatorCount"] for s in guide["some"]}
+    assert min(some["SIGMA"], some["ELASTIC"], some["SPLUNK"], some["SIGMA+ELASTIC+SPLUNK"]) > 0
+    # The 200 most checked indicators, by how many vendors check each, within those counts.
+    vendors = Counter(sum(v["ruleCount"] > 0 for v in i["byVendor"]) for i in guide["indicators"])
+    assert vendors[3] <= some["SIGMA+ELASTIC+SPLUNK"]

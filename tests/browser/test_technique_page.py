@@ -31,6 +31,7 @@ query($id: String!) {
       exclusions(first: 50, includeEventSelectors: false) {
         field { name } operator value ruleCount corpusReach }
       eventSelectors(first: 20) { field { name } operator value negated ruleCount corpusReach }
+      vendorAgreement(includeEventSelectors: false) { vendors indicatorCount }
     }
     detectionStrategies { id analytics { id logSources } }
     attackEvents { analytics ruleCount event { id name } }
@@ -132,6 +133,14 @@ def test_technique_page_shows_what_the_api_answers(page: Page) -> None:
         str(wmic["corpusReach"]),
     ]  # fmt: skip
     assert wmic["corpusReach"] > wmic["ruleCount"]
+    # How far the vendors agree on those indicators, in one sentence.
+    sets = {len(s["vendors"]): 0 for s in guide["vendorAgreement"]}
+    for s in guide["vendorAgreement"]:
+        sets[len(s["vendors"])] += s["indicatorCount"]
+    agreement = page.find("#vendor-agreement").text
+    assert agreement.startswith(f"Checked by all three vendors: {sets[3]}; by two: {sets[2]} (")
+    assert f"by one alone: {sets[1]} (" in agreement
+    assert sum(sets.values()) == indicators
     assert len(page.find_all("table.indicators tbody tr")) == len(guide["indicators"])
     assert not any(i["field"]["name"].startswith("event.") for i in guide["indicators"])
 
