@@ -138,22 +138,25 @@ class IndicatorUsage:
     )
 
 
+def usage_of(row: IndicatorRow, reach: int | None = None) -> IndicatorUsage:
+    """The row as an IndicatorUsage; without `reach` the row counts the whole catalog's rules
+    (a field's values, a search), so its rule count is its reach."""
+    return IndicatorUsage(
+        field=Field(name=row.field),
+        operator=row.operator,
+        value=row.value,
+        negated=row.negated,
+        rule_count=row.rules,
+        by_vendor=vendor_counts(row.vendors),
+        corpus_reach=row.rules if reach is None else reach,
+        event_selector=row.selector,
+    )
+
+
 async def with_reach(info: Info, rows: list[IndicatorRow]) -> list[IndicatorUsage]:
     """The rows as IndicatorUsage, each with its corpus reach (read in one batch)."""
     reach = await info.context.loaders.reach.load_many([(r.key, r.negated) for r in rows])
-    return [
-        IndicatorUsage(
-            field=Field(name=r.field),
-            operator=r.operator,
-            value=r.value,
-            negated=r.negated,
-            rule_count=r.rules,
-            by_vendor=vendor_counts(r.vendors),
-            corpus_reach=n,
-            event_selector=r.selector,
-        )
-        for r, n in zip(rows, reach, strict=True)
-    ]
+    return [usage_of(r, n) for r, n in zip(rows, reach, strict=True)]
 
 
 def _without_selectors(rows: list[IndicatorRow], include: bool) -> list[IndicatorRow]:

@@ -75,26 +75,14 @@ class Field:
         operator: str | None = None,
         negated: bool = False,
     ) -> list[_Usage]:
-        from api.types.authoring import IndicatorRow, IndicatorUsage, vendor_counts
+        from api.types.authoring import IndicatorRow, usage_of
 
         rows, _ = await info.context.loaders.field_indicators.load(
             (self.name, operator_argument(operator), negated)
         )
         chosen = [IndicatorRow.from_map(r, negated=negated) for r in rows[: capped(first, 20)]]
         info.context.spend(len(chosen))
-        return [
-            IndicatorUsage(
-                field=Field(name=r.field),
-                operator=r.operator,
-                value=r.value,
-                negated=r.negated,
-                rule_count=r.rules,
-                by_vendor=vendor_counts(r.vendors),
-                corpus_reach=r.rules,
-                event_selector=r.selector,
-            )
-            for r in chosen
-        ]
+        return [usage_of(r) for r in chosen]
 
     @resolver(
         "How many distinct indicators `indicators` ranks with the same operator and polarity."

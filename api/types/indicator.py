@@ -7,7 +7,13 @@ import strawberry
 
 from api.context import Info, resolver
 from api.pagination import capped
-from api.types.authoring import IndicatorRow, IndicatorUsage, vendor_counts, with_reach
+from api.types.authoring import (
+    IndicatorRow,
+    IndicatorUsage,
+    usage_of,
+    vendor_counts,
+    with_reach,
+)
 from api.types.coverage import EventUsage, TechniqueCount
 from api.types.field import Field
 from api.types.vendor import VendorCount
@@ -144,17 +150,5 @@ class IndicatorSearch:
         return cls(
             total_count=int(row["total"]),
             rule_count=int(row["rules"]),
-            nodes=[
-                IndicatorUsage(
-                    field=Field(name=r.field),
-                    operator=r.operator,
-                    value=r.value,
-                    negated=r.negated,
-                    rule_count=r.rules,
-                    by_vendor=vendor_counts(r.vendors),
-                    corpus_reach=r.rules,
-                    event_selector=r.selector,
-                )
-                for r in rows
-            ],
+            nodes=[usage_of(r) for r in rows],
         )

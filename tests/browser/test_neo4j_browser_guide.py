@@ -133,6 +133,22 @@ def test_one_indicator_across_vendors_adds_up_to_its_corpus_reach(
     vendors = run(corpus_graph, section(7)[0], params)
     assert {v["vendor"] for v in vendors} == {"sigma", "elastic", "splunk"}
     assert sum(v["rules"] for v in vendors) == wmic["corpusReach"]
+    # What else those rules look for: the API's checkedWith, row for row.
+    field, operator, value = params["key"].split("|", 2)
+    companions = gql(
+        page_url,
+        """query($field: String!, $operator: String!, $value: String!) {
+             indicator(field: $field, operator: $operator, value: $value) {
+               checkedWith(first: 20) { field { name } operator value ruleCount } } }""",
+        {"field": field, "operator": operator, "value": value},
+    )["indicator"]["checkedWith"]
+    both = run(corpus_graph, section(7)[2], params)
+    assert [(r["field"], r["op"], r["value"], r["rules_checking_both"]) for r in both] == [
+        (c["field"]["name"], c["operator"], c["value"], c["ruleCount"]) for c in companions
+    ]
+    assert ("process.pe.original_file_name", "eq", "wmic.exe", 53) in [
+        (r["field"], r["op"], r["value"], r["rules_checking_both"]) for r in both
+    ]
     rules = run(corpus_graph, section(6)[3], params)
     assert sum(1 for r in rules if not r["excluded"]) == wmic["corpusReach"]
     assert {r["vendor"] for r in rules if r["excluded"]} <= {"sigma", "elastic", "splunk"}
