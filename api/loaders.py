@@ -12,6 +12,7 @@ from api.errors import UnknownTechnique
 from api.pagination import MAX_FIRST
 from graph.queries import attack, catalog, coverage, events, fields, indicator, rules, technique
 from graph.queries.overlap import INDICATOR_SETS
+from graph.queries.rule_similarity import RULE_INDICATOR_SETS, RuleSimilarityIndex
 from graph.queries.runner import RequestRunner, Row
 from graph.queries.similarity import SimilarityIndex
 from graph.selectors import event_selector_params, selector_key
@@ -275,6 +276,16 @@ class Loaders:
         indexes: dict[bool, SimilarityIndex] = await self.runner.derived(name, build)
         return indexes[include_event_selectors]
 
+    async def rule_similarity(self) -> RuleSimilarityIndex:
+        """The rules' weighted indicator-set index (event selectors aside), once per version."""
+
+        async def build() -> RuleSimilarityIndex:
+            rows = await self.runner.read(RULE_INDICATOR_SETS)
+            return RuleSimilarityIndex(rows, drop=selector_key)
+
+        index: RuleSimilarityIndex = await self.runner.derived("rule-similarity", build)
+        return index
+
     async def _current_parents(self) -> dict[str, str]:
         """Current sub-technique -> its technique (revoked and deprecated ones never roll up)."""
         every = await self._every_technique()
@@ -285,10 +296,12 @@ class Loaders:
         }
 
     async def warm(self) -> None:
-        """Build the per-version artefacts (technique table, similarity index) ahead of requests."""
+        """Build the per-version artefacts (technique table, similarity indexes of techniques and
+        of rules) ahead of requests."""
         if self.runner.access.cache_enabled:
             await self.runner.derived("techniques", self._every_technique)
             await self.similarity()
+            await self.rule_similarity()
 
     async def require_techniques(self, ids: Sequence[str]) -> list[Row]:
         """The techniques with these ids; UnknownTechnique names any that do not exist."""

@@ -26,7 +26,11 @@ query Rule($uid: String!) {
     techniques { id name }
     events { id name }
     predicates { field { name } vendorField operator value rawValue negated caseSensitive }
+    ${VENDORS.map((v) => `${v.toLowerCase()}: similarRules(first: 3, vendors: [${v}]) { ...Similar }`).join("\n    ")}
   }
+}
+fragment Similar on RuleSimilarity {
+  score sharedIndicators rule { uid title } shared(first: 3) { field { name } operator value }
 }`;
 
 const COUNTS = VENDORS.map(
@@ -127,9 +131,52 @@ export async function ruleView(uid, _params, signal) {
           )
         : h("p", { class: "muted" }, "No predicate was read from this rule."),
     ),
+    similarCard(rule),
     rule.query ? section("query", "Detection", null, h("pre", { class: "query" }, rule.query)) : null,
     textList("references", "References", rule.references, (ref) => external(ref, ref)),
     textList("false-positives", "False positives", rule.falsePositives, (text) => text),
+  );
+}
+
+/** Per catalog, the rules that look for most of what this one looks for (rare checks weigh most). */
+function similarCard(rule) {
+  const columns = VENDORS.map((vendor) => {
+    const similar = rule[vendor.toLowerCase()];
+    return h(
+      "div",
+      { class: "vendor-rules", "data-vendor": vendor },
+      h("h3", {}, vendorBadge(vendor)),
+      similar.length
+        ? h(
+            "ol",
+            { class: "similar-rules" },
+            similar.map((s) =>
+              h(
+                "li",
+                { "data-uid": s.rule.uid },
+                h("a", { href: route("rule", s.rule.uid) }, s.rule.title),
+                " ",
+                h("span", { class: "score", title: "cosine similarity of what the two rules look for, rare indicators weighing most" }, `${Math.round(s.score * 100)}%`),
+                h(
+                  "div",
+                  { class: "shared muted" },
+                  `${plural(s.sharedIndicators, "shared indicator")}: `,
+                  s.shared.map((c, i) => [i ? ", " : "", h("a", { href: indicatorRoute(c, false) }, code(c.value))]),
+                  s.sharedIndicators > s.shared.length ? ", …" : "",
+                ),
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, "No rule shares an indicator with it."),
+    );
+  });
+  return section(
+    "similar-rules",
+    "Closest rules in each catalog",
+    "The current rules that look for the most of what this rule looks for, rare indicators " +
+      "weighing most and event selectors aside: this rule's equivalents in the other catalogs, " +
+      "and its neighbours in its own.",
+    h("div", { class: "vendor-columns" }, columns),
   );
 }
 

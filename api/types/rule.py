@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.context import Info, resolver
-from api.pagination import encode_cursor
+from api.pagination import capped, encode_cursor
 from api.types.connection import PageInfo
 from api.types.event import Event, load_events
 from api.types.field import Field
@@ -130,6 +130,24 @@ class Rule:
     async def events(self, info: Info) -> list[Event]:
         return await load_events(info, self.event_ids)
 
+    @resolver(
+        "Current rules that look for the most of what this one looks for, rarest indicators "
+        "weighing most (see RuleSimilarity.score), best first; only rules of `vendors` when "
+        "given (the other vendors' rules: its equivalents elsewhere). Rules that share no "
+        "indicator are not listed; a rule that only checks event selectors has none."
+    )
+    async def similar_rules(
+        self, info: Info, first: int | None = 10, vendors: list[Vendor] | None = None
+    ) -> list["RuleSimilarity"]:
+        index = await info.context.loaders.rule_similarity()
+        chosen = None if vendors is None else [v.value for v in vendors]
+        found = index.similar(self.uid, capped(first, 10), chosen)
+        info.context.spend(len(found))
+        return [
+            RuleSimilarity(uid=s.uid, score=s.score, jaccard=s.jaccard, shared_keys=s.shared)
+            for s in found
+        ]
+
     @resolver("Every check it makes, exclusions last.")
     async def predicates(self, info: Info) -> list[Predicate]:
         # Counted before the read, so an answer past the budget stops before its largest part.
@@ -147,6 +165,48 @@ class Rule:
             )
             for p in rows
         ]
+
+
+@strawberry.type(description="A rule and how much of what it looks for another rule shares.")
+class RuleSimilarity:
+    uid: strawberry.Private[str]
+    score: float = strawberry.field(
+        description="Cosine similarity of the two rules' non-negated indicators (event "
+        "selectors aside), each indicator weighing its idf, log(current rules / current rules "
+        "checking it): shared rare indicators count, shared common ones hardly. 1 is the same "
+        "set, 0 nothing shared."
+    )
+    jaccard: float = strawberry.field(description="Plain Jaccard index of the same sets.")
+    shared_keys: strawberry.Private[tuple[str, ...]]
+
+    @resolver()
+    async def rule(self, info: Info) -> Rule:
+        (found,) = await load_rules(info, [self.uid])
+        return found
+
+    @resolver("How many indicators both rules look for.")
+    def shared_indicators(self) -> int:
+        return len(self.shared_keys)
+
+    @resolver("The indicators both rules look for, rarest (most telling) first.")
+    def shared(self, info: Info, first: int | None = 10) -> list[Predicate]:
+        keys = self.shared_keys[: capped(first, 10)]
+        info.context.spend(len(keys))
+        return [_check(key) for key in keys]
+
+
+def _check(key: str) -> Predicate:
+    """A Value key as a check of no rule in particular (no vendor field, not negated)."""
+    field, operator, value = key.split("|", 2)  # fields and operators never hold `|`
+    return Predicate(
+        field=Field(name=field),
+        vendor_field=None,
+        operator=operator,
+        value=value,
+        raw_value=None,
+        negated=False,
+        case_sensitive=False,
+    )
 
 
 @strawberry.type

@@ -308,3 +308,37 @@ def test_how_far_the_vendors_agree(small: str) -> None:
         "SIGMA+ELASTIC+SPLUNK": 1,
     }
     assert sum(agreement.values()) == guide["distinctIndicatorCount"]
+
+
+SIMILAR_RULES = """
+query($uid: String!, $vendors: [Vendor!]) {
+  rule(uid: $uid) {
+    similarRules(vendors: $vendors) {
+      score jaccard sharedIndicators rule { uid } shared { field { name } operator value }
+    }
+  }
+}
+"""
+
+
+def test_the_rules_closest_to_a_rule(small: str) -> None:
+    # Sigma a looks for wmic.exe (5 current rules), *create* (a, k) and a keyword (a alone).
+    found = data(small, SIMILAR_RULES, {"uid": "sigma:a", "vendors": None})["rule"]
+    ranked = found["similarRules"]
+    # k shares *create* and wmic.exe; b and w look for wmic.exe alone (a tie, by uid); e also
+    # looks for something a does not. The deprecated rule `old` is never offered.
+    assert [s["rule"]["uid"] for s in ranked] == ["splunk:k", "sigma:b", "sigma:w", "elastic:e"]
+    assert [s["sharedIndicators"] for s in ranked] == [2, 1, 1, 1]
+    assert ranked[1]["score"] == ranked[2]["score"] > ranked[3]["score"] > 0
+    assert ranked[0]["score"] > ranked[1]["score"]
+    assert ranked[0]["jaccard"] == pytest.approx(2 / 3)
+    # The rarer indicator first.
+    assert [(c["field"]["name"], c["value"]) for c in ranked[0]["shared"]] == [
+        ("process.command_line", "*create*"),
+        ("process.name", "wmic.exe"),
+    ]
+    elastic = data(small, SIMILAR_RULES, {"uid": "sigma:a", "vendors": ["ELASTIC"]})["rule"]
+    assert [s["rule"]["uid"] for s in elastic["similarRules"]] == ["elastic:e"]
+    # Splunk p shares nothing with a rule of another technique: no neighbour is invented.
+    lone = data(small, SIMILAR_RULES, {"uid": "splunk:p", "vendors": None})["rule"]
+    assert lone["similarRules"] == []

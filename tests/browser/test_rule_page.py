@@ -1,4 +1,5 @@
-"""A rule's page in headless Chromium: the vendor's own scores are shown where it has them."""
+"""A rule's page in headless Chromium: the vendor's own scores are shown where it has them, and
+the closest rules of each catalog."""
 
 from __future__ import annotations
 
@@ -44,3 +45,39 @@ def test_sigma_rule_shows_its_level_as_severity_only(page: Page) -> None:
     shown = facts(page)
     assert shown["severity"] == "high"
     assert "risk score" not in shown
+
+
+SIGMA_MOFCOMP = "sigma:1dd05363-104e-4b4a-b963-196a534b03a1"
+
+CLOSEST = """query($uid: String!) { rule(uid: $uid) {
+  sigma: similarRules(first: 3, vendors: [SIGMA]) { ...S }
+  elastic: similarRules(first: 3, vendors: [ELASTIC]) { ...S }
+  splunk: similarRules(first: 3, vendors: [SPLUNK]) { ...S } } }
+fragment S on RuleSimilarity { score sharedIndicators rule { uid title } }"""
+
+
+def test_the_closest_rules_of_each_catalog(page: Page) -> None:
+    api = gql(page.base, CLOSEST, {"uid": SIGMA_MOFCOMP})["rule"]
+    assert page.open(f"#/rule/{SIGMA_MOFCOMP}") == "ready"
+    for vendor in ("SIGMA", "ELASTIC", "SPLUNK"):
+        items = page.find_all(f'#similar-rules .vendor-rules[data-vendor="{vendor}"] li')
+        expected = api[vendor.lower()]
+        assert [li.get_attribute("data-uid") for li in items] == [
+            s["rule"]["uid"] for s in expected
+        ]
+        for li, similar in zip(items, expected, strict=True):
+            assert li.text.startswith(
+                f"{similar['rule']['title']} {round(similar['score'] * 100)}%"
+            )
+            assert f"{similar['sharedIndicators']} shared indicator" in li.text
+    # Its equivalents elsewhere: Splunk's MOF rule first, Elastic's Mofcomp Activity among three.
+    assert api["splunk"][0]["rule"]["uid"] == SPLUNK_MOF
+    assert "elastic:210d4430-b371-470e-b879-80b7182aa75e" in [
+        s["rule"]["uid"] for s in api["elastic"]
+    ]
+    assert SIGMA_MOFCOMP not in [s["rule"]["uid"] for s in api["sigma"]]
+    page.screenshot("rule-closest")
+    # A shared value opens its indicator page.
+    first = page.find('#similar-rules .vendor-rules[data-vendor="SPLUNK"] li .shared a')
+    assert page.act(first.click) == "ready"
+    assert page.find("#indicator-title").text.split()[1] == "eq"

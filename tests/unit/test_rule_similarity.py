@@ -1,0 +1,66 @@
+"""The idf-weighted cosine ranking behind Rule.similarRules, on hand-made rule rows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from graph.queries.rule_similarity import RuleSimilarityIndex
+
+
+def _row(uid: str, *values: str, deprecated: bool = False) -> dict[str, object]:
+    vendor = uid.partition(":")[0]
+    return {"uid": uid, "vendor": vendor, "deprecated": deprecated, "values": list(values)}
+
+
+ROWS = [
+    # "common" is checked by four current rules, "rare" by two, the rest by one each.
+    _row("sigma:a", "common", "rare", "only-a", "selector"),
+    _row("elastic:b", "common", "rare"),
+    _row("splunk:c", "common", "only-c"),
+    _row("sigma:d", "common"),
+    _row("sigma:old", "common", "rare", "only-a", deprecated=True),
+    _row("elastic:e", "selector"),
+    _row("splunk:f", "unrelated"),
+]
+
+
+def _index() -> RuleSimilarityIndex:
+    return RuleSimilarityIndex(ROWS, drop=lambda key: key == "selector")
+
+
+def test_rare_shared_indicators_weigh_most() -> None:
+    index = _index()
+    # Five current rules with indicators once the selector is dropped (e has none left), four
+    # of them checking "common".
+    idf = {"common": math.log(5 / 4), "rare": math.log(5 / 2), "one": math.log(5 / 1)}
+    a = math.sqrt(idf["common"] ** 2 + idf["rare"] ** 2 + idf["one"] ** 2)
+    b = math.sqrt(idf["common"] ** 2 + idf["rare"] ** 2)
+    c = math.sqrt(idf["common"] ** 2 + idf["one"] ** 2)
+    ranked = index.similar("sigma:a", 10)
+    assert [s.uid for s in ranked] == ["elastic:b", "sigma:d", "splunk:c"]
+    assert ranked[0].score == pytest.approx((idf["common"] ** 2 + idf["rare"] ** 2) / (a * b))
+    assert ranked[1].score == pytest.approx(idf["common"] ** 2 / (a * idf["common"]))
+    assert ranked[2].score == pytest.approx(idf["common"] ** 2 / (a * c))
+    # The plain Jaccard index beside it, and the shared keys rarest first.
+    assert ranked[0].jaccard == pytest.approx(2 / 3)
+    assert ranked[0].shared == ("rare", "common")
+    assert index.size("sigma:a") == 3
+
+
+def test_vendors_deprecated_rules_and_selectors() -> None:
+    index = _index()
+    # Only some vendors' rules: the equivalents in other catalogs.
+    assert [s.uid for s in index.similar("sigma:a", 10, vendors=["splunk"])] == ["splunk:c"]
+    assert index.similar("sigma:a", 10, vendors=[]) == []
+    # A deprecated rule is compared with current ones (a checks what it checked) but never
+    # offered.
+    assert "sigma:old" not in [s.uid for s in index.similar("elastic:b", 10)]
+    twin = index.similar("sigma:old", 1)[0]
+    assert (twin.uid, twin.score, twin.jaccard) == ("sigma:a", pytest.approx(1), 1)
+    # A rule that checks only event selectors has nothing to compare; unknown rules neither.
+    assert index.similar("elastic:e", 10) == []
+    assert index.similar("sigma:nope", 10) == []
+    assert [s.uid for s in index.similar("sigma:a", 1)] == ["elastic:b"]
+    assert index.similar("sigma:a", 0) == []
