@@ -1,4 +1,4 @@
-"""Benchmark of the GraphQL API over HTTP: technique pages under load, and similarTechniques.
+"""Benchmark of the GraphQL API: technique pages under load over HTTP, similar techniques and rules.
 
 By default it starts `covgraph serve` itself on a free port (with --workers), against the Neo4j
 the environment names (NEO4J_URI or COVGRAPH_NEO4J_*), which must hold a loaded catalog. With
@@ -247,6 +247,29 @@ def _similar_in_process(ids: list[str]) -> None:
     print(f"  rank all {len(ids)} techniques {ranked * 1000:.0f} ms")
 
 
+def _similar_rules_in_process() -> None:
+    """Rule.similarRules' ranking without HTTP: one index build, then every rule's neighbours."""
+    from graph.driver import connect
+    from graph.queries.rule_similarity import RULE_INDICATOR_SETS, RuleSimilarityIndex
+    from graph.selectors import selector_key
+
+    with connect() as driver:
+        started = time.perf_counter()
+        records, _, _ = driver.execute_query(RULE_INDICATOR_SETS.text, routing_="r")
+        read = time.perf_counter() - started
+    rows = [dict(r) for r in records]
+    started = time.perf_counter()
+    index = RuleSimilarityIndex(rows, drop=selector_key)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    for row in rows:
+        index.similar(row["uid"], 10)
+    ranked = time.perf_counter() - started
+    print("similarRules in process (no HTTP):")
+    print(f"  read indicator sets {read * 1000:.0f} ms, build index {built * 1000:.0f} ms")
+    print(f"  rank all {len(rows)} rules {ranked * 1000:.0f} ms")
+
+
 async def _run(url: str, args: argparse.Namespace) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         covered = await _paged(client, COVERED)
@@ -272,6 +295,7 @@ async def _run(url: str, args: argparse.Namespace) -> None:
     # The API's alias limit (api.schema.MAX_ALIASES) is the largest batch a client may send.
     await _similar_batched(url, list(reversed(everything)), args.clients, per_request=30)
     _similar_in_process(everything)
+    _similar_rules_in_process()
 
 
 def main() -> None:
