@@ -283,6 +283,11 @@ function setUpSearch() {
         techniques.totalCount > items.length
           ? h("p", { class: "muted", id: "search-more" }, moreHint(text, techniques.totalCount - items.length))
           : null,
+        // The same text among the values rules check (a tool, a path): the last choice, and
+        // what Enter opens when no technique matches.
+        text.length >= 2 && !/^T\d{4}(\.\d{3})?$/i.test(text)
+          ? h("p", { id: "search-values" }, h("a", { href: route("indicators", null, { search: text }) }, `Values rules check that contain “${text}”`))
+          : null,
       );
       results.dataset.query = text;
       active = -1;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_page import Page
+from browser_page import Page, gql
 
 pytestmark = [pytest.mark.browser, pytest.mark.corpus, pytest.mark.neo4j]
 
@@ -48,3 +48,26 @@ def test_after_an_id_the_hint_says_the_rest_mention_it(page: Page) -> None:
     hint = page.wait_for('#search-results[data-query="T1059"] #search-more')[0]
     assert "more mention T1059 in their descriptions; press Enter to open T1059." in hint.text
     assert "name" not in hint.text
+
+
+def test_a_tool_no_technique_names_opens_the_values_that_contain_it(page: Page) -> None:
+    api = gql(page.base, '{ indicators(search: "scrcons") { totalCount ruleCount } }')
+    assert page.open("#/") == "ready"
+    box = page.find("#search")
+    box.send_keys("scrcons")
+    offer = page.wait_for('#search-results[data-query="scrcons"] #search-values a')[0]
+    assert offer.text == "Values rules check that contain “scrcons”"
+    assert page.find_all("#no-match")  # no technique names WMI's script consumer host...
+    # ...so Enter opens the values that contain it.
+    assert page.act(lambda: page.enter(box, "")) == "ready"
+    assert page.find("#indicators-search").get_attribute("value") == "scrcons"
+    found = api["indicators"]
+    assert page.find("#indicators-summary").text.startswith(
+        f"{found['totalCount']} indicators contain “scrcons”; {found['ruleCount']} current rules"
+    )
+    # With a technique that names it, the offer is the last choice.
+    assert page.open("#/") == "ready"
+    page.find("#search").send_keys("certutil")
+    choices = page.wait_for('#search-results[data-query="certutil"] a')
+    assert choices[-1].get_attribute("href").endswith("#/indicators?search=certutil")
+    assert choices[0].get_attribute("data-technique")
