@@ -164,7 +164,9 @@ class Query:
         "includeSubtechniques: with techniqueId, also rules tagged with one of its current "
         "sub-techniques, the rules coverage(includeSubtechniques: true) counts. valueContains: "
         "the check's value contains this text (any case, at least 2 characters; with the other "
-        "check arguments, on the same check): the rules indicators(search:) counts."
+        "check arguments, on the same check): with the same negated and includeEventSelectors, "
+        "the rules indicators(search:) counts (indicators takes negated: false by default, "
+        "rules both polarities). includeEventSelectors: false, the check is no event selector."
     )
     async def rules(
         self,
@@ -184,6 +186,7 @@ class Query:
         only_retired_techniques: bool | None = False,
         include_subtechniques: bool | None = False,
         value_contains: str | None = UNSET,
+        include_event_selectors: bool | None = True,
     ) -> RuleConnection:
         skip, limit = page_window(first, after)
         contains = _given(value_contains)
@@ -199,6 +202,7 @@ class Query:
             # An empty string is a value rules check (37 indicators of the corpus have one).
             value=_given(value),
             value_contains=contains,
+            include_selectors=include_event_selectors is not False,
             operator=operator_argument(operator),
             negated=_given(negated),
             only_retired_techniques=bool(only_retired_techniques),
@@ -265,7 +269,9 @@ class Query:
         "Indicators whose value contains `search` (any case; at least 2 characters), on "
         "`field` and with `operator` when given, checked by current rules with the polarity "
         "asked (negated: true for exclusions), most rules first: every indicator and rule that "
-        "mentions a tool, path or string. An unknown operator is BAD_ARGUMENT."
+        "mentions a tool, path or string. includeEventSelectors: false leaves out event "
+        "selectors (`host.os.type windows` for `windows`) from the list and the rule count. An "
+        "unknown operator is BAD_ARGUMENT."
     )
     async def indicators(
         self,
@@ -276,6 +282,7 @@ class Query:
         operator: str | None = UNSET,
         negated: bool = False,
         first: int | None = 50,
+        include_event_selectors: bool = True,
     ) -> IndicatorSearch:
         text = _search_text(search)
         rows = await info.context.runner.read(
@@ -285,6 +292,8 @@ class Query:
             operator=operator_argument(operator),
             negated=negated,
             limit=capped(first, 50),
+            include_selectors=include_event_selectors,
+            **event_selector_params(),
         )
         found = IndicatorSearch.from_row(rows[0], negated)
         info.context.spend(len(found.nodes))

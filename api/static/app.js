@@ -50,9 +50,18 @@ function parseHash() {
   const [view, ...rest] = path.split("/");
   return {
     view: view || "",
-    id: rest.length ? decodeURIComponent(rest.join("/")) : null,
+    id: rest.length ? decoded(rest.join("/")) : null,
     params: new URLSearchParams(mark === -1 ? "" : raw.slice(mark + 1)),
   };
+}
+
+/** The id as the hash encodes it; a malformed escape (`%zz`) is taken as written. */
+function decoded(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 let current = null;
@@ -285,7 +294,7 @@ function setUpSearch() {
           : null,
         // The same text among the values rules check (a tool, a path): the last choice, and
         // what Enter opens when no technique matches.
-        text.length >= 2 && !/^T\d{4}(\.\d{3})?$/i.test(text)
+        [...text].length >= 2 && !/^T\d{4}(\.\d{3})?$/i.test(text)
           ? h("p", { id: "search-values" }, h("a", { href: route("indicators", null, { search: text }) }, `Values rules check that contain “${text}”`))
           : null,
       );

@@ -36,16 +36,16 @@ fragment Similar on RuleSimilarity {
 const COUNTS = VENDORS.map(
   (vendor) => `${vendor.toLowerCase()}: rules(search: $search, vendor: ${vendor}, techniqueId: $technique,
     includeSubtechniques: $sub, eventId: $event, field: $field, value: $value, operator: $operator,
-    negated: $negated, valueContains: $contains, first: 1) { totalCount }`,
+    negated: $negated, valueContains: $contains, includeEventSelectors: $selectors, first: 1) { totalCount }`,
 ).join("\n");
 
 const RULES = `
 query Rules($search: String, $vendor: Vendor, $technique: String, $sub: Boolean, $event: String,
             $field: String, $value: String, $operator: String, $negated: Boolean, $contains: String,
-            $after: String) {
+            $selectors: Boolean, $after: String) {
   rules(search: $search, vendor: $vendor, techniqueId: $technique, includeSubtechniques: $sub,
         eventId: $event, field: $field, value: $value, operator: $operator, negated: $negated,
-        valueContains: $contains, first: 100, after: $after) {
+        valueContains: $contains, includeEventSelectors: $selectors, first: 100, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes { uid vendor title severity sourcePath sourceUrl techniques { id } }
@@ -161,13 +161,16 @@ function similarCard(rule) {
                   "div",
                   { class: "shared muted" },
                   `${plural(s.sharedIndicators, "shared indicator")}: `,
-                  s.shared.map((c, i) => [i ? ", " : "", h("a", { href: indicatorRoute(c, false) }, code(c.value))]),
+                  s.shared.map((c, i) => [
+                    i ? ", " : "",
+                    h("a", { href: indicatorRoute(c, false), title: `${c.field.name} ${c.operator} ${c.value}` }, h("span", { class: "field" }, c.field.name), " ", code(c.value)),
+                  ]),
                   s.sharedIndicators > s.shared.length ? ", …" : "",
                 ),
               ),
             ),
           )
-        : h("p", { class: "muted" }, "No rule shares an indicator with it."),
+        : h("p", { class: "muted" }, `No ${VENDOR_LABELS[vendor]} rule looks for what it looks for (event selectors aside).`),
     );
   });
   return section(
@@ -207,6 +210,7 @@ function describe(filters) {
   else if (filters.field) parts.push(`filtering on ${filters.field}`);
   else if (filters.value !== null) parts.push(`checking “${filters.value}” in any field${how}${polarity}`);
   else if (filters.contains) parts.push(`checking a value containing “${filters.contains}” in any field${how}${polarity}`);
+  if (filters.selectors === false) parts.push("event selectors aside");
   if (filters.search) parts.push(`matching “${filters.search}”`);
   if (filters.vendor) parts.push(`from ${VENDOR_LABELS[filters.vendor]}`);
   return parts.join(", ");
@@ -225,6 +229,8 @@ export async function rulesView(_id, params, signal) {
     value: params.has("value") ? params.get("value") : null,
     // Text the checked value contains (the Values page's rule count).
     contains: params.get("contains") || null,
+    // selectors=0: the check is no event selector (the Values page's count).
+    selectors: params.get("selectors") === "0" ? false : null,
     // With an operator and a polarity the list is one indicator's corpus reach, exactly.
     operator: params.get("operator") || null,
     negated: params.get("negated") === "true" ? true : params.get("negated") === "false" ? false : null,

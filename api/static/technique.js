@@ -385,6 +385,7 @@ function agreement(sets) {
   const sum = (list) => list.reduce((total, set) => total + set.indicatorCount, 0);
   const detail = (list) => list.map((set) => `${label(set)} ${count(set.indicatorCount)}`).join(", ");
   const [one, two, three] = [bySize(1), bySize(2), bySize(3)];
+  if (!sum(sets)) return null;
   return h(
     "span",
     { id: "vendor-agreement" },

@@ -172,9 +172,9 @@ class RuleSimilarity:
     uid: strawberry.Private[str]
     score: float = strawberry.field(
         description="Cosine similarity of the two rules' non-negated indicators (event "
-        "selectors aside), each indicator weighing its idf, log(current rules / current rules "
-        "checking it): shared rare indicators count, shared common ones hardly. 1 is the same "
-        "set, 0 nothing shared."
+        "selectors aside), each indicator weighing its idf, log(N / current rules checking it), "
+        "N the current rules that look for at least one indicator: shared rare indicators "
+        "count, shared common ones hardly. 1 is the same set, 0 nothing shared."
     )
     jaccard: float = strawberry.field(description="Plain Jaccard index of the same sets.")
     shared_keys: strawberry.Private[tuple[str, ...]]
@@ -196,7 +196,11 @@ class RuleSimilarity:
 
 
 def _check(key: str) -> Predicate:
-    """A Value key as a check of no rule in particular (no vendor field, not negated)."""
+    """A Value key as a check of no rule in particular (no vendor field, not negated).
+
+    Case-insensitive checks store their values lower-cased, so a value with a capital letter
+    comes from case-sensitive checks; an all-lower-case one is taken as insensitive.
+    """
     field, operator, value = key.split("|", 2)  # fields and operators never hold `|`
     return Predicate(
         field=Field(name=field),
@@ -205,7 +209,7 @@ def _check(key: str) -> Predicate:
         value=value,
         raw_value=None,
         negated=False,
-        case_sensitive=False,
+        case_sensitive=value != value.lower(),
     )
 
 

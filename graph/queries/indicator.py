@@ -65,11 +65,14 @@ RETURN k.key AS key, k.negated AS negated, rows[..$limit] AS rows, size(rows) AS
 #: on $field and with $operator when given, checked by current rules with polarity $negated:
 #: the distinct rules checking any of them, and the indicators with their distinct rules per
 #: vendor, most rules first (ties by field, operator, value), at most $limit, with their number.
+#: Without $include_selectors, event selectors are left out.
 #: Every Value is read (no index serves CONTAINS), some 57,000 on the corpus: tens of ms.
 #: The checks the search reads, on (v, c, r); written once, read twice below.
 _SEARCHED = """MATCH (v:Value)
   WHERE toLower(v.value) CONTAINS $text
     AND ($field IS NULL OR v.field = $field) AND ($operator IS NULL OR v.operator = $operator)
+    AND ($include_selectors OR NOT (v.field IN $selector_fields
+                                    OR v.field + '|' + toLower(v.value) IN $selector_values))
   MATCH (v)<-[c:CHECKS]-(r:Rule)
   WHERE NOT r.deprecated AND c.negated = $negated"""
 

@@ -2,12 +2,12 @@
 
 Two rules that both look for `process.name eq powershell.exe` (300 rules do) say little about
 each other; two that both look for `process.name eq mofcomp.exe` (a handful do) say a lot. Each
-indicator weighs its inverse document frequency, idf = log(N / rules checking it) over the N
-current rules, and two rules' similarity is the cosine of their indicator vectors (1 for each
-non-negated indicator, times its idf): the sum of idf^2 over the indicators both check, divided
-by the product of the vectors' lengths. Event selectors are left out (they say which events a
-rule reads). An inverted index (indicator -> current rules) finds every rule sharing at least
-one indicator without comparing against all the others.
+indicator weighs its inverse document frequency, idf = log(N / rules checking it), N being the
+current rules that look for at least one indicator, and two rules' similarity is the cosine of
+their indicator vectors (1 for each non-negated indicator, times its idf): the sum of idf^2 over
+the indicators both check, divided by the product of the vectors' lengths. Event selectors are
+left out (they say which events a rule reads). An inverted index (indicator -> current rules)
+finds every rule sharing at least one indicator without comparing against all the others.
 
 Cosine was chosen over the plain and the idf-weighted Jaccard index on rules known to be each
 other's equivalents across the catalogs (mofcomp, shadow copy deletion, bitsadmin downloads,

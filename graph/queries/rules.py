@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graph.queries.runner import Query
+from graph.selectors import event_selector_params
 
 RULES_BY_UID = Query(
     "rules_by_uid",
@@ -51,6 +52,8 @@ class RuleFilter:
     operator: str | None = None
     #: True: only checks under negation (exclusions); False: only positive ones.
     negated: bool | None = None
+    #: False: the check must not be an event selector (graph.selectors).
+    include_selectors: bool = True
     #: Only rules every technique tag of which ATT&CK revoked or deprecated.
     only_retired_techniques: bool = False
     include_deprecated: bool = False
@@ -62,6 +65,7 @@ class RuleFilter:
             or self.value_contains is not None
             or self.operator is not None
             or self.negated is not None
+            or not self.include_selectors
         )
 
 
@@ -97,7 +101,11 @@ _CHECK = (
     "AND ($value IS NULL OR v.value = $value "
     "OR ($operator IS NULL AND v.value = toLower($value))) "
     "AND ($contains IS NULL OR toLower(v.value) CONTAINS $contains) "
-    "AND ($negated IS NULL OR c.negated = $negated) }"
+    "AND ($negated IS NULL OR c.negated = $negated)"
+)
+#: Appended to _CHECK (before its closing brace) when the check must not be an event selector.
+_NOT_SELECTOR = (
+    " AND NOT (v.field IN $selector_fields OR v.field + '|' + toLower(v.value) IN $selector_values)"
 )
 _RETIRED_ONLY = (
     "EXISTS { (r)-[:DETECTS]->(:Technique) } AND NOT EXISTS { MATCH (r)-[:DETECTS]->(t:Technique) "
@@ -117,7 +125,7 @@ def rule_page(f: RuleFilter) -> Query:
     if f.vendor:
         where.append("r.vendor = $vendor")
     if f.checks():
-        where.append(_CHECK)
+        where.append(_CHECK + ("" if f.include_selectors else _NOT_SELECTOR) + " }")
     if f.only_retired_techniques:
         where.append(_RETIRED_ONLY)
     if f.search:
@@ -143,6 +151,8 @@ def rule_page(f: RuleFilter) -> Query:
         )
         if getattr(f, name) not in (None, "")
     )
+    if not f.include_selectors:
+        shape += "-no-selectors"
     if f.negated is not None:
         shape += "-negated" if f.negated else "-positive"
     if f.only_retired_techniques:
@@ -154,7 +164,7 @@ def rule_page(f: RuleFilter) -> Query:
 
 def rule_page_params(f: RuleFilter, skip: int, limit: int) -> dict[str, object]:
     """Parameters for `rule_page(f)`."""
-    return {
+    params: dict[str, object] = {
         "search": f.search,
         "vendor": f.vendor,
         "technique": f.technique,
@@ -168,3 +178,6 @@ def rule_page_params(f: RuleFilter, skip: int, limit: int) -> dict[str, object]:
         "skip": skip,
         "limit": limit,
     }
+    if not f.include_selectors:
+        params.update(event_selector_params())
+    return params

@@ -321,6 +321,8 @@ class RequestRunner:
         #: Statements actually sent to Neo4j (the shared generation check not included).
         self.executed = 0
         self._generation: asyncio.Task[str] | None = None
+        #: Artefacts built for this request alone (without the cache), by name.
+        self._derived: dict[str, asyncio.Task[Any]] = {}
 
     async def generation(self) -> str:
         """The graph's version for this request (the same for all its reads)."""
@@ -393,8 +395,15 @@ class RequestRunner:
         return [found[key] for key in keys]
 
     async def derived(self, name: str, build: Callable[[], Awaitable[T]]) -> T:
-        """An artefact built from the graph once per generation (or per request without cache)."""
+        """An artefact built from the graph once per generation (or per request without cache).
+
+        Without the cache the build is still shared by the request's fields: a list of rules
+        each asking its similar rules builds the index once, not once per rule.
+        """
         if not self.access.cache_enabled:
-            return await build()
+            if name not in self._derived:
+                self._derived[name] = asyncio.ensure_future(build())
+            built: T = await self._derived[name]
+            return built
         generation = await self.generation()
         return await self.access.derived(generation, name, build)

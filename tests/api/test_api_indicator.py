@@ -342,3 +342,33 @@ def test_the_rules_closest_to_a_rule(small: str) -> None:
     # Splunk p shares nothing with a rule of another technique: no neighbour is invented.
     lone = data(small, SIMILAR_RULES, {"uid": "splunk:p", "vendors": None})["rule"]
     assert lone["similarRules"] == []
+
+
+def test_event_selectors_in_a_value_search(extras: str) -> None:
+    # Sigma x excludes host.os.type linux, an event selector, and checks no other "linux".
+    query = """query($selectors: Boolean!) {
+      indicators(search: "Linux", negated: true, includeEventSelectors: $selectors) {
+        totalCount ruleCount nodes { field { name } value eventSelector } }
+      rules(valueContains: "linux", negated: true, includeEventSelectors: $selectors) {
+        totalCount nodes { uid } } }"""
+    every = data(extras, query, {"selectors": True})
+    assert every["indicators"]["ruleCount"] == every["rules"]["totalCount"] == 1
+    assert every["indicators"]["nodes"] == [
+        {"field": {"name": "host.os.type"}, "value": "linux", "eventSelector": True}
+    ]
+    assert every["rules"]["nodes"] == [{"uid": "sigma:x"}]
+    without = data(extras, query, {"selectors": False})
+    assert without["indicators"] == {"totalCount": 0, "ruleCount": 0, "nodes": []}
+    assert without["rules"]["totalCount"] == 0
+
+
+def test_similar_rules_of_a_list_build_the_index_once(small: str) -> None:
+    # The test server runs without the cache: the index is still built once per request, not
+    # once per rule of the list.
+    status, body = gql(
+        small, "{ rules(first: 20) { nodes { uid similarRules(first: 1) { score } } } }"
+    )
+    assert status == 200, body
+    assert len(body["data"]["rules"]["nodes"]) == 20
+    # The page, its rules, and one read of every rule's indicators.
+    assert body["extensions"]["covgraph"]["queries"] <= 4, body["extensions"]

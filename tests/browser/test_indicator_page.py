@@ -206,3 +206,30 @@ def test_searching_the_values_rules_check(page: Page) -> None:
     assert page.act(page.find("#indicators-rules").click) == "ready"
     assert page.find("#rules-total").text == f"{api['ruleCount']} current rules"
     assert "containing “procdump”" in page.find(".rules-page .summary").text
+
+
+WINDOWS = """query($selectors: Boolean!) {
+  indicators(search: "windows", includeEventSelectors: $selectors, first: 200) {
+    totalCount ruleCount nodes { field { name } eventSelector } } }"""
+
+
+def test_values_leave_event_selectors_out_unless_asked(page: Page) -> None:
+    without = gql(page.base, WINDOWS, {"selectors": False})["indicators"]
+    every = gql(page.base, WINDOWS, {"selectors": True})["indicators"]
+    # host.os.type windows alone brings hundreds of rules that only read Windows events.
+    assert every["ruleCount"] > without["ruleCount"] > 0
+    assert page.open("#/indicators?search=windows") == "ready"
+    assert not page.find("#indicators-selectors").is_selected()
+    assert f"; {without['ruleCount']:,} current rules" in page.find("#indicators-summary").text
+    assert page.find_all("table.indicators-found .chip.selector") == []
+    assert page.act(page.find("#indicators-rules").click) == "ready"
+    assert page.find("#rules-total").text == f"{without['ruleCount']:,} current rules"
+    assert "event selectors aside" in page.find(".rules-page .summary").text
+    # Ticked, the selectors come back, marked.
+    assert page.open("#/indicators?search=windows&selectors=1") == "ready"
+    assert page.find("#indicators-selectors").is_selected()
+    assert f"; {every['ruleCount']:,} current rules" in page.find("#indicators-summary").text
+    marked = page.find_all("table.indicators-found .chip.selector")
+    assert len(marked) == sum(n["eventSelector"] for n in every["nodes"]) > 0
+    assert page.act(page.find("#indicators-rules").click) == "ready"
+    assert page.find("#rules-total").text == f"{every['ruleCount']:,} current rules"
