@@ -38,6 +38,15 @@ RETURN r.uid AS uid, r.vendor AS vendor, r.deprecated AS deprecated, values
 )
 
 
+def _folded(key: str) -> str:
+    """The Value key with its value lower-cased: a case-sensitive check (EQL `==`, Elastic's
+    `event.action == "ConsoleLogin"`) looks for the same thing as a case-insensitive one of the
+    same text (Sigma's `eventName: ConsoleLogin`, stored `consolelogin`), which is what rules
+    equivalent across catalogs share; the graph keeps them apart as checks."""
+    field, operator, value = key.split("|", 2)  # fields and operators never hold `|`
+    return f"{field}|{operator}|{value.lower()}"
+
+
 @dataclass(frozen=True, slots=True)
 class SimilarRule:
     """One rule's similarity to the one asked about."""
@@ -67,10 +76,11 @@ class RuleSimilarityIndex:
                 key = str(raw)
                 if drop(key):
                     continue
-                if key not in numbers:
-                    numbers[key] = len(self._keys)
-                    self._keys.append(key)
-                values.add(numbers[key])
+                folded = _folded(key)
+                if folded not in numbers:
+                    numbers[folded] = len(self._keys)
+                    self._keys.append(key)  # the first spelling seen stands for the others
+                values.add(numbers[folded])
             if not values:
                 continue
             self._sets[uid] = frozenset(values)

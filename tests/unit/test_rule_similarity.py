@@ -10,8 +10,10 @@ from graph.queries.rule_similarity import RuleSimilarityIndex
 
 
 def _row(uid: str, *values: str, deprecated: bool = False) -> dict[str, object]:
+    """A rule row as RULE_INDICATOR_SETS gives it; a bare name stands for `f|eq|<name>`."""
     vendor = uid.partition(":")[0]
-    return {"uid": uid, "vendor": vendor, "deprecated": deprecated, "values": list(values)}
+    keys = [v if "|" in v else f"f|eq|{v}" for v in values]
+    return {"uid": uid, "vendor": vendor, "deprecated": deprecated, "values": keys}
 
 
 ROWS = [
@@ -27,7 +29,7 @@ ROWS = [
 
 
 def _index() -> RuleSimilarityIndex:
-    return RuleSimilarityIndex(ROWS, drop=lambda key: key == "selector")
+    return RuleSimilarityIndex(ROWS, drop=lambda key: key == "f|eq|selector")
 
 
 def test_rare_shared_indicators_weigh_most() -> None:
@@ -45,7 +47,7 @@ def test_rare_shared_indicators_weigh_most() -> None:
     assert ranked[2].score == pytest.approx(idf["common"] ** 2 / (a * c))
     # The plain Jaccard index beside it, and the shared keys rarest first.
     assert ranked[0].jaccard == pytest.approx(2 / 3)
-    assert ranked[0].shared == ("rare", "common")
+    assert ranked[0].shared == ("f|eq|rare", "f|eq|common")
     assert index.size("sigma:a") == 3
 
 
@@ -64,3 +66,15 @@ def test_vendors_deprecated_rules_and_selectors() -> None:
     assert index.similar("sigma:nope", 10) == []
     assert [s.uid for s in index.similar("sigma:a", 1)] == ["elastic:b"]
     assert index.similar("sigma:a", 0) == []
+
+
+def test_values_differing_only_in_case_are_one_indicator() -> None:
+    rows = [
+        _row("elastic:cased", "event.action|eq|ConsoleLogin"),
+        _row("sigma:folded", "event.action|eq|consolelogin"),
+        _row("splunk:other", "event.action|eq|deletebucket"),
+    ]
+    index = RuleSimilarityIndex(rows, drop=lambda key: False)
+    (found,) = index.similar("elastic:cased", 10)
+    assert (found.uid, found.score, found.jaccard) == ("sigma:folded", pytest.approx(1), 1)
+    assert found.shared == ("event.action|eq|ConsoleLogin",)
