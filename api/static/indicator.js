@@ -100,7 +100,11 @@ export async function indicatorView(_id, params, signal) {
       indicator.untaggedRuleCount
         ? `; ${plural(indicator.untaggedRuleCount, "rule")} tag${indicator.untaggedRuleCount === 1 ? "s" : ""} none`
         : "",
-      ".",
+      ". ",
+      // The same text under other fields and operators: Image, OriginalFileName, command lines.
+      [...indicator.value].length >= 2
+        ? h("a", { href: route("indicators", null, { search: indicator.value }), id: "indicator-values" }, `Every value containing “${indicator.value}”`)
+        : null,
     ),
     h(
       "div",

@@ -233,3 +233,13 @@ def test_values_leave_event_selectors_out_unless_asked(page: Page) -> None:
     assert len(marked) == sum(n["eventSelector"] for n in every["nodes"]) > 0
     assert page.act(page.find("#indicators-rules").click) == "ready"
     assert page.find("#rules-total").text == f"{every['ruleCount']:,} current rules"
+
+
+def test_an_indicator_leads_to_every_value_containing_it(page: Page) -> None:
+    assert page.open("#/indicator?field=process.name&operator=eq&value=wmic.exe") == "ready"
+    assert page.act(page.find("#indicator-values").click) == "ready"
+    assert page.find("#indicators-search").get_attribute("value") == "wmic.exe"
+    keys = [r.get_attribute("data-key") for r in page.find_all("table.indicators-found tbody tr")]
+    # The name itself, the PE header's name and command lines that mention it.
+    assert {"process.name|eq|wmic.exe", "process.pe.original_file_name|eq|wmic.exe"} <= set(keys)
+    assert any(k.startswith("process.command_line|wildcard|") for k in keys)
