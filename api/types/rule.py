@@ -173,8 +173,9 @@ class RuleSimilarity:
     score: float = strawberry.field(
         description="Cosine similarity of the two rules' non-negated indicators (event "
         "selectors aside), each indicator weighing its idf, log(N / current rules checking it), "
-        "N the current rules that look for at least one indicator: shared rare indicators "
-        "count, shared common ones hardly. 1 is the same set, 0 nothing shared."
+        "N the current rules that look for at least one indicator, over the square root of how "
+        "many values the rule checks with the same field and operator (alternatives): shared "
+        "rare indicators count, shared common ones hardly. 1 is the same set, 0 nothing shared."
     )
     jaccard: float = strawberry.field(description="Plain Jaccard index of the same sets.")
     shared_keys: strawberry.Private[tuple[str, ...]]

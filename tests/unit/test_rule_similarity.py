@@ -78,3 +78,27 @@ def test_values_differing_only_in_case_are_one_indicator() -> None:
     (found,) = index.similar("elastic:cased", 10)
     assert (found.uid, found.score, found.jaccard) == ("sigma:folded", pytest.approx(1), 1)
     assert found.shared == ("event.action|eq|ConsoleLogin",)
+
+
+def test_a_list_of_alternatives_weighs_as_one_check() -> None:
+    # q looks for one rare process name and any of six parent names; x looks for the same six
+    # parents (and something of its own), y for the process name alone. The six OR'd parents
+    # are one condition of q, not six: y, which shares q's process, is the closer.
+    parents = [f"process.parent.name|eq|p{i}.exe" for i in range(6)]
+    rows = [
+        _row("sigma:q", "process.name|eq|rare.exe", *parents),
+        _row("elastic:x", *parents, "process.args|eq|-x"),
+        _row("splunk:y", "process.name|eq|rare.exe"),
+        *(_row(f"sigma:filler{i}", f"f|eq|u{i}") for i in range(4)),
+    ]
+    index = RuleSimilarityIndex(rows, drop=lambda key: False)
+    ranked = index.similar("sigma:q", 10)
+    assert [s.uid for s in ranked] == ["splunk:y", "elastic:x"]
+    # Seven current rules: the process name and each parent are checked by two, -x by one.
+    rare, own = math.log(7 / 2), math.log(7 / 1)
+    q = math.sqrt(rare**2 + 6 * (rare / math.sqrt(6)) ** 2)
+    x = math.sqrt(6 * (rare / math.sqrt(6)) ** 2 + own**2)
+    assert ranked[0].score == pytest.approx(rare**2 / (q * rare))
+    assert ranked[1].score == pytest.approx(6 * (rare / math.sqrt(6)) ** 2 / (q * x))
+    # The plain Jaccard index still counts each value: x shares six of q's seven.
+    assert ranked[1].jaccard == pytest.approx(6 / 8)
