@@ -97,14 +97,21 @@ export function indicatorRoute(indicator, negated) {
   });
 }
 
-/** "Sigma 3", "Elastic 1"... for the vendors with rules in a byVendor list (none: a dash). */
-export function vendorChips(byVendor) {
+/**
+ * "Sigma 3", "Elastic 1"... for the vendors with rules in a byVendor list (none: a dash); with
+ * `hrefOf(vendor)`, each chip links to that vendor's rules.
+ */
+export function vendorChips(byVendor, hrefOf) {
   const chips = byVendor
     .filter((count) => count.ruleCount > 0)
     .map((count) =>
       h(
-        "span",
-        { class: `chip vendor-chip vendor-text-${count.vendor.toLowerCase()}`, "data-vendor": count.vendor },
+        hrefOf ? "a" : "span",
+        {
+          class: `chip vendor-chip vendor-text-${count.vendor.toLowerCase()}`,
+          "data-vendor": count.vendor,
+          href: hrefOf ? hrefOf(count.vendor) : null,
+        },
         `${VENDOR_LABELS[count.vendor]} ${count.ruleCount.toLocaleString("en")}`,
       ),
     );

@@ -208,7 +208,8 @@ function column(entry, rolledUp) {
         "a",
         {
           class: `cell c${bucket(cell.ruleCount)}${t.isSubtechnique ? " sub" : ""}`,
-          href: route("technique", t.id),
+          // Rolled up, the technique page counts the same rules as the cell.
+          href: route("technique", t.id, rolledUp ? { sub: 1 } : null),
           title: `${t.id} ${t.name}${scope}: ${plural(cell.ruleCount, "rule")} (${split})`,
           "data-technique": t.id,
         },

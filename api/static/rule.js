@@ -84,7 +84,7 @@ export async function ruleView(uid, _params, signal) {
     ["status", [rule.status || "—", rule.deprecated ? " (deprecated)" : ""]],
     ["severity", severityBadge(rule.severity) || "—"],
     ...vendorScores(rule),
-    ["type", [rule.ruleType || "—", rule.language ? ` · ${rule.language}` : ""]],
+    ["type", [rule.ruleType || "—", rule.language && rule.language !== rule.ruleType ? ` · ${rule.language}` : ""]],
     ["file", rule.sourceUrl ? external(rule.sourceUrl, rule.sourcePath) : rule.sourcePath],
     ["author", rule.author || "—"],
     ["dates", [rule.date || "—", rule.modified ? ` · modified ${rule.modified}` : ""]],
@@ -191,6 +191,24 @@ function textList(id, title, items, render) {
   return items.length ? section(id, title, null, list(items, render)) : null;
 }
 
+/** The #/rules route of a list's filters, with some changed (a vendor chosen). */
+function listRoute(filters, changes) {
+  const f = { ...filters, ...changes };
+  return route("rules", null, {
+    search: f.search,
+    vendor: f.vendor,
+    technique: f.technique,
+    sub: f.sub ? 1 : null,
+    event: f.event,
+    field: f.field,
+    value: f.value,
+    operator: f.operator,
+    negated: f.negated === null ? null : String(f.negated),
+    contains: f.contains,
+    selectors: f.selectors === false ? "0" : null,
+  });
+}
+
 /** What a rules list is filtered by, in words. */
 function describe(filters) {
   const parts = [];
@@ -273,10 +291,20 @@ export async function rulesView(_id, params, signal) {
       "p",
       { class: "summary" },
       h("strong", { id: "rules-total" }, plural(page.totalCount, "current rule")),
-      ` ${describe(filters)}`,
+      describe(filters) ? ` ${describe(filters)}` : "",
       filters.vendor
         ? ""
-        : [": ", VENDORS.map((v, i) => [i ? ", " : "", h("span", { class: `vendor-count vendor-text-${v.toLowerCase()}`, "data-vendor": v }, `${VENDOR_LABELS[v]} ${first[v.toLowerCase()].totalCount.toLocaleString("en")}`)])],
+        : [
+            ": ",
+            VENDORS.map((v, i) => [
+              i ? ", " : "",
+              h(
+                "a",
+                { href: listRoute(filters, { vendor: v }), class: `vendor-count vendor-text-${v.toLowerCase()}`, "data-vendor": v },
+                `${VENDOR_LABELS[v]} ${first[v.toLowerCase()].totalCount.toLocaleString("en")}`,
+              ),
+            ]),
+          ],
     ),
     filters.field && filters.operator && filters.value !== null
       ? h("p", { class: "muted", id: "rules-indicator" }, h("a", { href: indicatorRoute({ field: { name: filters.field }, operator: filters.operator, value: filters.value }, filters.negated === true) }, "This indicator across the catalog"), ": its rules per vendor, technique and event, and what they check with it.")

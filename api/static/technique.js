@@ -395,12 +395,15 @@ function agreement(sets) {
 }
 
 function indicatorsCard(page, id, title, note, indicators, total) {
-  return section(id, title, note, ...expandable(id, page, indicators, total, "indicator", (list) => indicatorTable(id, list)));
+  return section(id, title, note, ...expandable(id, page, indicators, total, "indicator", (list) => indicatorTable(page, id, list)));
 }
 
-function indicatorTable(id, indicators) {
+function indicatorTable(page, id, indicators) {
   const rows = indicators.map((usage) => {
     const excluded = id === "exclusions" || Boolean(usage.negated);
+    // The technique's rules behind a row's count, of one vendor when asked.
+    const check = { field: usage.field.name, operator: usage.operator, value: usage.value, negated: String(excluded) };
+    const rulesOf = (vendor) => techniqueRules(page.technique, page.sub, { ...check, vendor });
     return [
       fieldLink(usage.field.name),
       h("span", { class: "op" }, usage.negated ? `not ${usage.operator}` : usage.operator),
@@ -408,8 +411,8 @@ function indicatorTable(id, indicators) {
         cell: h("a", { href: indicatorRoute(usage, excluded), title: "this indicator across the catalog" }, code(usage.value)),
         class: "value",
       },
-      { cell: String(usage.ruleCount), class: "num rules" },
-      { cell: vendorChips(usage.byVendor), class: "chips vendors" },
+      { cell: h("a", { href: rulesOf(null), title: "this technique's rules that check it" }, String(usage.ruleCount)), class: "num rules" },
+      { cell: vendorChips(usage.byVendor, rulesOf), class: "chips vendors" },
       {
         cell: h(
           "a",

@@ -67,6 +67,11 @@ def test_windows_parent_shows_its_subtechniques_rules(page: Page) -> None:
     assert rolled > 0
     assert page.open("#/matrix?platform=Windows&sub=0") == "ready"
     assert page.find('.cell[data-technique="T1001"] .cell-count').text == str(rolled)
+    # The cell opens the technique page rolled up: the same count.
+    assert page.act(page.find('.cell[data-technique="T1001"]').click) == "ready"
+    summary = page.find("header p.summary").text.replace(",", "")
+    assert summary.startswith(f"{rolled} rules tagged with this technique or its sub-techniques")
+    assert page.open("#/matrix?platform=Windows&sub=0") == "ready"
     # Shown again, sub-techniques count their own rules and the parent only its direct tags.
     assert page.act(page.find("#show-sub").click) == "ready"
     assert page.find_all('.cell.sub[data-technique="T1001.003"]')

@@ -592,3 +592,25 @@ def test_a_corpus_reach_link_lists_that_many_rules(page: Page) -> None:
         total = page.find("#rules-total").text
         assert total == f"{row['corpusReach']} current rule{'s' if row['corpusReach'] != 1 else ''}"
     assert page.console_errors() == []
+
+
+def test_an_indicator_rows_counts_open_the_technique_rules_behind_them(page: Page) -> None:
+    guide = gql(page.base, TECHNIQUE, {"id": "T1546.003"})["technique"]["authoringGuide"]
+    wmic = next(i for i in guide["indicators"] if _key(i) == "process.name|eq|wmic.exe")
+    row = 'table.indicators tr[data-key="process.name|eq|wmic.exe"]'
+    assert page.open("#/technique/T1546.003") == "ready"
+    assert page.act(page.find(f"{row} td.rules a").click) == "ready"
+    assert page.find("#rules-total").text == f"{wmic['ruleCount']} current rules"
+    # One vendor's chip: that vendor's rules among them; the list's own vendor counts link too.
+    vendor = next(v for v in wmic["byVendor"] if v["ruleCount"])
+    assert page.act(page.find(f'.rules-page .summary a[data-vendor="{vendor["vendor"]}"]').click)
+    assert page.find("#rules-total").text.startswith(f"{vendor['ruleCount']} current rule")
+    assert page.open("#/technique/T1546.003") == "ready"
+    chip = page.find(f'{row} td.vendors a[data-vendor="{vendor["vendor"]}"]')
+    assert chip.text == f"{vendor['vendor'].title()} {vendor['ruleCount']}"
+    assert page.act(chip.click) == "ready"
+    assert page.find("#rules-total").text.startswith(f"{vendor['ruleCount']} current rule")
+    assert all(
+        badge.text == vendor["vendor"].title()
+        for badge in page.find_all("table.rules-list tbody td .vendor")
+    )
