@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from loaders.events import channel_key, windows_event
+from loaders.events import CLASSIC_POWERSHELL_EVENTS, channel_key, windows_event
 from loaders.records import Event, LogSource
 from loaders.sigma_events import sigma_events
 
@@ -111,6 +111,14 @@ def _event_codes(channel: str) -> list[int]:
     return list(dict.fromkeys(codes))
 
 
+def _powershell(key: str, number: int) -> str:
+    """`WinEventLog:PowerShell` names both PowerShell logs: 400, 403, 600 and 800 are the
+    classic Windows PowerShell log's (`WinEventLog:PowerShell EventCode=400, 403`)."""
+    if key == "powershell" and number in CLASSIC_POWERSHELL_EVENTS:
+        return "powershell-classic"
+    return key
+
+
 def log_source_events(name: str, channel: str) -> list[Event]:
     """The catalog events an analytic's log source reference names (often none)."""
     windows = _WINDOWS_LOG.fullmatch(name.strip())
@@ -119,7 +127,7 @@ def log_source_events(name: str, channel: str) -> list[Event]:
         key = WINDOWS_CHANNELS.get(channel_name.lower()) or channel_key(channel_name)
         if key is None:
             return []
-        return [windows_event(key, number) for number in _event_codes(channel)]
+        return [windows_event(_powershell(key, number), number) for number in _event_codes(channel)]
     key = name.strip().lower()
     if key == "linux:syslog" and _AUTH_LOG.match(channel.strip()):
         # Syslog's auth facility is a log of its own (Sigma's linux auth): sshd and sudo write

@@ -30,7 +30,13 @@ from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mappi
 from sigma.pipelines.windows.windows import generic_logsource_to_windows_audit_event_mapping
 
 from loaders.elastic_actions import action_categories, action_events
-from loaders.events import channel_key, logsource_event, windows_event, with_categories
+from loaders.events import (
+    CLASSIC_POWERSHELL_EVENTS,
+    channel_key,
+    logsource_event,
+    windows_event,
+    with_categories,
+)
 from loaders.records import Event, Predicate
 
 _DATASET_FIELDS = frozenset({"event.dataset", "data_stream.dataset"})
@@ -127,7 +133,7 @@ _ENDPOINT_CATEGORIES = frozenset({"process", "file", "network", "registry", "lib
 # any other code's channel is a guess that an explicitly named channel overrides.
 _CODE_CHANNELS = {
     **dict.fromkeys((4103, 4104, 4105, 4106), "powershell"),
-    **dict.fromkeys((400, 403, 600, 800), "powershell-classic"),
+    **dict.fromkeys(CLASSIC_POWERSHELL_EVENTS, "powershell-classic"),
     **dict.fromkeys((7034, 7036, 7040, 7045, 104), "windows-system"),
 }
 

@@ -43,6 +43,11 @@ _EXTRA_CHANNELS = {
     "smbclient-connectivity": "Microsoft-Windows-SmbClient/Connectivity",
 }
 
+#: The events of the classic "Windows PowerShell" log (engine and provider lifecycle, pipeline
+#: execution); PowerShell's Operational channel has the others (4103-4106). Both are "the
+#: PowerShell log" to ATT&CK's analytics and to generic Windows indices.
+CLASSIC_POWERSHELL_EVENTS = frozenset({400, 403, 600, 800})
+
 # Providers of the channels whose events are written by one well-known provider.
 _CHANNEL_PROVIDERS = {
     "sysmon": "Microsoft-Windows-Sysmon",

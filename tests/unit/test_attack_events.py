@@ -24,6 +24,11 @@ def _ids(name: str, channel: str) -> list[str]:
          ["windows-system:5005", "windows-system:302"]),
         ("WinEventLog:PowerShell", "EventCode=4103, 4104, 4104",
          ["powershell:4103", "powershell:4104"]),
+        # The classic Windows PowerShell log's events, under the same name.
+        ("WinEventLog:PowerShell", "EventCode=400, 403",
+         ["powershell-classic:400", "powershell-classic:403"]),
+        ("WinEventLog:PowerShell", "EventCode=800, 4104",
+         ["powershell-classic:800", "powershell:4104"]),
         ("WinEventLog:WMI", "EventCode=5861", ["wmi-activity:5861"]),
         ("wineventlog:taskscheduler", "EventCode=106", ["taskscheduler:106"]),
         # A full channel name goes through the catalog's channel table.
