@@ -30,7 +30,16 @@ from api.types.technique import (
     load_techniques,
 )
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
-from graph.queries import catalog, coverage, events, indicator, overlap, rules, technique
+from graph.queries import (
+    catalog,
+    coverage,
+    events,
+    fields,
+    indicator,
+    overlap,
+    rules,
+    technique,
+)
 from graph.selectors import event_selector_params, is_event_selector
 from loaders.records import value_key
 
@@ -237,6 +246,16 @@ class Query:
     async def field(self, info: Info, name: str) -> Field | None:
         exists = await info.context.loaders.field_exists.load(name.strip())
         return Field(name=name.strip()) if exists else None
+
+    @resolver(
+        "The canonical fields some rule writes as `name` (a vendor's own name, any case), by "
+        "name: Sigma's ParentImage is process.parent.name, or process.parent.executable for a "
+        "full path. Each field's aliases say which vendors write it so."
+    )
+    async def fields_written_as(self, info: Info, name: str) -> list[Field]:
+        rows = await info.context.runner.read(fields.FIELDS_WRITTEN_AS, name=name.strip())
+        info.context.spend(len(rows))
+        return [Field(name=row["name"]) for row in rows]
 
     @resolver(
         "One indicator across the catalog: the (field, operator, value) triple with a "

@@ -4,6 +4,7 @@
 import { gql } from "./api.js";
 import {
   code,
+  fieldLink,
   h,
   indicatorRoute,
   plural,
@@ -31,14 +32,7 @@ fragment Row on IndicatorUsage { field { name } operator value negated ruleCount
 /** Renders #/field/NAME. */
 export async function fieldView(name, _params, signal) {
   const { field } = await gql(FIELD, { name: name || "" }, signal);
-  if (!field) {
-    return h(
-      "div",
-      { class: "field-page", "data-title": "Unknown field" },
-      h("h1", {}, "Unknown field"),
-      h("p", { class: "error-text", id: "field-unknown" }, `No rule checks a field “${name || ""}”.`),
-    );
-  }
+  if (!field) return unknownField(name || "", signal);
   const counts = Object.fromEntries(field.byVendor.map((count) => [count.vendor, count.ruleCount]));
   return h(
     "div",
@@ -74,6 +68,31 @@ export async function fieldView(name, _params, signal) {
     ),
     valuesCard("field-values", `Values looked for (${field.indicatorCount.toLocaleString("en")} distinct)`, field.indicators, field.indicatorCount, "No current rule looks for a value in it."),
     valuesCard("field-exclusions", `Values excluded (${field.exclusionCount.toLocaleString("en")} distinct)`, field.exclusions, field.exclusionCount, "No current rule excludes a value of it."),
+  );
+}
+
+const WRITTEN_AS = `
+query FieldsWrittenAs($name: String!) {
+  fieldsWrittenAs(name: $name) { name aliases { vendor name } }
+}`;
+
+/** No canonical field of that name: perhaps a vendor's own name for one (Sigma's ParentImage). */
+async function unknownField(name, signal) {
+  const { fieldsWrittenAs: found } = name ? await gql(WRITTEN_AS, { name }, signal) : { fieldsWrittenAs: [] };
+  const writers = (field) => {
+    const vendors = VENDORS.filter((v) => field.aliases.some((a) => a.vendor === v && a.name.toLowerCase() === name.toLowerCase()));
+    return vendors.map((v) => VENDOR_LABELS[v]).join(", ");
+  };
+  return h(
+    "div",
+    { class: "field-page", "data-title": found.length ? name : "Unknown field" },
+    h("h1", {}, found.length ? name : "Unknown field"),
+    found.length
+      ? [
+          h("p", { id: "field-written-as" }, `“${name}” is how rules write ${found.length === 1 ? "this canonical field" : "these canonical fields"}:`),
+          h("ul", { class: "plain", id: "field-canonical" }, found.map((f) => h("li", { "data-field": f.name }, fieldLink(f.name), h("span", { class: "muted" }, ` (${writers(f)})`)))),
+        ]
+      : h("p", { class: "error-text", id: "field-unknown" }, `No rule checks a field “${name}”.`),
   );
 }
 

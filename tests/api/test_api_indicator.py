@@ -372,3 +372,23 @@ def test_similar_rules_of_a_list_build_the_index_once(small: str) -> None:
     assert len(body["data"]["rules"]["nodes"]) == 20
     # The page, its rules, and one read of every rule's indicators.
     assert body["extensions"]["covgraph"]["queries"] <= 4, body["extensions"]
+
+
+def test_fields_written_as_a_vendors_name(small: str) -> None:
+    query = """query($name: String!) { fieldsWrittenAs(name: $name) {
+        name aliases { vendor name } } }"""
+    # Sigma a, b, w and s write Image (b also OriginalFileName): process.name, as normalised.
+    found = data(small, query, {"name": " IMAGE "})["fieldsWrittenAs"]
+    assert [f["name"] for f in found] == ["process.name"]
+    assert {"vendor": "SIGMA", "name": "Image"} in found[0]["aliases"]
+    # *create* is written CommandLine by Sigma a and Splunk k alike (one hand-made check).
+    assert data(small, query, {"name": "CommandLine"})["fieldsWrittenAs"] == [
+        {
+            "name": "process.command_line",
+            "aliases": [
+                {"vendor": "SIGMA", "name": "CommandLine"},
+                {"vendor": "SPLUNK", "name": "CommandLine"},
+            ],
+        }
+    ]
+    assert data(small, query, {"name": "NoSuchField"})["fieldsWrittenAs"] == []

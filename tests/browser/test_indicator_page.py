@@ -243,3 +243,15 @@ def test_an_indicator_leads_to_every_value_containing_it(page: Page) -> None:
     # The name itself, the PE header's name and command lines that mention it.
     assert {"process.name|eq|wmic.exe", "process.pe.original_file_name|eq|wmic.exe"} <= set(keys)
     assert any(k.startswith("process.command_line|wildcard|") for k in keys)
+
+
+def test_a_vendors_field_name_leads_to_its_canonical_fields(page: Page) -> None:
+    found = gql(page.base, '{ fieldsWrittenAs(name: "ParentImage") { name } }')["fieldsWrittenAs"]
+    assert "process.parent.name" in [f["name"] for f in found]
+    assert page.open("#/field/ParentImage") == "ready"
+    shown = [li.get_attribute("data-field") for li in page.find_all("#field-canonical li")]
+    assert shown == [f["name"] for f in found]
+    assert "(Sigma)" in page.find('#field-canonical li[data-field="process.parent.name"]').text
+    link = page.find('#field-canonical li[data-field="process.parent.name"] a')
+    assert page.act(link.click) == "ready"
+    assert page.find("#field-name").text == "process.parent.name"
