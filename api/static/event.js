@@ -14,6 +14,7 @@ query EventPage($id: String!) {
     id name provider channel eventId platform ruleCount
     techniques(first: 50) { id name }
     attackTechniques(first: 200) { analytics ruleCount technique { id name } }
+    attackTechniqueCount noRuleCount: attackTechniqueCount(noRule: true)
   }
   ${COUNTS}
 }`;
@@ -79,14 +80,15 @@ function attackSection(event) {
       class: use.ruleCount ? "num hit" : "num miss",
     },
   ]);
-  const missed = uses.filter((use) => use.ruleCount === 0).length;
+  const total = event.attackTechniqueCount;
   return section(
     "event-attack",
-    `ATT&CK reads it for (${uses.length}${uses.length === 200 ? "+" : ""})`,
+    `ATT&CK reads it for (${total.toLocaleString("en")})`,
     "Techniques whose ATT&CK detection strategies read this event, with how many of each " +
       "technique's rules observe it: 0 means ATT&CK uses this log for the technique, but none of " +
       "the technique's rules reads it." +
-      (uses.length ? ` ${missed} of ${uses.length} have no such rule.` : ""),
+      (total ? ` ${event.noRuleCount} of ${total} have no such rule.` : "") +
+      (uses.length < total ? ` The first ${uses.length} by id are shown.` : ""),
     rows.length
       ? table("data event-attack", ["technique", "name", "analytics", "its rules"], rows, (i) => ({ "data-technique": uses[i].technique.id }))
       : h("p", { class: "muted" }, "No ATT&CK analytic names this event."),

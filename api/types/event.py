@@ -63,6 +63,14 @@ class Event:
         info.context.spend(min(len(found), limit))
         return found[:limit]
 
+    @resolver(
+        "How many techniques attackTechniques has in all (it lists at most 200), and, with "
+        "noRule: true, how many of them have no current rule observing the event."
+    )
+    async def attack_technique_count(self, info: Info, no_rule: bool = False) -> int:
+        rows = await info.context.loaders.event_attack_techniques.load(self.id)
+        return sum(1 for r in rows if not no_rule or not r.get("rules"))
+
 
 async def known_event(info: Info, event_id: str) -> Event:
     """The event, or one carrying only its id when the graph has none."""

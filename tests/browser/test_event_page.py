@@ -8,7 +8,8 @@ from browser_page import Page, gql
 pytestmark = [pytest.mark.browser, pytest.mark.corpus, pytest.mark.neo4j]
 
 EVENT = """query($id: String!) { event(id: $id) { name ruleCount techniques(first: 50) { id }
-  attackTechniques(first: 200) { technique { id } analytics ruleCount } } }"""
+  attackTechniques(first: 200) { technique { id } analytics ruleCount }
+  attackTechniqueCount noRule: attackTechniqueCount(noRule: true) } }"""
 
 
 def test_an_event_attack_names_that_no_rule_reads(page: Page) -> None:
@@ -47,6 +48,14 @@ def test_an_event_the_rules_need(page: Page) -> None:
     assert [row.get_attribute("data-technique") for row in attack] == [
         u["technique"]["id"] for u in api["attackTechniques"]
     ]
+    # ATT&CK reads sysmon:1 for more techniques than the list shows: the card says so, and
+    # counts the gaps over all of them.
+    read_for, gaps = api["attackTechniqueCount"], api["noRule"]
+    assert read_for > len(attack) == 200
+    assert page.find("#event-attack h2").text == f"ATT&CK reads it for ({read_for})"
+    note = page.find("#event-attack p.note").text
+    assert f" {gaps} of {read_for} have no such rule. The first 200 by id are shown." in note
+    assert gaps >= sum(u["ruleCount"] == 0 for u in api["attackTechniques"])
     page.screenshot("event-sysmon-1")
     # The rule count links to the list of those rules.
     assert page.act(page.find("#event-rules").click) == "ready"
