@@ -46,24 +46,24 @@ query TechniquePage($id: String!, $sub: Boolean!) {
   similarTechniques(id: $id, first: 6, includeEventSelectors: false) { jaccard sharedIndicators technique { id name } }
 }`;
 
-/** The API's cap on `first`: a list longer than this shows its first MAX_FIRST rows. */
+/** The API's cap on `first`: a longer list is asked a page of this many rows at a time. */
 const MAX_FIRST = 200;
 
 const INDICATOR = "field { name } operator value negated ruleCount corpusReach byVendor { vendor ruleCount }";
 
 /** One list of the guide, asked again with a larger `first` by its "Show all" button. */
 const LISTS = {
-  fields: `fields(first: $first) { field { name } ruleCount byVendor { vendor ruleCount } eventSelector operators { operator count } sampleValues(first: 5) }`,
-  indicators: `indicators(first: $first, includeEventSelectors: false) { ${INDICATOR} }`,
-  exclusions: `exclusions(first: $first, includeEventSelectors: false) { ${INDICATOR} }`,
-  selectors: `eventSelectors(first: $first) { ${INDICATOR} }`,
+  fields: `fields(first: $first, offset: $offset) { field { name } ruleCount byVendor { vendor ruleCount } eventSelector operators { operator count } sampleValues(first: 5) }`,
+  indicators: `indicators(first: $first, offset: $offset, includeEventSelectors: false) { ${INDICATOR} }`,
+  exclusions: `exclusions(first: $first, offset: $offset, includeEventSelectors: false) { ${INDICATOR} }`,
+  selectors: `eventSelectors(first: $first, offset: $offset) { ${INDICATOR} }`,
 };
 
-async function fetchList(id, technique, sub, first) {
-  const query = `query GuideList($id: String!, $sub: Boolean!, $first: Int!) {
+async function fetchList(id, technique, sub, first, offset) {
+  const query = `query GuideList($id: String!, $sub: Boolean!, $first: Int!, $offset: Int!) {
   technique(id: $id) { authoringGuide(includeSubtechniques: $sub) { list: ${LISTS[id]} } }
 }`;
-  const data = await gql(query, { id: technique.id, sub, first });
+  const data = await gql(query, { id: technique.id, sub, first, offset });
   return data.technique.authoringGuide.list;
 }
 
@@ -443,40 +443,38 @@ const EMPTY_INDICATORS = {
 };
 
 /**
- * A list drawn by `render`, and below it "Showing N of M" with a "Show all" button when the
- * page asked fewer rows than there are: the button asks the same list again with `first` up to
- * the API's cap, and redraws it in place.
+ * A list drawn by `render`, and below it "Showing N of M" with a button when the page asked
+ * fewer rows than there are: "Show all" asks a list of up to the API's cap again whole; a
+ * longer one pages on, 200 rows more a click (the guide's lists take an offset), appended in
+ * the API's order.
  */
 function expandable(id, page, rows, total, word, render) {
   let body = render(rows);
+  let shown = rows;
   const footer = h("p", { class: "muted more", "data-list": id });
-  const draw = (shown) => {
-    const capped = shown >= MAX_FIRST && shown < total;
-    const button =
-      shown < total && !capped
-        ? h("button", { type: "button", class: "show-all", onclick: () => showAll(button) }, `Show all ${total.toLocaleString("en")}`)
-        : null;
-    replace(
-      footer,
-      shown < total ? `Showing ${shown.toLocaleString("en")} of ${plural(total, word)}. ` : "",
-      capped ? `The API lists at most ${MAX_FIRST}.` : "",
-      button,
-    );
+  const draw = () => {
+    const left = total - shown.length;
+    const label = total <= MAX_FIRST ? `Show all ${total.toLocaleString("en")}` : `Show ${Math.min(left, MAX_FIRST).toLocaleString("en")} more`;
+    const button = left > 0 ? h("button", { type: "button", class: "show-all", onclick: () => showMore(button) }, label) : null;
+    replace(footer, left > 0 ? `Showing ${shown.length.toLocaleString("en")} of ${plural(total, word)}. ` : "", button);
   };
-  async function showAll(button) {
+  async function showMore(button) {
     button.disabled = true;
     try {
-      const longer = await fetchList(id, page.technique, page.sub, Math.min(total, MAX_FIRST));
-      const next = render(longer);
+      shown =
+        total <= MAX_FIRST
+          ? await fetchList(id, page.technique, page.sub, total, 0)
+          : shown.concat(await fetchList(id, page.technique, page.sub, Math.min(total - shown.length, MAX_FIRST), shown.length));
+      const next = render(shown);
       body.replaceWith(next);
       body = next;
-      draw(longer.length);
+      draw();
     } catch (error) {
       button.disabled = false;
       footer.append(h("span", { class: "error-text" }, ` ${error.message}`));
     }
   }
-  draw(rows.length);
+  draw();
   return [body, footer];
 }
 

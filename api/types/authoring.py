@@ -4,16 +4,19 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 
 from api.context import Info, resolver
+from api.errors import BadArgument
 from api.pagination import capped
 from api.types.field import Field
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount
 from graph.selectors import EVENT_SELECTOR_FIELDS, EVENT_SELECTOR_VALUES, is_event_selector
 from loaders.records import FIELD_REFERENCE
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="An operator and how many distinct rules use it on a field.")
@@ -163,6 +166,13 @@ def _without_selectors(rows: list[IndicatorRow], include: bool) -> list[Indicato
     return rows if include else [r for r in rows if not r.selector]
 
 
+def _window(rows: list[T], first: int | None, offset: int) -> list[T]:
+    """`first` rows (20 by default, at most 200) after the first `offset`."""
+    if offset < 0:
+        raise BadArgument(f"offset must not be negative, got {offset}")
+    return rows[offset : offset + capped(first, 20)]
+
+
 def _ranked(rows: list[IndicatorRow]) -> list[IndicatorRow]:
     return sorted(rows, key=lambda r: (-r.rules, r.field, r.operator, r.value, r.negated))
 
@@ -240,39 +250,52 @@ class AuthoringGuide:
             selector_rows=_ranked([v for v in values if v.selector]),
         )
 
-    @resolver("Fields filtered on, by distinct rules, most first.")
-    def fields(self, first: int | None = 20) -> list[FieldUsage]:
-        return self.field_rows[: capped(first, 20)]
+    @resolver(
+        "Fields filtered on, by distinct rules, most first. offset: skip that many first (the "
+        "guide's lists page by offset: first is at most 200)."
+    )
+    def fields(self, first: int | None = 20, offset: int = 0) -> list[FieldUsage]:
+        return _window(self.field_rows, first, offset)
 
     @resolver(
         "Non-negated indicators by distinct rules under the technique, most first. "
         "includeEventSelectors: false leaves out those on event-selector fields "
-        "(distinctIndicatorCount - distinctEventSelectorCount remain)."
+        "(distinctIndicatorCount - distinctEventSelectorCount remain). offset: as in fields."
     )
     async def indicators(
-        self, info: Info, first: int | None = 20, include_event_selectors: bool = True
+        self,
+        info: Info,
+        first: int | None = 20,
+        include_event_selectors: bool = True,
+        offset: int = 0,
     ) -> list[IndicatorUsage]:
         rows = _without_selectors(self.indicator_rows, include_event_selectors)
-        return await with_reach(info, rows[: capped(first, 20)])
+        return await with_reach(info, _window(rows, first, offset))
 
     @resolver(
         "What the rules exclude: indicators checked under negation. includeEventSelectors: "
         "false leaves out those on event-selector fields (distinctExclusionCount - "
-        "distinctExcludedEventSelectorCount remain)."
+        "distinctExcludedEventSelectorCount remain). offset: as in fields."
     )
     async def exclusions(
-        self, info: Info, first: int | None = 20, include_event_selectors: bool = True
+        self,
+        info: Info,
+        first: int | None = 20,
+        include_event_selectors: bool = True,
+        offset: int = 0,
     ) -> list[IndicatorUsage]:
         rows = _without_selectors(self.exclusion_rows, include_event_selectors)
-        return await with_reach(info, rows[: capped(first, 20)])
+        return await with_reach(info, _window(rows, first, offset))
 
     @resolver(
         "Checks on event-selector fields, looked for or excluded (see negated), by distinct "
         "rules, most first: distinctEventSelectorCount + distinctExcludedEventSelectorCount "
-        "of them. They say which events the rules read."
+        "of them. They say which events the rules read. offset: as in fields."
     )
-    async def event_selectors(self, info: Info, first: int | None = 20) -> list[IndicatorUsage]:
-        return await with_reach(info, self.selector_rows[: capped(first, 20)])
+    async def event_selectors(
+        self, info: Info, first: int | None = 20, offset: int = 0
+    ) -> list[IndicatorUsage]:
+        return await with_reach(info, _window(self.selector_rows, first, offset))
 
     @resolver(
         "How far the vendors agree: for every set of vendors (each alone, each pair, all "

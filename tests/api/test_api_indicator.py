@@ -392,3 +392,18 @@ def test_fields_written_as_a_vendors_name(small: str) -> None:
         }
     ]
     assert data(small, query, {"name": "NoSuchField"})["fieldsWrittenAs"] == []
+
+
+def test_the_guides_lists_page_by_offset(small: str) -> None:
+    query = """query($offset: Int!) { technique(id: "T1546.003") { authoringGuide {
+        indicators(first: 10) { value } page: indicators(first: 2, offset: $offset) { value }
+        fields(first: 1, offset: $offset) { field { name } } } } }"""
+    guide = data(small, query, {"offset": 1})["technique"]["authoringGuide"]
+    assert [i["value"] for i in guide["page"]] == [i["value"] for i in guide["indicators"][1:3]]
+    assert guide["fields"] == [{"field": {"name": "process.command_line"}}]
+    past = data(small, query, {"offset": 100})["technique"]["authoringGuide"]
+    assert past["page"] == past["fields"] == []
+    status, body = gql(small, query, {"offset": -1})
+    assert status == 200
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+    assert "offset must not be negative" in body["errors"][0]["message"]
