@@ -29,7 +29,7 @@ from api.types.technique import (
     load_technique,
     load_techniques,
 )
-from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_names
+from api.types.vendor import Vendor, vendor_counts, vendor_names
 from graph.queries import (
     catalog,
     coverage,
@@ -427,9 +427,7 @@ class Query:
             cell = MatrixCell(
                 technique_id=row["id"],
                 rule_count=sum(counts.values()),
-                by_vendor=[
-                    VendorCount(vendor=v, rule_count=counts.get(v.value, 0)) for v in VENDOR_ORDER
-                ],
+                by_vendor=vendor_counts(counts),
             )
             for tactic_id in row["tactics"]:
                 cells[tactic_id].append(cell)

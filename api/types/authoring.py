@@ -12,7 +12,7 @@ from api.context import Info, resolver
 from api.errors import BadArgument
 from api.pagination import capped
 from api.types.field import Field
-from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount
+from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_counts
 from graph.selectors import EVENT_SELECTOR_FIELDS, EVENT_SELECTOR_VALUES, is_event_selector
 from loaders.records import FIELD_REFERENCE
 
@@ -68,12 +68,6 @@ def operator_counts(per_rule: Iterable[Iterable[str] | None]) -> list[OperatorCo
         OperatorCount(operator=o, count=n)
         for o, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
     ]
-
-
-def vendor_counts(counts: Iterable[tuple[str, int]]) -> list[VendorCount]:
-    """Every vendor, in display order, with its rules among `counts` (0 when it has none)."""
-    found = dict(counts)
-    return [VendorCount(vendor=v, rule_count=found.get(v.value, 0)) for v in VENDOR_ORDER]
 
 
 def is_literal(operator: str, value: str) -> bool:
@@ -150,7 +144,7 @@ def usage_of(row: IndicatorRow, reach: int | None = None) -> IndicatorUsage:
         value=row.value,
         negated=row.negated,
         rule_count=row.rules,
-        by_vendor=vendor_counts(row.vendors),
+        by_vendor=vendor_counts(dict(row.vendors)),
         corpus_reach=row.rules if reach is None else reach,
         event_selector=row.selector,
     )
@@ -230,7 +224,7 @@ class AuthoringGuide:
                 FieldUsage(
                     field=Field(name=f["field"]),
                     rule_count=len(f["operators"]),
-                    by_vendor=vendor_counts(Counter(f["vendors"]).items()),
+                    by_vendor=vendor_counts(Counter(f["vendors"])),
                     operators=operator_counts(f["operators"]),
                     event_selector=is_event_selector(f["field"]),
                     values=list(samples.get(f["field"], {})),

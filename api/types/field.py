@@ -8,7 +8,7 @@ import strawberry
 from api.arguments import operator_argument
 from api.context import Info, resolver
 from api.pagination import capped
-from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_of
+from api.types.vendor import Vendor, VendorCount, vendor_counts, vendor_of
 
 if TYPE_CHECKING:
     from api.types.authoring import IndicatorUsage, OperatorCount
@@ -50,8 +50,7 @@ class Field:
     )
     async def by_vendor(self, info: Info) -> list[VendorCount]:
         usage = await info.context.loaders.field_usage.load(self.name)
-        counts: Counter[str] = Counter(usage["vendors"])
-        return [VendorCount(vendor=v, rule_count=counts.get(v.value, 0)) for v in VENDOR_ORDER]
+        return vendor_counts(Counter(usage["vendors"]))
 
     @resolver(
         "Operators current rules use on the field, each with its distinct rules (a rule using "

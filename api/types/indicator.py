@@ -11,12 +11,11 @@ from api.types.authoring import (
     IndicatorRow,
     IndicatorUsage,
     usage_of,
-    vendor_counts,
     with_reach,
 )
 from api.types.coverage import EventUsage, TechniqueCount
 from api.types.field import Field
-from api.types.vendor import VendorCount
+from api.types.vendor import VendorCount, vendor_counts
 from graph.selectors import is_event_selector
 
 
@@ -83,7 +82,7 @@ class Indicator:
             event_selector=is_event_selector(field, value),
             corpus_reach=len(chosen),
             opposite_reach=sum((not negated) in r["polarities"] for r in rules),
-            by_vendor=vendor_counts(Counter(r["vendor"] for r in chosen).items()),
+            by_vendor=vendor_counts(Counter(r["vendor"] for r in chosen)),
             technique_count=len(techniques),
             untagged_rule_count=sum(not r["techniques"] for r in chosen),
             event_count=len(events),

@@ -1,5 +1,6 @@
 """The Vendor enum and the small shared count types."""
 
+from collections.abc import Mapping
 from enum import Enum
 
 import strawberry
@@ -35,3 +36,9 @@ def vendor_names(vendors: list[Vendor] | None) -> tuple[str, ...] | None:
 class VendorCount:
     vendor: Vendor
     rule_count: int
+
+
+def vendor_counts(counts: Mapping[str, int]) -> list[VendorCount]:
+    """Every vendor, in display order, with its rules in `counts` (graph vendor name -> rules),
+    0 for a vendor it does not name."""
+    return [VendorCount(vendor=v, rule_count=counts.get(v.value, 0)) for v in VENDOR_ORDER]
