@@ -96,7 +96,9 @@ class Query:
         "Techniques by id. tactic: id, short name or name; platform: one of the "
         "technique's platforms, any case (an unknown tactic or platform is BAD_ARGUMENT); "
         "covered: has (or has not) a current rule, of `vendor` when given (vendor alone means "
-        "covered by it); search: id prefix, words in the name, or words in the id, name or "
+        "covered by it); uncoveredBy: no current rule of any of these vendors (with vendor or "
+        "covered: true, the gaps of those vendors that another catalog covers); search: id "
+        "prefix, words in the name, or words in the id, name or "
         "description (full-text, the last word also as a prefix), ranked id matches first, then "
         "name matches, then the rest by relevance. "
         "Revoked and deprecated techniques only with includeDeprecated."
@@ -113,6 +115,7 @@ class Query:
         first: int | None = 50,
         after: str | None = UNSET,
         include_deprecated: bool | None = False,
+        uncovered_by: list[Vendor] | None = UNSET,
     ) -> TechniqueConnection:
         skip, limit = page_window(first, after)
         chosen_tactic = _text(tactic)
@@ -126,6 +129,7 @@ class Query:
             "platform": chosen_platform,
             "vendor": vendor.value if vendor else None,
             "covered": _given(covered),
+            "uncovered_by": sorted({v.value for v in _given(uncovered_by) or []}),
             "include_deprecated": bool(include_deprecated),
             "skip": skip,
             "limit": limit,

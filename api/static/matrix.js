@@ -1,7 +1,7 @@
 // The coverage matrix: tactics x techniques, coloured by rule count, per platform and vendor.
 
 import { gql } from "./api.js";
-import { h, plural, route, VENDOR_LABELS, VENDORS } from "./dom.js";
+import { h, plural, route, table, vendorChips, VENDOR_LABELS, VENDORS } from "./dom.js";
 
 const MATRIX = `
 query Matrix($platform: String, $vendors: [Vendor!], $rollUp: Boolean) {
@@ -30,10 +30,11 @@ function bucket(count) {
 const NO_VENDOR = "none";
 
 /**
- * Renders #/matrix?platform=Windows&vendors=SIGMA,ELASTIC&sub=0.
+ * Renders #/matrix?platform=Windows&vendors=SIGMA,ELASTIC&sub=0&gap=ELASTIC.
  *
  * No `vendors` means every vendor; `vendors=none` (every box unticked) asks nothing and says to
- * pick one, rather than asking the API's empty list, which counts no rule at all.
+ * pick one, rather than asking the API's empty list, which counts no rule at all. `gap` names a
+ * vendor whose gaps are shown: the techniques the other chosen vendors cover and it does not.
  */
 export async function matrixView(_id, params, signal) {
   const platform = params.get("platform") || "";
@@ -41,7 +42,8 @@ export async function matrixView(_id, params, signal) {
   const noVendor = vendorsParam === NO_VENDOR;
   const chosen = vendorsParam.split(",").filter((v) => VENDORS.includes(v));
   const showSub = params.get("sub") !== "0";
-  const state = { platform, vendors: noVendor ? [NO_VENDOR] : chosen, sub: showSub };
+  const gap = VENDORS.includes(params.get("gap")) ? params.get("gap") : "";
+  const state = { platform, vendors: noVendor ? [NO_VENDOR] : chosen, sub: showSub, gap };
   const page = (...content) => h("div", { class: "matrix-page" }, h("h1", {}, "Coverage matrix"), controls(state), ...content);
   if (noVendor) {
     return page(
@@ -53,9 +55,11 @@ export async function matrixView(_id, params, signal) {
     );
   }
   const vendors = chosen.length ? chosen : null;
+  // The gap vendor is asked for with the others, so that each cell says whether it covers it.
+  const asked = vendors && gap && !vendors.includes(gap) ? [...vendors, gap] : vendors;
   // Without sub-techniques, the API folds them into their parents: a parent counts the distinct
   // rules of itself and its sub-techniques, and heads and summary count only what is shown.
-  const data = await gql(MATRIX, { platform: platform || null, vendors, rollUp: !showSub }, signal);
+  const data = await gql(MATRIX, { platform: platform || null, vendors: asked, rollUp: !showSub }, signal);
   const columns = data.coverageMatrix.filter((column) => column.techniqueCount > 0);
   const counts = new Map();
   for (const entry of columns) {
@@ -79,7 +83,70 @@ export async function matrixView(_id, params, signal) {
     ),
     legend(),
     showSub ? null : h("p", { class: "muted", id: "matrix-rolled" }, "Sub-techniques hidden: each technique counts its own rules and its sub-techniques’, each rule once."),
-    columns.length ? scrollBox(showSub, columns) : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
+    gap ? gapSummary(gap, vendors, columns) : null,
+    columns.length ? scrollBox(showSub, columns, gap) : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
+    gap ? gapList(gap, columns, !showSub) : null,
+  );
+}
+
+/** The rules of a cell from vendors other than `gap`. */
+function othersCount(cell, gap) {
+  return cell.byVendor.filter((v) => v.vendor !== gap).reduce((sum, v) => sum + v.ruleCount, 0);
+}
+
+/** A gap of `gap`: a technique the other vendors cover and `gap` does not. */
+function isGap(cell, gap) {
+  return othersCount(cell, gap) > 0 && !cell.byVendor.some((v) => v.vendor === gap && v.ruleCount > 0);
+}
+
+/** Each technique once (a technique sits under each of its tactics), in matrix order. */
+function distinctCells(columns) {
+  const seen = new Map();
+  for (const entry of columns) {
+    for (const cell of entry.techniques) if (!seen.has(cell.technique.id)) seen.set(cell.technique.id, cell);
+  }
+  return [...seen.values()];
+}
+
+function gapSummary(gap, vendors, columns) {
+  const others = (vendors || VENDORS).filter((v) => v !== gap);
+  const cells = distinctCells(columns);
+  const byOthers = cells.filter((cell) => othersCount(cell, gap) > 0);
+  const gaps = byOthers.filter((cell) => isGap(cell, gap));
+  const names = others.map((v) => VENDOR_LABELS[v]).join(" or ");
+  return h(
+    "p",
+    { class: "summary", id: "matrix-gaps" },
+    others.length
+      ? `${VENDOR_LABELS[gap]} has no rule for ${plural(gaps.length, "technique")} of the `
+        + `${byOthers.length.toLocaleString("en")} that ${names} ${others.length === 1 ? "covers" : "cover"} (outlined in red, listed below the matrix); `
+        + `the techniques it covers are dimmed.`
+      : `Tick another vendor to compare ${VENDOR_LABELS[gap]} with.`,
+  );
+}
+
+/** The gaps as a table, most rules from the other vendors first. */
+function gapList(gap, columns, rolledUp) {
+  const gaps = distinctCells(columns)
+    .filter((cell) => isGap(cell, gap))
+    .sort((a, b) => othersCount(b, gap) - othersCount(a, gap) || a.technique.id.localeCompare(b.technique.id));
+  if (!gaps.length) return null;
+  const rows = gaps.map((cell) => [
+    h("a", { href: route("technique", cell.technique.id, rolledUp ? { sub: 1 } : null) }, cell.technique.id),
+    cell.technique.name,
+    {
+      cell: vendorChips(cell.byVendor, (vendor) =>
+        route("rules", null, { technique: cell.technique.id, vendor, ...(rolledUp ? { sub: 1 } : {}) }),
+      ),
+      class: "vendors",
+    },
+  ]);
+  return h(
+    "section",
+    { class: "card", id: "gap-list" },
+    h("h2", {}, `${VENDOR_LABELS[gap]} gaps (${gaps.length.toLocaleString("en")})`),
+    h("p", { class: "note" }, `Techniques with rules from other vendors and none from ${VENDOR_LABELS[gap]}, most rules first.`),
+    table("gap-table", ["Technique", "Name", "Rules from others"], rows),
   );
 }
 
@@ -89,11 +156,11 @@ const FIT_MARGIN = 16;
 const MIN_HEIGHT = 360;
 
 /** The matrix in a box that scrolls both ways, fitted to the window below what is above it. */
-function scrollBox(showSub, columns) {
+function scrollBox(showSub, columns, gap) {
   const box = h(
     "div",
-    { class: `matrix${showSub ? "" : " no-sub"}`, id: "matrix" },
-    h("div", { class: "matrix-columns" }, columns.map((entry) => column(entry, !showSub))),
+    { class: `matrix${showSub ? "" : " no-sub"}${gap ? " gap-mode" : ""}`, id: "matrix" },
+    h("div", { class: "matrix-columns" }, columns.map((entry) => column(entry, !showSub, gap))),
   );
   // Measured once the page has put the box in place, and again when the window changes size.
   requestAnimationFrame(() => fitToWindow(box));
@@ -136,6 +203,7 @@ function controls(state) {
       platform: merged.platform,
       vendors: merged.vendors.join(","),
       sub: merged.sub ? "" : "0",
+      gap: merged.gap,
     });
   };
   const platformSelect = h(
@@ -177,6 +245,17 @@ function controls(state) {
       h("input", { type: "checkbox", id: "show-sub", checked: state.sub, onchange: (e) => go({ sub: e.target.checked }) }),
       " sub-techniques",
     ),
+    h(
+      "label",
+      {},
+      "Gaps of ",
+      h(
+        "select",
+        { id: "gap", onchange: (event) => go({ gap: event.target.value }) },
+        h("option", { value: "", selected: state.gap === "" }, "no vendor"),
+        VENDORS.map((vendor) => h("option", { value: vendor, selected: state.gap === vendor }, VENDOR_LABELS[vendor])),
+      ),
+    ),
   );
 }
 
@@ -190,7 +269,7 @@ function legend() {
   );
 }
 
-function column(entry, rolledUp) {
+function column(entry, rolledUp, gap) {
   return h(
     "div",
     { class: "column", "data-tactic": entry.tactic.id },
@@ -204,10 +283,12 @@ function column(entry, rolledUp) {
       const t = cell.technique;
       const split = cell.byVendor.map((v) => `${VENDOR_LABELS[v.vendor]} ${v.ruleCount.toLocaleString("en")}`).join(", ");
       const scope = rolledUp ? " with its sub-techniques" : "";
+      let mark = "";
+      if (gap) mark = isGap(cell, gap) ? " gap" : cell.byVendor.some((v) => v.vendor === gap && v.ruleCount > 0) ? " dim" : "";
       return h(
         "a",
         {
-          class: `cell c${bucket(cell.ruleCount)}${t.isSubtechnique ? " sub" : ""}`,
+          class: `cell c${bucket(cell.ruleCount)}${t.isSubtechnique ? " sub" : ""}${mark}`,
           // Rolled up, the technique page counts the same rules as the cell.
           href: route("technique", t.id, rolledUp ? { sub: 1 } : null),
           title: `${t.id} ${t.name}${scope}: ${plural(cell.ruleCount, "rule")} (${split})`,

@@ -49,11 +49,16 @@ TECHNIQUE_FILTERS = f"""($include_deprecated OR ({CURRENT}))
            OR toLower(ta.name) = toLower($tactic) }})"""
 
 #: Covered (or not) by a current rule, of $vendor when given; both null means any technique.
+#: And no current rule of a vendor in $uncovered_by (empty: no such condition): with $vendor or
+#: $covered, the techniques other catalogs cover and those vendors miss.
 COVERED_FILTER = """(($covered IS NULL AND $vendor IS NULL) OR
       EXISTS {
         MATCH (t)<-[:DETECTS]-(r:Rule)
         WHERE NOT r.deprecated AND ($vendor IS NULL OR r.vendor = $vendor) }
-      = coalesce($covered, true))"""
+      = coalesce($covered, true))
+  AND (size($uncovered_by) = 0 OR NOT EXISTS {
+        MATCH (t)<-[:DETECTS]-(r:Rule)
+        WHERE NOT r.deprecated AND r.vendor IN $uncovered_by })"""
 
 # Ids only: the page's techniques are then read through the same batched lookup as any other.
 TECHNIQUE_PAGE = Query(

@@ -408,9 +408,10 @@ def test_bad_cursor_and_first_out_of_range(small: str) -> None:
 
 def test_techniques_filters(small: str) -> None:
     query = """query($tactic: String, $platform: String, $vendor: Vendor, $covered: Boolean,
-                     $search: String, $all: Boolean) {
+                     $search: String, $all: Boolean, $uncoveredBy: [Vendor!]) {
       techniques(tactic: $tactic, platform: $platform, vendor: $vendor, covered: $covered,
-                 search: $search, first: 200, includeDeprecated: $all) {
+                 search: $search, first: 200, includeDeprecated: $all,
+                 uncoveredBy: $uncoveredBy) {
         totalCount nodes { id } } }"""
 
     def ids(**variables: Any) -> list[str]:
@@ -424,6 +425,14 @@ def test_techniques_filters(small: str) -> None:
         "T1059",
         "T1059.001",
     ]
+    # Gaps: what Sigma covers and Elastic does not; what anyone covers and neither Elastic nor
+    # Splunk does; uncoveredBy alone is every technique those vendors miss, covered or not.
+    assert ids(vendor="SIGMA", uncoveredBy=["ELASTIC"]) == ["T1546.008"]
+    assert ids(covered=True, uncoveredBy=["ELASTIC", "SPLUNK"]) == ["T1546.008"]
+    assert ids(covered=True, uncoveredBy=["SIGMA"]) == ["T1059.001", *FILLER]
+    assert ids(tactic="persistence", uncoveredBy=["ELASTIC"]) == ["T1546", "T1546.008"]
+    assert ids(vendor="SIGMA", uncoveredBy=["SIGMA"]) == []
+    assert len(ids(uncoveredBy=[])) == len(ids())
     assert ids(search="management") == ["T1047", "T1546.003"]
     assert ids(search="t1059") == ["T1059", "T1059.001"]
     assert ids(search="old") == []
