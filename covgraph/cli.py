@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "covgraph.cmd_load",
     "covgraph.cmd_serve",
     "covgraph.cmd_sync",
+    "covgraph.cmd_query",
 )
 
 
