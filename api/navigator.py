@@ -56,16 +56,21 @@ def build_layer(
     platform: str | None,
     vendors: Sequence[str] | None,
     links_per_technique: int,
+    gaps_of: str | None = None,
 ) -> dict[str, Any]:
     """A layer scoring each covered technique by its distinct current rules.
 
     `counts` are TECHNIQUE_RULE_COUNTS rows, `links` the rules behind each technique id. The
     comment names the vendors with their counts; links point at the rule files upstream.
+    With `gaps_of` (a vendor, counted in `counts`), only the techniques with no rule of that
+    vendor are scored, by the other vendors' rules: its gaps.
     """
     techniques: list[dict[str, Any]] = []
     top = 0
     for row in counts:
         by_vendor = {v["vendor"]: int(v["rules"]) for v in row["by_vendor"] if v}
+        if gaps_of is not None and by_vendor.pop(gaps_of, 0):
+            continue
         score = sum(by_vendor.values())
         if score == 0:
             continue
@@ -90,9 +95,21 @@ def build_layer(
             }
         )
     # None is every vendor; an empty list is none, as in coverageMatrix and the guide.
-    scope = "all vendors" if vendors is None else ", ".join(vendors) or "no vendor"
+    others = [v for v in vendors if v != gaps_of] if vendors is not None else None
+    scope = "all vendors" if others is None else ", ".join(others) or "no vendor"
+    if gaps_of is None:
+        name = "covgraph rule coverage"
+        what = f"Distinct current rules per technique ({scope}"
+        score_is = "Score = rule count; comment = rules per vendor."
+    else:
+        name = f"covgraph gaps of {gaps_of.capitalize()}"
+        what = (
+            f"Techniques with no current {gaps_of.capitalize()} rule, scored by the rules of "
+            f"the others ({scope}"
+        )
+        score_is = "Score = rules of the others; comment = rules per vendor."
     layer: dict[str, Any] = {
-        "name": "covgraph rule coverage",
+        "name": name,
         # The layer format makes the ATT&CK version optional: left out when the graph does not
         # know it, rather than guessed.
         "versions": {
@@ -101,11 +118,7 @@ def build_layer(
             "layer": LAYER_VERSION,
         },
         "domain": DOMAIN,
-        "description": (
-            f"Distinct current rules per technique ({scope}"
-            + (f", platform {platform}" if platform else "")
-            + "). Score = rule count; comment = rules per vendor."
-        ),
+        "description": what + (f", platform {platform}" if platform else "") + "). " + score_is,
         "sorting": 3,
         "layout": {
             "layout": "side",
@@ -135,15 +148,19 @@ def build_layer(
 
 
 LAYER_QUERY = """
-query Layer($platform: String, $vendors: [Vendor!], $links: Int) {
-  navigatorLayer(platform: $platform, vendors: $vendors, linksPerTechnique: $links)
+query Layer($platform: String, $vendors: [Vendor!], $links: Int, $gapsOf: Vendor) {
+  navigatorLayer(platform: $platform, vendors: $vendors, linksPerTechnique: $links,
+                 gapsOf: $gapsOf)
 }
 """
 
 
-def layer_filename(platform: str | None, vendors: Sequence[str] | None) -> str:
-    """`covgraph-layer[-<platform>][-<vendors>].json`, in safe lower-case characters."""
-    parts = ["covgraph-layer", platform or "", "-".join(vendors or ())]
+def layer_filename(
+    platform: str | None, vendors: Sequence[str] | None, gaps_of: str | None = None
+) -> str:
+    """`covgraph-layer[-<platform>][-<vendors>][-gaps-of-<vendor>].json`, in safe lower case."""
+    gaps = f"gaps-of-{gaps_of}" if gaps_of else ""
+    parts = ["covgraph-layer", platform or "", "-".join(vendors or ()), gaps]
     words = (re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") for p in parts)
     return "-".join(w for w in words if w) + ".json"
 
@@ -158,7 +175,7 @@ def _status(codes: Iterable[str]) -> int:
 
 
 class LayerDownload:
-    """`GET /navigator-layer.json?platform=&vendors=SIGMA,ELASTIC&linksPerTechnique=`.
+    """`GET /navigator-layer.json?platform=&vendors=SIGMA,ELASTIC&linksPerTechnique=&gapsOf=`.
 
     The same layer as the `navigatorLayer` field (it runs that field), as a file to save and
     open in Navigator. Errors come back as a GraphQL-style `{"errors": [...]}` with 400 (bad
@@ -173,6 +190,7 @@ class LayerDownload:
         query = request.query_params
         platform = (query.get("platform") or "").strip() or None
         vendors = [v.strip().upper() for v in query.get("vendors", "").split(",") if v.strip()]
+        gaps_of = (query.get("gapsOf") or "").strip().upper() or None
         links: int | None = None
         if query.get("linksPerTechnique"):
             try:
@@ -185,7 +203,12 @@ class LayerDownload:
                 return JSONResponse({"errors": [error]}, status_code=400)
         result = await self.schema.execute(
             LAYER_QUERY,
-            variable_values={"platform": platform, "vendors": vendors or None, "links": links},
+            variable_values={
+                "platform": platform,
+                "vendors": vendors or None,
+                "links": links,
+                "gapsOf": gaps_of,
+            },
             context_value=self.context(request),
         )
         if result.errors or not result.data:
@@ -193,7 +216,7 @@ class LayerDownload:
             codes = [str((e.get("extensions") or {}).get("code")) for e in errors]
             headers = {"Retry-After": "5"} if CATALOG_UNAVAILABLE in codes else None
             return JSONResponse({"errors": errors}, status_code=_status(codes), headers=headers)
-        name = layer_filename(platform, vendors)
+        name = layer_filename(platform, vendors, gaps_of)
         return JSONResponse(
             result.data["navigatorLayer"],
             headers={"Content-Disposition": f'attachment; filename="{name}"'},

@@ -459,7 +459,9 @@ class Query:
         "An ATT&CK Navigator layer (format 4.5, Navigator 5.2 or later): score = distinct "
         "current rules, comment = rules per vendor, links = the rule files upstream (at most "
         "linksPerTechnique each, at most 50). The platform is one of Navigator's (Windows, "
-        "Linux, macOS, ..., any case). Also a file at GET /navigator-layer.json."
+        "Linux, macOS, ..., any case). gapsOf: only the techniques with no current rule of "
+        "that vendor, scored by the rules of the other vendors (of `vendors` when given): its "
+        "gaps, as the matrix's gap view shows them. Also a file at GET /navigator-layer.json."
     )
     async def navigator_layer(
         self,
@@ -467,10 +469,16 @@ class Query:
         platform: str | None = UNSET,
         vendors: list[Vendor] | None = UNSET,
         links_per_technique: int | None = 25,
+        gaps_of: Vendor | None = UNSET,
     ) -> JSON:
         chosen = _text(platform)
         platform_name = navigator_platform(chosen) if chosen else None
-        params = {"platform": platform_name, "vendors": _vendor_list(vendors)}
+        given_gap = _given(gaps_of)
+        gap = given_gap.value if given_gap is not None else None
+        scope = _vendor_list(vendors)
+        # The gap vendor's own rules are counted too, to know which techniques it covers.
+        asked = sorted({*scope, gap}) if gap and scope is not None else scope
+        params = {"platform": platform_name, "vendors": asked}
         counts = await info.context.runner.read(
             coverage.TECHNIQUE_RULE_COUNTS, subs=False, **params
         )
@@ -482,10 +490,11 @@ class Query:
             {row["id"]: row["rules"] for row in links},
             attack_version=attack.get("version"),
             platform=platform_name,
-            vendors=params["vendors"],
+            vendors=scope,
             links_per_technique=min(
                 capped(links_per_technique, 25, "linksPerTechnique"), MAX_LINKS
             ),
+            gaps_of=gap,
         )
         return cast(JSON, layer)
 

@@ -78,7 +78,11 @@ export async function matrixView(_id, params, signal) {
     h(
       "p",
       {},
-      h("a", { id: "navigator-layer", href: layerUrl(platform, vendors), download: "" }, "Download this view as an ATT&CK Navigator layer"),
+      h(
+        "a",
+        { id: "navigator-layer", href: layerUrl(platform, vendors, gap), download: "" },
+        gap ? `Download ${VENDOR_LABELS[gap]}’s gaps as an ATT&CK Navigator layer` : "Download this view as an ATT&CK Navigator layer",
+      ),
       " (opens in Navigator 5.2 or later).",
     ),
     legend(),
@@ -188,10 +192,11 @@ window.addEventListener("resize", () => {
 });
 
 /** The API's layer download for the matrix's platform and vendors (none: every vendor). */
-function layerUrl(platform, vendors) {
+function layerUrl(platform, vendors, gap) {
   const params = new URLSearchParams();
   if (platform) params.set("platform", platform);
   if (vendors) params.set("vendors", vendors.join(","));
+  if (gap) params.set("gapsOf", gap);
   const query = params.toString();
   return `navigator-layer.json${query ? `?${query}` : ""}`;
 }

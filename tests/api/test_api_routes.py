@@ -65,6 +65,19 @@ def test_the_navigator_layer_as_a_file(clean_graph: Any, api_url: str) -> None:
     assert len(everything.json()["techniques"]) > len(layer["techniques"])
     links = httpx.get(f"{api_url}/navigator-layer.json?linksPerTechnique=1", timeout=60).json()
     assert max(len(t["links"]) for t in links["techniques"]) == 1
+    # Elastic's gaps against Sigma: what Sigma covers on Windows and Elastic does not.
+    gaps = httpx.get(
+        f"{api_url}/navigator-layer.json",
+        params={"platform": "Windows", "vendors": "SIGMA", "gapsOf": "elastic"},
+        timeout=60,
+    )
+    assert gaps.status_code == 200
+    assert gaps.headers["content-disposition"] == (
+        'attachment; filename="covgraph-layer-windows-sigma-gaps-of-elastic.json"'
+    )
+    assert layer_problems(gaps.json()) == []
+    assert gaps.json()["name"] == "covgraph gaps of Elastic"
+    assert [(t["techniqueID"], t["score"]) for t in gaps.json()["techniques"]] == [("T1546.008", 1)]
 
 
 @pytest.mark.neo4j

@@ -326,6 +326,20 @@ def test_navigator_layer_is_a_4_5_layer(small: str) -> None:
     splunk_linux = data(small, '{ navigatorLayer(platform: "linux", vendors: [SPLUNK]) }')
     assert layer_problems(splunk_linux["navigatorLayer"]) == []
     assert splunk_linux["navigatorLayer"]["gradient"]["maxValue"] == 2
+    # Splunk's gaps: the techniques Sigma or Elastic cover and no Splunk rule does, scored by
+    # their rules; the comment leaves Splunk out (it has none there).
+    gaps = data(small, "{ navigatorLayer(gapsOf: SPLUNK) }")["navigatorLayer"]
+    assert layer_problems(gaps) == []
+    assert gaps["name"] == "covgraph gaps of Splunk"
+    assert gaps["description"].startswith("Techniques with no current Splunk rule")
+    scored = {t["techniqueID"]: (t["score"], t["comment"]) for t in gaps["techniques"]}
+    assert scored == {"T1047": (2, "elastic: 1, sigma: 1"), "T1546.008": (1, "sigma: 1")}
+    # Within vendors: [SIGMA], the same techniques, scored by Sigma's rules only.
+    sigma_only = data(small, "{ navigatorLayer(vendors: [SIGMA], gapsOf: SPLUNK) }")
+    assert {t["techniqueID"]: t["score"] for t in sigma_only["navigatorLayer"]["techniques"]} == {
+        "T1047": 1,
+        "T1546.008": 1,
+    }
 
 
 def test_the_layer_checker_finds_deviations() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from browser_page import Page, gql
 
@@ -61,6 +62,11 @@ def test_elastic_gaps_against_sigma_are_the_api_filter(page: Page) -> None:
     assert counts == sorted(counts, reverse=True)
     assert counts[0] > 1
     assert all(r.find_element("css selector", "td.vendors").text.startswith("Sigma ") for r in rows)
+    # The download is the same gaps as a Navigator layer.
+    href = page.find("#navigator-layer").get_attribute("href")
+    assert href.endswith("navigator-layer.json?vendors=SIGMA%2CELASTIC&gapsOf=ELASTIC")
+    layer = httpx.get(href, timeout=60).json()
+    assert sorted(t["techniqueID"] for t in layer["techniques"]) == sorted(gaps)
     page.screenshot("matrix-gaps-elastic")
     assert page.console_errors() == []
 
