@@ -97,6 +97,7 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "Field.operators": 4,  # as FieldUsage.operators; 11 operators exist
     "MatrixCell.byVendor": 3,
     "Catalog.sources": 4,
+    "Collection.plan": 50,  # `steps`, at most 50 (api.types.collection.MAX_STEPS)
 }
 
 #: Covered techniques a Navigator layer scores (about 530 in the corpus), for its estimate.

@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from api.errors import UnknownTechnique
 from api.pagination import MAX_FIRST
 from graph.queries import attack, catalog, coverage, events, fields, indicator, rules, technique
+from graph.queries.collection import EVENT_PLATFORMS, RULE_EVENTS, CollectionIndex
 from graph.queries.overlap import INDICATOR_SETS
 from graph.queries.rule_similarity import RULE_INDICATOR_SETS, RuleSimilarityIndex
 from graph.queries.runner import RequestRunner, Row
@@ -284,6 +285,22 @@ class Loaders:
             return RuleSimilarityIndex(rows, drop=selector_key)
 
         index: RuleSimilarityIndex = await self.runner.derived("rule-similarity", build)
+        return index
+
+    async def collection(self, vendors: tuple[str, ...] | None) -> CollectionIndex:
+        """Events -> current rules -> current techniques, of these vendors, once per version."""
+
+        async def read() -> tuple[list[Row], dict[str, str | None]]:
+            rows = await self.runner.read(RULE_EVENTS)
+            platforms = {r["id"]: r["platform"] for r in await self.runner.read(EVENT_PLATFORMS)}
+            return rows, platforms
+
+        async def build() -> CollectionIndex:
+            rows, platforms = await self.runner.derived("rule-events", read)
+            return CollectionIndex(rows, vendors, platforms)
+
+        name = f"collection:{','.join(vendors) if vendors is not None else '*'}"
+        index: CollectionIndex = await self.runner.derived(name, build)
         return index
 
     async def _current_parents(self) -> dict[str, str]:

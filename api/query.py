@@ -14,6 +14,7 @@ from api.errors import BadArgument
 from api.navigator import NAVIGATOR_PLATFORMS, build_layer, navigator_platform
 from api.pagination import MAX_LINKS, capped, encode_cursor, page_window
 from api.types.catalog import Catalog, Source
+from api.types.collection import Collection
 from api.types.connection import page_info
 from api.types.coverage import MatrixCell, TacticCoverage, TechniqueCount
 from api.types.event import Event
@@ -454,6 +455,30 @@ class Query:
         ids = _ids(event_ids, "eventIds")
         rows = await info.context.runner.read(coverage.DETECTABLE_WITH, events=ids)
         return await load_techniques(info, [row["id"] for row in rows])
+
+    @resolver(
+        "What the current rules (of `vendors` when given) can detect with these events "
+        "collected, and which events to collect next: as detectableWith, a rule can fire when "
+        "one of the events it observes is collected. Unknown ids are listed, not an error, so "
+        "a whole inventory can be pasted."
+    )
+    async def collection(
+        self, info: Info, event_ids: list[str], vendors: list[Vendor] | None = UNSET
+    ) -> Collection:
+        ids = _ids(event_ids, "eventIds")
+        rows = await info.context.loaders.event.load_many(ids)
+        known = [i for i, row in zip(ids, rows, strict=True) if row is not None]
+        index = await info.context.loaders.collection(vendor_names(vendors))
+        rule_count, technique_count = index.state(known)
+        return Collection(
+            event_ids=known,
+            unknown_event_ids=[i for i, row in zip(ids, rows, strict=True) if row is None],
+            rule_count=rule_count,
+            technique_count=technique_count,
+            reachable_rule_count=index.reachable_rules,
+            reachable_technique_count=index.reachable_techniques,
+            index=index,
+        )
 
     @resolver(
         "An ATT&CK Navigator layer (format 4.5, Navigator 5.2 or later): score = distinct "

@@ -2,6 +2,7 @@
 
 import { ApiError, gql, stats } from "./api.js";
 import { external, h, plural, replace, route, section, table, VENDOR_LABELS } from "./dom.js";
+import { collectView } from "./collect.js";
 import { eventView } from "./event.js";
 import { fieldView } from "./field.js";
 import { indicatorView } from "./indicator.js";
@@ -38,9 +39,10 @@ const VIEWS = {
   overlap: overlapView,
   rule: ruleView,
   rules: rulesView,
+  collect: collectView,
 };
 
-const TITLES = { "": "Home", matrix: "Coverage matrix", overlap: "Overlap", rules: "Rules", indicator: "Indicator", indicators: "Values" };
+const TITLES = { "": "Home", matrix: "Coverage matrix", overlap: "Overlap", rules: "Rules", indicator: "Indicator", indicators: "Values", collect: "Log collection" };
 
 /** #/view/id?params -> {view, id, params}. */
 function parseHash() {
