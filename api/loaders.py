@@ -314,11 +314,12 @@ class Loaders:
 
     async def warm(self) -> None:
         """Build the per-version artefacts (technique table, similarity indexes of techniques and
-        of rules) ahead of requests."""
+        of rules, the log collection index) ahead of requests."""
         if self.runner.access.cache_enabled:
             await self.runner.derived("techniques", self._every_technique)
             await self.similarity()
             await self.rule_similarity()
+            await self.collection(None)
 
     async def require_techniques(self, ids: Sequence[str]) -> list[Row]:
         """The techniques with these ids; UnknownTechnique names any that do not exist."""
