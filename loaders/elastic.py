@@ -207,7 +207,9 @@ def rule_from_dict(
         parsed.extend(parse_filters(filters))
     indices = [str(i) for i in _list(table.get("index"))] + parsed.indices
     tags = [str(t) for t in _list(table.get("tags"))]
-    events = rule_events(parsed.predicates, indices, tags)
+    events = rule_events(
+        parsed.predicates, indices, tags, parsed.parts, parsed.predicates[parsed.parts_end :]
+    )
     predicates = _windows_fields(parsed.predicates, events)
     folder = PurePosixPath(path).parent
     maturity = _text(metadata.get("maturity"))

@@ -139,9 +139,38 @@ _CODE_CHANNELS = {
 
 
 def rule_events(
-    predicates: Iterable[Predicate], indices: Sequence[str], tags: Sequence[str]
+    predicates: Iterable[Predicate],
+    indices: Sequence[str],
+    tags: Sequence[str],
+    parts: Sequence[Sequence[Predicate]] = (),
+    shared: Sequence[Predicate] = (),
 ) -> list[Event]:
-    """The catalog events the rule's query requires positively, deduplicated."""
+    """The catalog events the rule's query requires positively, deduplicated.
+
+    A query in `parts` (sequence steps, `or` branches: see ParsedQuery.parts) needs the events
+    of each part, each read with the `shared` predicates (the rule's filters); when no part
+    names an event, the whole query is read as one, with its fallbacks (index data sets,
+    alerts).
+    """
+    predicates = list(predicates)
+    if parts:
+        events: dict[str, Event] = {}
+        for part in parts:
+            events.update((e.id, e) for e in _events([*part, *shared], indices, tags))
+        if events:
+            return with_categories(events.values())
+    return with_categories(_events(predicates, indices, tags, fallback=True))
+
+
+def _events(
+    predicates: Iterable[Predicate],
+    indices: Sequence[str],
+    tags: Sequence[str],
+    *,
+    fallback: bool = False,
+) -> list[Event]:
+    """The events one query, or one part of it, requires; with `fallback`, the index data sets
+    or alerts when the predicates name none."""
     values: dict[str, set[str]] = {}
     fields: set[str] = set()
     for predicate in predicates:
@@ -180,14 +209,14 @@ def rule_events(
             index.lower().startswith(_FDR_INDEX) for index in indices
         ):
             events.setdefault(_PROCESS_ROLLUP.id, _PROCESS_ROLLUP)
-    if not events:
+    if not events and fallback:
         # Nothing more precise: the data sets the index patterns name, then the alerts.
         for dataset in sorted(index_datasets):
             event = _log_source(dataset, values)
             if event is not None:
                 events.setdefault(event.id, event)
         events.update((e.id, e) for e in _alert_events(indices))
-    return with_categories(events.values())
+    return list(events.values())
 
 
 def _alert_events(indices: Sequence[str]) -> list[Event]:
@@ -355,7 +384,7 @@ def _sigma_categories(values: dict[str, set[str]], fields: set[str]) -> set[str]
             "file_delete" if types & {"deletion"} and not types - {"deletion"} else "file_event"
         )
     if "registry" in categories:
-        if types & {"change"}:
+        if types & {"change", "modification"}:  # Elastic Defend's action is `modification`
             found.add("registry_set")
         elif types & {"creation"}:
             found.add("registry_add")

@@ -22,6 +22,14 @@ class ParsedQuery:
     unsupported: list[str] = field(default_factory=list)
     #: Index patterns the query itself names (ES|QL ``from``).
     indices: list[str] = field(default_factory=list)
+    #: The predicates of each part that matches events of its own: each step of an EQL
+    #: sequence or sample, each branch of a top-level ``or``. Empty for a query of one part.
+    #: The rule's events are read per part, so that one step's event type or code is not
+    #: taken for another's.
+    parts: list[list[Predicate]] = field(default_factory=list)
+    #: The parts were read from ``predicates[:parts_end]``; predicates added after them (the
+    #: rule's filters) apply to every part.
+    parts_end: int = 0
 
     def add(
         self,

@@ -17,6 +17,7 @@ from eql.parser import LarkToEQL, lark_parser
 from lark.exceptions import LarkError, UnexpectedInput
 
 from loaders.elastic_query import ParsedQuery, pattern_operator, query_error
+from loaders.records import Predicate
 
 _COMPARATORS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -69,7 +70,8 @@ def parse_eql(query: str) -> ParsedQuery:
     """The predicates of an EQL query; raises ParseError with the line and column on failure."""
     tree = _parse(query)
     result = ParsedQuery()
-    _walk(tree, False, result)
+    _walk(tree, False, result, top=True)
+    result.parts_end = len(result.predicates)
     return result
 
 
@@ -106,25 +108,50 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _walk(node: object, negated: bool, out: ParsedQuery) -> None:
-    """Collect predicates; ``negated`` is the parity of the NOTs above the node."""
+def _walk(node: object, negated: bool, out: ParsedQuery, *, top: bool = False) -> None:
+    """Collect predicates; ``negated`` is the parity of the NOTs above the node. ``top``: the
+    node is the query itself, whose sequence steps or ``or`` branches are parts (out.parts)."""
     if isinstance(node, ast.PipedQuery):
-        _walk(node.first, negated, out)
+        _walk(node.first, negated, out, top=top)
         if node.pipes:
             out.skip("pipes")
     elif isinstance(node, ast.EventQuery):
+        start = len(out.predicates)
         if node.event_type != "any":
             out.add("event.category", "eq", node.event_type, negated=negated, case_insensitive=True)
-        _walk(node.query, negated, out)
+        category = out.predicates[start:]
+        branches = _top_or(node.query) if top else None
+        if branches is None:
+            _walk(node.query, negated, out)
+        else:
+            # Each branch of `any where (A) or (B)`, or of `any where C and ((A) or (B))`, is a
+            # kind of event of its own; the conditions beside the `or` apply to every branch.
+            common: list[Predicate] = []
+            branch_predicates: list[list[Predicate]] = []
+            terms = node.query.terms if isinstance(node.query, ast.And) else [node.query]
+            for term in terms:
+                for branch in branches.terms if term is branches else [term]:
+                    begin = len(out.predicates)
+                    _walk(branch, negated, out)
+                    if term is branches:
+                        branch_predicates.append(out.predicates[begin:])
+                    else:
+                        common += out.predicates[begin:]
+            out.parts += [
+                category + _narrowed(common, found) + found for found in branch_predicates
+            ]
     elif isinstance(node, ast.Sequence | ast.Sample | ast.Join):
         # Sequences and samples: every sub-query; ``by`` keys and ``maxspan`` are not checks.
         # A missing-event term (``![...]``, data is_negated) is an event the rule excludes.
         for sub in node.queries:
+            begin = len(out.predicates)
             _walk(
                 sub.query,
                 negated != bool((getattr(sub, "data", None) or {}).get("is_negated")),
                 out,
             )
+            if top:
+                out.parts.append(out.predicates[begin:])
         close = getattr(node, "close", None)
         if close is not None:
             # An ``until`` sub-query ends the sequence: the rule excludes what it matches.
@@ -153,6 +180,45 @@ def _walk(node: object, negated: bool, out: ParsedQuery) -> None:
         out.skip("bare boolean field")
     else:
         out.skip(type(node).__name__)
+
+
+#: Fields that say which kind of event a branch matches.
+_EVENT_KIND_FIELDS = ("event.category", "event.type", "event.action", "event.code", "os.type")
+
+
+def _top_or(query: object) -> ast.Or | None:
+    """The `or` whose branches are the query's parts: the query itself, or among the terms of a
+    top-level `and` the only `or`, else the only one whose branches name kinds of events
+    (`event.category == "file"` in one, `"registry"` in the other); None when there is none."""
+    if isinstance(query, ast.Or):
+        return query
+    if isinstance(query, ast.And):
+        ors = [term for term in query.terms if isinstance(term, ast.Or)]
+        if len(ors) > 1:
+            ors = [o for o in ors if _names_event_kind(o)]
+        if len(ors) == 1:
+            return ors[0]
+    return None
+
+
+def _names_event_kind(node: ast.BaseNode) -> bool:
+    """Whether a field of _EVENT_KIND_FIELDS appears anywhere under the node."""
+    if (name := _field_name(node)) is not None and name.endswith(_EVENT_KIND_FIELDS):
+        return True
+    # eql's own `children()` recurses into strings without end: its slots are walked here.
+    for _, value in node.iter_slots():
+        for child in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(child, ast.BaseNode) and _names_event_kind(child):
+                return True
+    return False
+
+
+def _narrowed(common: list[Predicate], branch: list[Predicate]) -> list[Predicate]:
+    """The conditions beside an `or` as they apply to one branch: an equality on a field the
+    branch itself checks for equality gives way to the branch's (`host.os.type in ("macos",
+    "windows") and ((host.os.type == "windows" and ...) or ...)`: the branch is Windows)."""
+    own = {p.field for p in branch if p.operator == "eq" and not p.negated}
+    return [p for p in common if not (p.operator == "eq" and not p.negated and p.field in own)]
 
 
 def _field_name(node: object) -> str | None:
