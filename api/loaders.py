@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -40,31 +40,45 @@ def _aligned(
     return {k: found[k] for k in keys if k in found}
 
 
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose results survive the cancellation of one of the resolvers awaiting them.
+
+    Resolvers asking for the same key share one future. When one field fails (an answer past
+    its item budget), graphql-core cancels the fields beside it; a resolver cancelled while
+    awaiting the shared future would cancel the future itself, and every other resolver
+    awaiting that key, in another part of the answer, would get a CancelledError that is no
+    GraphQL error (the request would end in a bare HTTP 500). Each awaiter gets a shield.
+    """
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 class Loaders:
     """The DataLoaders of one request, all reading through the request's runner."""
 
     def __init__(self, runner: RequestRunner) -> None:
         self.runner = runner
-        self.technique = DataLoader(self._techniques)
-        self.tactic_techniques = DataLoader(self._tactic_techniques)
-        self.coverage = DataLoader(self._coverage)
-        self.authoring = DataLoader(self._authoring)
-        self.reach = DataLoader(self._reach)
-        self.values_exist = DataLoader(self._values_exist)
-        self.indicator_rules = DataLoader(self._indicator_rules)
-        self.checked_with = DataLoader(self._checked_with)
-        self.rule = DataLoader(self._rules)
-        self.predicates = DataLoader(self._predicates)
-        self.event = DataLoader(self._events)
-        self.event_techniques = DataLoader(self._event_techniques)
-        self.field_exists = DataLoader(self._field_exists)
-        self.field_rule_count = DataLoader(self._field_rule_counts)
-        self.field_aliases = DataLoader(self._field_aliases)
-        self.field_usage = DataLoader(self._field_usage)
-        self.field_indicators = DataLoader(self._field_indicators)
-        self.strategies = DataLoader(self._strategies)
-        self.attack_events = DataLoader(self._attack_events)
-        self.event_attack_techniques = DataLoader(self._event_attack_techniques)
+        self.technique = SharedLoader(self._techniques)
+        self.tactic_techniques = SharedLoader(self._tactic_techniques)
+        self.coverage = SharedLoader(self._coverage)
+        self.authoring = SharedLoader(self._authoring)
+        self.reach = SharedLoader(self._reach)
+        self.values_exist = SharedLoader(self._values_exist)
+        self.indicator_rules = SharedLoader(self._indicator_rules)
+        self.checked_with = SharedLoader(self._checked_with)
+        self.rule = SharedLoader(self._rules)
+        self.predicates = SharedLoader(self._predicates)
+        self.event = SharedLoader(self._events)
+        self.event_techniques = SharedLoader(self._event_techniques)
+        self.field_exists = SharedLoader(self._field_exists)
+        self.field_rule_count = SharedLoader(self._field_rule_counts)
+        self.field_aliases = SharedLoader(self._field_aliases)
+        self.field_usage = SharedLoader(self._field_usage)
+        self.field_indicators = SharedLoader(self._field_indicators)
+        self.strategies = SharedLoader(self._strategies)
+        self.attack_events = SharedLoader(self._attack_events)
+        self.event_attack_techniques = SharedLoader(self._event_attack_techniques)
         self._tactics: asyncio.Task[list[Row]] | None = None
         self._sources: asyncio.Task[list[Row]] | None = None
         self._platforms: asyncio.Task[list[str]] | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from http_api import REPO, data, running_api
+from http_api import REPO, data, gql, running_api
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.corpus]
 
@@ -596,3 +596,22 @@ def test_t1546_003_attack_guidance_beside_its_rules(corpus_api: str, corpus_dir:
     assert {i: e["ruleCount"] for i, e in attack.items()} == {i: used.get(i, 0) for i in attack}
     assert attack["sysmon:1"]["ruleCount"] > 0
     assert attack["wmi-activity:5857"]["ruleCount"] == 0
+
+
+def test_an_answer_past_the_item_budget_with_shared_rules_is_a_coded_error(
+    corpus_graph: object,
+) -> None:
+    """Two rolled-up techniques share rules: when the answer passes the item budget, the fields
+    beside the failing one are cancelled while others still await the same rules' checks. That
+    is one RESULT_TOO_LARGE, never an HTTP 500 (api.loaders.SharedLoader)."""
+    rules = "byVendor { rules { uid predicates { value field { name } } events { id } } }"
+    query = f"""{{
+      a0: technique(id: "T1059") {{ coverage(includeSubtechniques: true) {{ {rules} }} }}
+      a1: technique(id: "T1218") {{ coverage(includeSubtechniques: true) {{ {rules} }} }} }}"""
+    # Without the result cache, every run reads the checks while the budget trips.
+    with running_api({"COVGRAPH_API_CACHE": "0"}) as url:
+        for _ in range(3):
+            status, body = gql(url, query)
+            assert status == 200, body
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["RESULT_TOO_LARGE"]
+            assert body["extensions"]["covgraph"]["items"] > 25_000
