@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -63,6 +64,15 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return build_context(self.access, request, response, max_items=self.max_items)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A body that is not UTF-8 is the client's error (400), as malformed JSON is."""
+        try:
+            return super().parse_json(data)
+        except UnicodeDecodeError as exc:
+            raise HTTPException(
+                400, "Unable to parse request body as JSON: it is not UTF-8"
+            ) from exc
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """Strawberry's GraphiQL page, with its assets served locally when they are cached."""

@@ -19,7 +19,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from covgraph.errors import CatalogUnavailable, CovgraphError
-from graph.queries.runner import DatabaseNotFound, QueryTimedOut
+from graph.queries.runner import DatabaseNotFound, QueryTimedOut, UnencodableText
 
 log = logging.getLogger("covgraph.api")
 
@@ -45,6 +45,17 @@ class ApiError(CovgraphError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class OperationNotNamed(ApiError):
+    """A document of several operations with no `operationName` to pick one."""
+
+    code = VALIDATION_FAILED
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"the document holds {count} operations: name the one to run with operationName"
+        )
 
 
 class UnknownTechnique(ApiError):
@@ -124,6 +135,8 @@ def _code_of(error: GraphQLError) -> str:
         return CATALOG_UNAVAILABLE
     if isinstance(original, QueryTimedOut):
         return QUERY_TIMEOUT
+    if isinstance(original, UnencodableText):
+        return BAD_ARGUMENT
     if isinstance(original, GraphQLError):
         # graphql-core's own input coercion (a variable's value not of its type): the client's.
         return VALIDATION_FAILED

@@ -48,6 +48,8 @@ T = TypeVar("T")
 
 #: Most event ids `detectableWith` takes, and technique ids `indicatorOverlap` takes.
 MAX_IDS = 500
+#: The longest `techniques(search:)` text: a name or a few words, well inside Lucene's limits.
+MAX_TECHNIQUE_SEARCH = 200
 #: Fewest characters `indicators(search:)` takes: one matches most of the catalog's values.
 MIN_SEARCH = 2
 
@@ -136,6 +138,12 @@ class Query:
             "limit": limit,
         }
         text = _lower(_text(search))
+        if text is not None and len(text) > MAX_TECHNIQUE_SEARCH:
+            # Lucene refuses a prefix of more than 1,000 bytes and more than 1,024 words.
+            raise BadArgument(
+                f"a technique search takes at most {MAX_TECHNIQUE_SEARCH} characters, "
+                f"got {len(text):,}"
+            )
         if text is None:
             rows = await info.context.runner.read(technique.TECHNIQUE_PAGE, **filters)
         else:

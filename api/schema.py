@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, parse
+from graphql import DocumentNode, ExecutionResult, OperationDefinitionNode, parse
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -22,7 +22,7 @@ from strawberry.types.execution import ExecutionContext
 
 from api.context import Context
 from api.cost import MAX_COST, CostLimit
-from api.errors import CodedErrors, log_errors
+from api.errors import CodedErrors, OperationNotNamed, log_errors
 from api.query import Query
 
 #: Deepest selection allowed, counting the root field as level 1: the technique page of
@@ -73,6 +73,26 @@ class ParsedDocuments(SchemaExtension):
         yield
 
 
+class OneOperation(SchemaExtension):
+    """A document of several operations must name the one to run (`operationName`), as the
+    GraphQL spec's GetOperation requires; graphql-core would run the first one silently."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        # strawberry's `operation_name` falls back to the first operation's: the one asked is
+        # kept apart.
+        asked = getattr(context, "_provided_operation_name", None)
+        if document is not None and context.result is None and not asked:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                refusal = OperationNotNamed(len(operations))
+                context.result = ExecutionResult(
+                    data=None, errors=[GraphQLError(refusal.message, original_error=refusal)]
+                )
+        yield
+
+
 class CovgraphSchema(strawberry.Schema):
     """Logs what clients are not shown (masked errors) and nothing they are."""
 
@@ -100,6 +120,7 @@ def build_schema(max_cost: int = MAX_COST) -> strawberry.Schema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             ParsedDocuments,
             lambda: ValidationCache(maxsize=256),
+            OneOperation,
             lambda: CostLimit(max_cost),
             CodedErrors,
             QueryCounts,

@@ -62,6 +62,18 @@ TIMEOUT_CODES = frozenset(
 DEFAULT_QUERY_TIMEOUT = 10.0
 
 
+class UnencodableText(CovgraphError):
+    """A parameter holds text that is not valid Unicode (a lone UTF-16 surrogate, which JSON
+    allows as an escape), so it cannot be sent to Neo4j."""
+
+    def __init__(self, query: str) -> None:
+        super().__init__(
+            "a text argument is not valid Unicode (it holds a lone UTF-16 surrogate, "
+            "such as \\ud800)"
+        )
+        self.query = query
+
+
 class QueryTimedOut(CovgraphError):
     """Neo4j stopped a read that ran longer than a transaction timeout (the API's or its own)."""
 
@@ -201,6 +213,8 @@ class GraphAccess:
             raise CatalogUnavailable(
                 f"Neo4j at {self.settings.uri} is not available: {type(exc).__name__}"
             ) from exc
+        except UnicodeEncodeError as exc:
+            raise UnencodableText(query.name) from exc
         return [dict(record) for record in result.records]
 
     async def generation(self) -> str:
