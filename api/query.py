@@ -2,13 +2,23 @@
 
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import strawberry
 from strawberry import UNSET
 from strawberry.scalars import JSON
 
-from api.arguments import operator_argument
+from api.arguments import (
+    MAX_TECHNIQUE_SEARCH,
+    given,
+    id_list,
+    indicator_key,
+    lowered,
+    operator_argument,
+    search_text,
+    technique_argument,
+    trimmed,
+)
 from api.context import Info, resolver
 from api.errors import BadArgument
 from api.navigator import NAVIGATOR_PLATFORMS, build_layer, navigator_platform
@@ -44,56 +54,12 @@ from graph.queries import (
 from graph.selectors import event_selector_params, is_event_selector
 from loaders.records import value_key
 
-T = TypeVar("T")
-
-#: Most event ids `detectableWith` takes, and technique ids `indicatorOverlap` takes.
-MAX_IDS = 500
-#: The longest `techniques(search:)` text: a name or a few words, well inside Lucene's limits.
-MAX_TECHNIQUE_SEARCH = 200
-#: Fewest characters `indicators(search:)` takes: one matches most of the catalog's values.
-MIN_SEARCH = 2
-
-
-def _text(value: str | None) -> str | None:
-    """Null for a missing (unset or null) or blank filter, else the trimmed text."""
-    if not value:
-        return None
-    return value.strip() or None
-
-
-def _lower(value: str | None) -> str | None:
-    return value.lower() if value is not None else None
-
-
-def _given(value: T | None) -> T | None:
-    """None for an argument left out (UNSET) or null."""
-    return None if value is strawberry.UNSET else value
-
-
-def _search_text(value: str) -> str:
-    """Text searched for in checked values: trimmed, lower-cased, at least MIN_SEARCH long."""
-    text = value.strip().lower()
-    if len(text) < MIN_SEARCH:
-        raise BadArgument(f"a value search needs at least {MIN_SEARCH} characters, got {value!r}")
-    return text
-
-
-def _technique_id(value: str) -> str:
-    return value.strip().upper()
-
-
-def _ids(values: list[str], name: str, normalise: Any = str.strip) -> list[str]:
-    cleaned = list(dict.fromkeys(normalise(v) for v in values if v.strip()))
-    if len(cleaned) > MAX_IDS:
-        raise BadArgument(f"{name} takes at most {MAX_IDS} ids, got {len(cleaned)}")
-    return cleaned
-
 
 @strawberry.type
 class Query:
     @resolver("A technique by ATT&CK id (e.g. T1546.003); null if unknown.")
     async def technique(self, info: Info, id: str) -> Technique | None:
-        return await load_technique(info, _technique_id(id))
+        return await load_technique(info, technique_argument(id))
 
     @resolver(
         "Techniques by id. tactic: id, short name or name; platform: one of the "
@@ -121,23 +87,23 @@ class Query:
         uncovered_by: list[Vendor] | None = UNSET,
     ) -> TechniqueConnection:
         skip, limit = page_window(first, after)
-        chosen_tactic = _text(tactic)
+        chosen_tactic = trimmed(tactic)
         if chosen_tactic:
             await _known_tactic(info, chosen_tactic)
-        chosen_platform = _text(platform)
+        chosen_platform = trimmed(platform)
         if chosen_platform:
             await _known_platform(info, chosen_platform)
         filters: dict[str, Any] = {
             "tactic": chosen_tactic,
             "platform": chosen_platform,
             "vendor": vendor.value if vendor else None,
-            "covered": _given(covered),
-            "uncovered_by": sorted({v.value for v in _given(uncovered_by) or []}),
+            "covered": given(covered),
+            "uncovered_by": sorted({v.value for v in given(uncovered_by) or []}),
             "include_deprecated": bool(include_deprecated),
             "skip": skip,
             "limit": limit,
         }
-        text = _lower(_text(search))
+        text = lowered(trimmed(search))
         if text is not None and len(text) > MAX_TECHNIQUE_SEARCH:
             # Lucene refuses a prefix of more than 1,000 bytes and more than 1,024 words.
             raise BadArgument(
@@ -178,10 +144,11 @@ class Query:
         "techniqueId: tagged with it; eventId: observes it; field: filters on it; value: checks "
         "that value (exact, or lower-cased), on `field` when both are given; operator: with that "
         "operator, one of eq, wildcard, regex_match, match, cidr, exists, lt, lte, gt, gte, lookup "
-        "(another is BAD_ARGUMENT; then `value` is matched exactly: field + operator + value "
-        "name one indicator); negated: true for exclusions only, false for positive checks "
-        "only. Field, operator, value and negated all apply to the same check, so (field, "
-        "operator, value, negated) lists exactly the rules an IndicatorUsage's corpusReach counts. "
+        "(another is BAD_ARGUMENT; then field + operator + value name one indicator, the value "
+        "matched as given, else lower-cased as indicator() does); negated: true for "
+        "exclusions only, false for positive checks only. Field, operator, value and negated "
+        "all apply to the same check, so (field, operator, value, negated) lists exactly the "
+        "rules an IndicatorUsage's corpusReach counts. "
         "onlyRetiredTechniques: rules whose every technique tag ATT&CK revoked or deprecated. "
         "includeSubtechniques: with techniqueId, also rules tagged with one of its current "
         "sub-techniques, the rules coverage(includeSubtechniques: true) counts. valueContains: "
@@ -211,22 +178,31 @@ class Query:
         include_event_selectors: bool | None = True,
     ) -> RuleConnection:
         skip, limit = page_window(first, after)
-        contains = _given(value_contains)
+        contains = given(value_contains)
         if contains is not None:
-            contains = _search_text(contains)
+            contains = search_text(contains)
+        chosen_operator = operator_argument(operator)
+        checked = given(value)
+        name = trimmed(field)
+        if checked and name and chosen_operator and checked != checked.lower():
+            # As indicator(): the value as given, else lower-cased when only that one is checked
+            # (case-insensitive checks are stored lower-cased).
+            key = await indicator_key(info, name, chosen_operator, checked)
+            if key == value_key(name, chosen_operator, checked.lower()):
+                checked = checked.lower()
         chosen = rules.RuleFilter(
-            search=_text(search),
+            search=trimmed(search),
             vendor=vendor.value if vendor else None,
-            technique=_technique_id(technique_id) if technique_id else None,
+            technique=technique_argument(technique_id) if technique_id else None,
             include_subtechniques=bool(include_subtechniques),
-            event=_text(event_id),
-            field=_text(field),
+            event=trimmed(event_id),
+            field=name,
             # An empty string is a value rules check (37 indicators of the corpus have one).
-            value=_given(value),
+            value=checked,
             value_contains=contains,
             include_selectors=include_event_selectors is not False,
-            operator=operator_argument(operator),
-            negated=_given(negated),
+            operator=chosen_operator,
+            negated=given(negated),
             only_retired_techniques=bool(only_retired_techniques),
             include_deprecated=bool(include_deprecated),
         )
@@ -251,7 +227,7 @@ class Query:
         self, info: Info, search: str | None = UNSET, first: int | None = 100
     ) -> list[Event]:
         rows = await info.context.runner.read(
-            events.EVENT_SEARCH, search=_text(search), limit=capped(first, 100)
+            events.EVENT_SEARCH, search=trimmed(search), limit=capped(first, 100)
         )
         return [Event.from_row(row["event"]) for row in rows]
 
@@ -285,11 +261,7 @@ class Query:
         name = field.strip()
         if chosen is None or not name:
             raise BadArgument("indicator needs a field and an operator")
-        keys = list(
-            dict.fromkeys([value_key(name, chosen, value), value_key(name, chosen, value.lower())])
-        )
-        known = await info.context.loaders.values_exist.load_many(keys)
-        key = next((k for k, found in zip(keys, known, strict=True) if found), None)
+        key = await indicator_key(info, name, chosen, value)
         if key is None:
             return None
         rows = await info.context.loaders.indicator_rules.load(key)
@@ -316,11 +288,11 @@ class Query:
         first: int | None = 50,
         include_event_selectors: bool = True,
     ) -> IndicatorSearch:
-        text = _search_text(search)
+        text = search_text(search)
         rows = await info.context.runner.read(
             indicator.INDICATOR_SEARCH,
             text=text,
-            field=_text(field),
+            field=trimmed(field),
             operator=operator_argument(operator),
             negated=negated,
             limit=capped(first, 50),
@@ -346,7 +318,7 @@ class Query:
         include_subtechniques: bool | None = False,
         include_event_selectors: bool | None = True,
     ) -> list[SharedIndicator]:
-        ids = _ids(technique_ids, "techniqueIds", _technique_id)
+        ids = id_list(technique_ids, "techniqueIds", technique_argument)
         if len(ids) < 2:
             raise BadArgument("indicatorOverlap needs at least two distinct technique ids")
         await info.context.loaders.require_techniques(ids)
@@ -394,7 +366,7 @@ class Query:
         include_event_selectors: bool | None = True,
         include_subtechniques: bool | None = False,
     ) -> list[TechniqueSimilarity]:
-        tid = _technique_id(id)
+        tid = technique_argument(id)
         (row,) = await info.context.loaders.require_techniques([tid])
         rolled_up = bool(include_subtechniques)
         index = await info.context.loaders.similarity(
@@ -425,7 +397,7 @@ class Query:
         vendors: list[Vendor] | None = UNSET,
         include_subtechniques: bool | None = False,
     ) -> list[TacticCoverage]:
-        chosen = _text(platform)
+        chosen = trimmed(platform)
         if chosen:
             await _known_platform(info, chosen)
         rows = await info.context.runner.read(
@@ -460,7 +432,7 @@ class Query:
         "observes is collected. Unknown event ids match nothing."
     )
     async def detectable_with(self, info: Info, event_ids: list[str]) -> list[Technique]:
-        ids = _ids(event_ids, "eventIds")
+        ids = id_list(event_ids, "eventIds")
         rows = await info.context.runner.read(coverage.DETECTABLE_WITH, events=ids)
         return await load_techniques(info, [row["id"] for row in rows])
 
@@ -473,7 +445,7 @@ class Query:
     async def collection(
         self, info: Info, event_ids: list[str], vendors: list[Vendor] | None = UNSET
     ) -> Collection:
-        ids = _ids(event_ids, "eventIds")
+        ids = id_list(event_ids, "eventIds")
         rows = await info.context.loaders.event.load_many(ids)
         known = [i for i, row in zip(ids, rows, strict=True) if row is not None]
         index = await info.context.loaders.collection(vendor_names(vendors))
@@ -504,9 +476,9 @@ class Query:
         links_per_technique: int | None = 25,
         gaps_of: Vendor | None = UNSET,
     ) -> JSON:
-        chosen = _text(platform)
+        chosen = trimmed(platform)
         platform_name = navigator_platform(chosen) if chosen else None
-        given_gap = _given(gaps_of)
+        given_gap = given(gaps_of)
         gap = given_gap.value if given_gap is not None else None
         scope = _vendor_list(vendors)
         # The gap vendor's own rules are counted too, to know which techniques it covers.

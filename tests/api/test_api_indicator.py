@@ -407,3 +407,19 @@ def test_the_guides_lists_page_by_offset(small: str) -> None:
     assert status == 200
     assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
     assert "offset must not be negative" in body["errors"][0]["message"]
+
+
+def test_rules_of_an_indicator_typed_in_another_case(extras: str) -> None:
+    """rules(field, operator, value) finds what indicator() finds: the value as given, else
+    lower-cased; a case-sensitive check of the exact text stays its own indicator."""
+    query = """query($v: String!) {
+      indicator(field: "process.name", operator: "eq", value: $v) { value corpusReach }
+      rules(field: "process.name", operator: "eq", value: $v, negated: false, first: 0) {
+        totalCount } }"""
+    typed = data(extras, query, {"v": "wmic.EXE"})
+    assert typed["indicator"]["value"] == "wmic.exe"
+    assert typed["rules"]["totalCount"] == typed["indicator"]["corpusReach"] == 7
+    # x checks WMIC.exe case-sensitively: that exact text is one indicator of its own.
+    cased = data(extras, query, {"v": "WMIC.exe"})
+    assert cased["indicator"]["value"] == "WMIC.exe"
+    assert cased["rules"]["totalCount"] == cased["indicator"]["corpusReach"] == 1
