@@ -67,9 +67,9 @@ class Query:
         "covered: has (or has not) a current rule, of `vendor` when given (vendor alone means "
         "covered by it); uncoveredBy: no current rule of any of these vendors (with vendor or "
         "covered: true, the gaps of those vendors that another catalog covers); search: id "
-        "prefix, words in the name, or words in the id, name or "
-        "description (full-text, the last word also as a prefix), ranked id matches first, then "
-        "name matches, then the rest by relevance. "
+        "prefix, words in the name, or words in the id, name or description (full-text, the "
+        "last word and technique ids also as prefixes), ranked id matches first, then name "
+        "matches, then the rest by relevance. "
         "Revoked and deprecated techniques only with includeDeprecated."
     )
     async def techniques(

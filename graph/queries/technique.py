@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from graph.queries.runner import Query
 
 #: The technique properties the API shows (the long `detection` text is left in the graph).
@@ -74,8 +76,12 @@ RETURN size(ids) AS total, ids[$skip..$skip + $limit] AS ids
 """,
 )
 
-#: A name match: every word of the search is in the name (any order, any case).
-_NAME_MATCH = "all(w IN $words WHERE toLower(t.name) CONTAINS w)"
+#: A name match: every word of the search is in the name (any order, any case), or is a
+#: technique id the technique's id starts with (`t1059 powershell` is T1059.001 PowerShell).
+_NAME_MATCH = (
+    "all(w IN $words WHERE toLower(t.name) CONTAINS w "
+    "OR (w =~ 't[0-9]{4}' AND toLower(t.id) STARTS WITH w))"
+)
 
 #: `techniques(search:)`: id prefix, name or full-text (technique_text: id, name, description)
 #: matches, ranked id matches first (by id), then name matches (by id), then the rest by Lucene
@@ -125,17 +131,25 @@ def lucene_query(search: str) -> str | None:
     """A Lucene query for technique_text that needs every word of `search`; None for no word.
 
     Words are lower-cased (so that AND, OR and NOT are words, not operators) and escaped; the
-    last one also matches as a prefix, for a search box that asks while the user types. Words
-    with nothing but punctuation are dropped: the analyzer would leave nothing of them.
+    last one also matches as a prefix, for a search box that asks while the user types, and so
+    does a technique id anywhere (`t1059 powershell`: the analyzer keeps `t1059.001` as one
+    word). Words with nothing but punctuation are dropped: the analyzer would leave nothing of
+    them.
     """
     words = [w for w in search.lower().split() if any(c.isalnum() for c in w)]
     if not words:
         return None
-    terms = [lucene_escape(w) for w in words]
-    last = words[-1]
-    if last.isalnum():
-        terms[-1] = f"({last} OR {last}*)"
+    terms = [
+        f"({word} OR {word}*)"
+        if word.isalnum() and (i == len(words) - 1 or _TECHNIQUE_ID_WORD.match(word))
+        else lucene_escape(word)
+        for i, word in enumerate(words)
+    ]
     return " AND ".join(terms)
+
+
+#: A word that is a technique id, or the start of one (`t1059`).
+_TECHNIQUE_ID_WORD = re.compile(r"^t\d{4}$")
 
 
 #: Every platform some technique names, as ATT&CK spells it.

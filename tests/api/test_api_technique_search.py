@@ -97,6 +97,10 @@ def test_descriptions_find_wmi_and_mimikatz(corpus_api: str) -> None:
     assert "T1003" in _found(corpus_api, "mimikatz", first=12)
     # Id prefixes still come first, sub-techniques in id order.
     assert _found(corpus_api, "T1059", first=3) == ["T1059", "T1059.001", "T1059.002"]
+    # An id with a word, in either order: the analyzer keeps t1059.001 as one word, so the id
+    # is a prefix; the sub-technique whose name holds the word comes first.
+    assert _found(corpus_api, "T1059 powershell", first=1) == ["T1059.001"]
+    assert _found(corpus_api, "powershell t1059", first=1) == ["T1059.001"]
     # Pages of 7 give the same ranked list as one page.
     whole = _found(corpus_api, "credential")
     assert len(whole) > 50
