@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import TypeVar
 
 from api.errors import BadArgument, BadCursor
 
@@ -15,6 +16,8 @@ MAX_LINKS = 50
 _PREFIX = "offset:"
 #: No list has a billion items: longer offsets are forged, and would overflow Cypher's integers.
 _MAX_DIGITS = 9
+
+T = TypeVar("T")
 
 
 def encode_cursor(offset: int) -> str:
@@ -41,6 +44,20 @@ def capped(first: int | None, default: int = 50, name: str = "first") -> int:
     if first < 0:
         raise BadArgument(f"{name} must be zero or more, got {first}")
     return min(first, MAX_FIRST)
+
+
+def non_negative(value: int, name: str) -> int:
+    """An offset or count that must not be negative; BAD_ARGUMENT otherwise."""
+    if value < 0:
+        raise BadArgument(f"{name} must not be negative, got {value}")
+    return value
+
+
+def window(rows: list[T], first: int | None, offset: int, default: int = 20) -> list[T]:
+    """`first` rows (`default` when null, at most MAX_FIRST) after the first `offset`: how the
+    lists without cursors page."""
+    start = non_negative(offset, "offset")
+    return rows[start : start + capped(first, default)]
 
 
 def page_window(first: int | None, after: str | None, default: int = 50) -> tuple[int, int]:

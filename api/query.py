@@ -22,7 +22,7 @@ from api.arguments import (
 from api.context import Info, resolver
 from api.errors import BadArgument
 from api.navigator import NAVIGATOR_PLATFORMS, build_layer, navigator_platform
-from api.pagination import MAX_LINKS, capped, encode_cursor, page_window
+from api.pagination import MAX_LINKS, capped, encode_cursor, non_negative, page_window
 from api.types.catalog import Catalog, Source
 from api.types.collection import Collection
 from api.types.connection import page_info
@@ -222,12 +222,18 @@ class Query:
         row = await info.context.loaders.event.load(id.strip())
         return Event.from_row(row) if row else None
 
-    @resolver("Events whose id or name contains `search`, most observed first.")
+    @resolver(
+        "Events whose id or name contains `search`, most observed first (then by id). offset: "
+        "skip that many first (first is at most 200; catalog.eventCount counts them all)."
+    )
     async def events(
-        self, info: Info, search: str | None = UNSET, first: int | None = 100
+        self, info: Info, search: str | None = UNSET, first: int | None = 100, offset: int = 0
     ) -> list[Event]:
         rows = await info.context.runner.read(
-            events.EVENT_SEARCH, search=trimmed(search), limit=capped(first, 100)
+            events.EVENT_SEARCH,
+            search=trimmed(search),
+            skip=non_negative(offset, "offset"),
+            limit=capped(first, 100),
         )
         return [Event.from_row(row["event"]) for row in rows]
 
@@ -275,7 +281,8 @@ class Query:
         "asked (negated: true for exclusions), most rules first: every indicator and rule that "
         "mentions a tool, path or string. includeEventSelectors: false leaves out event "
         "selectors (`host.os.type windows` for `windows`) from the list and the rule count. An "
-        "unknown operator is BAD_ARGUMENT."
+        "unknown operator is BAD_ARGUMENT. offset: skip that many nodes first (first is at most "
+        "200; totalCount says how many there are)."
     )
     async def indicators(
         self,
@@ -287,6 +294,7 @@ class Query:
         negated: bool = False,
         first: int | None = 50,
         include_event_selectors: bool = True,
+        offset: int = 0,
     ) -> IndicatorSearch:
         text = search_text(search)
         rows = await info.context.runner.read(
@@ -295,6 +303,7 @@ class Query:
             field=trimmed(field),
             operator=operator_argument(operator),
             negated=negated,
+            skip=non_negative(offset, "offset"),
             limit=capped(first, 50),
             include_selectors=include_event_selectors,
             **event_selector_params(),

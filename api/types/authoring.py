@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from api.context import Info, resolver
-from api.errors import BadArgument
-from api.pagination import capped
+from api.pagination import capped, window
 from api.types.field import Field
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_counts
 from graph.selectors import EVENT_SELECTOR_FIELDS, EVENT_SELECTOR_VALUES, is_event_selector
@@ -160,13 +159,6 @@ def _without_selectors(rows: list[IndicatorRow], include: bool) -> list[Indicato
     return rows if include else [r for r in rows if not r.selector]
 
 
-def _window(rows: list[T], first: int | None, offset: int) -> list[T]:
-    """`first` rows (20 by default, at most 200) after the first `offset`."""
-    if offset < 0:
-        raise BadArgument(f"offset must not be negative, got {offset}")
-    return rows[offset : offset + capped(first, 20)]
-
-
 def _ranked(rows: list[IndicatorRow]) -> list[IndicatorRow]:
     return sorted(rows, key=lambda r: (-r.rules, r.field, r.operator, r.value, r.negated))
 
@@ -249,7 +241,7 @@ class AuthoringGuide:
         "guide's lists page by offset: first is at most 200)."
     )
     def fields(self, first: int | None = 20, offset: int = 0) -> list[FieldUsage]:
-        return _window(self.field_rows, first, offset)
+        return window(self.field_rows, first, offset)
 
     @resolver(
         "Non-negated indicators by distinct rules under the technique, most first. "
@@ -264,7 +256,7 @@ class AuthoringGuide:
         offset: int = 0,
     ) -> list[IndicatorUsage]:
         rows = _without_selectors(self.indicator_rows, include_event_selectors)
-        return await with_reach(info, _window(rows, first, offset))
+        return await with_reach(info, window(rows, first, offset))
 
     @resolver(
         "What the rules exclude: indicators checked under negation. includeEventSelectors: "
@@ -279,7 +271,7 @@ class AuthoringGuide:
         offset: int = 0,
     ) -> list[IndicatorUsage]:
         rows = _without_selectors(self.exclusion_rows, include_event_selectors)
-        return await with_reach(info, _window(rows, first, offset))
+        return await with_reach(info, window(rows, first, offset))
 
     @resolver(
         "Checks on event-selector fields, looked for or excluded (see negated), by distinct "
@@ -289,7 +281,7 @@ class AuthoringGuide:
     async def event_selectors(
         self, info: Info, first: int | None = 20, offset: int = 0
     ) -> list[IndicatorUsage]:
-        return await with_reach(info, _window(self.selector_rows, first, offset))
+        return await with_reach(info, window(self.selector_rows, first, offset))
 
     @resolver(
         "How far the vendors agree: for every set of vendors (each alone, each pair, all "

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from api.context import Info, resolver
-from api.pagination import capped
+from api.pagination import capped, window
 from api.types.technique import Technique, load_techniques
 
 if TYPE_CHECKING:
@@ -38,14 +38,24 @@ class Event:
     @resolver(
         "Current techniques detected by current rules observing the event, by rule count; "
         "revoked and deprecated techniques only with includeDeprecated (without it, the same "
-        "techniques detectableWith gives for this one event)."
+        "techniques detectableWith gives for this one event). offset: skip that many first "
+        "(first is at most 200; techniqueCount says how many there are)."
     )
     async def techniques(
-        self, info: Info, first: int | None = 50, include_deprecated: bool | None = False
+        self,
+        info: Info,
+        first: int | None = 50,
+        include_deprecated: bool | None = False,
+        offset: int = 0,
     ) -> list[Technique]:
         rows = await info.context.loaders.event_techniques.load(self.id)
         ids = [r["id"] for r in rows if include_deprecated or not r["retired"]]
-        return await load_techniques(info, ids[: capped(first, 50)])
+        return await load_techniques(info, window(ids, first, offset, 50))
+
+    @resolver("How many techniques `techniques` lists in all, with the same includeDeprecated.")
+    async def technique_count(self, info: Info, include_deprecated: bool | None = False) -> int:
+        rows = await info.context.loaders.event_techniques.load(self.id)
+        return sum(1 for r in rows if include_deprecated or not r["retired"])
 
     @resolver(
         "Current techniques whose ATT&CK detection strategies read the event (through an "

@@ -7,7 +7,7 @@ import strawberry
 
 from api.arguments import operator_argument
 from api.context import Info, resolver
-from api.pagination import capped
+from api.pagination import window
 from api.types.vendor import Vendor, VendorCount, vendor_counts, vendor_of
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ class Field:
     @resolver(
         "The field's indicators checked by current rules with the polarity asked (negated: "
         "true for exclusions), optionally with one operator, ranked by their distinct rules in "
-        "the whole catalog (ruleCount, which is their corpusReach), ties by operator and value."
+        "the whole catalog (ruleCount, which is their corpusReach), ties by operator and value. "
+        "offset: skip that many first (first is at most 200; indicatorCount says how many)."
     )
     async def indicators(
         self,
@@ -73,13 +74,14 @@ class Field:
         first: int | None = 20,
         operator: str | None = None,
         negated: bool = False,
+        offset: int = 0,
     ) -> list[_Usage]:
         from api.types.authoring import IndicatorRow, usage_of
 
         rows, _ = await info.context.loaders.field_indicators.load(
             (self.name, operator_argument(operator), negated)
         )
-        chosen = [IndicatorRow.from_map(r, negated=negated) for r in rows[: capped(first, 20)]]
+        chosen = [IndicatorRow.from_map(r, negated=negated) for r in window(rows, first, offset)]
         info.context.spend(len(chosen))
         return [usage_of(r) for r in chosen]
 

@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 
 from api.context import Info, resolver
-from api.pagination import capped
+from api.pagination import capped, window
 from api.types.authoring import (
     IndicatorRow,
     IndicatorUsage,
@@ -111,15 +111,20 @@ class Indicator:
     @resolver(
         "Non-negated indicators the corpusReach rules also check, by how many of them check "
         "both (ruleCount, with byVendor), most first; corpusReach is the other indicator's own. "
-        "includeEventSelectors: false leaves out event selectors (before `first` applies)."
+        "includeEventSelectors: false leaves out event selectors (before `first` applies). "
+        "offset: skip that many first (checkedWithCount says how many there are)."
     )
     async def checked_with(
-        self, info: Info, first: int | None = 10, include_event_selectors: bool = True
+        self,
+        info: Info,
+        first: int | None = 10,
+        include_event_selectors: bool = True,
+        offset: int = 0,
     ) -> list[IndicatorUsage]:
         rows, _ = await info.context.loaders.checked_with.load(
             (self.key, self.negated, include_event_selectors)
         )
-        chosen = [IndicatorRow.from_map(r, negated=False) for r in rows[: capped(first, 10)]]
+        chosen = [IndicatorRow.from_map(r, negated=False) for r in window(rows, first, offset, 10)]
         info.context.spend(len(chosen))
         return await with_reach(info, chosen)
 

@@ -27,7 +27,7 @@ WHERE $search IS NULL OR toLower(e.id) CONTAINS toLower($search)
    OR toLower(coalesce(e.name, '')) CONTAINS toLower($search)
 WITH {EVENT_MAP} AS event
 RETURN event ORDER BY event.rule_count DESC, event.id
-LIMIT $limit
+SKIP $skip LIMIT $limit
 """,
 )
 

@@ -91,6 +91,6 @@ CALL () {{
   RETURN collect({{key: v.key, field: v.field, operator: v.operator, value: v.value, per: per}})
          AS rows
 }}
-RETURN rules, rows[..$limit] AS rows, size(rows) AS total
+RETURN rules, rows[$skip..$skip + $limit] AS rows, size(rows) AS total
 """,
 )

@@ -423,3 +423,33 @@ def test_rules_of_an_indicator_typed_in_another_case(extras: str) -> None:
     cased = data(extras, query, {"v": "WMIC.exe"})
     assert cased["indicator"]["value"] == "WMIC.exe"
     assert cased["rules"]["totalCount"] == cased["indicator"]["corpusReach"] == 1
+
+
+def test_lists_without_cursors_page_by_offset(extras: str) -> None:
+    """Field.indicators, Indicator.checkedWith, indicators(search:), events and
+    Event.techniques take `offset`: pages of one item give the whole list, in its order."""
+    lists = {
+        "field": ('{ field(name: "process.name") { list: indicators(first: $n, offset: $o) '
+                  "{ value } } }", lambda d: [r["value"] for r in d["field"]["list"]]),
+        "checked": ('{ indicator(field: "process.name", operator: "eq", value: "wmic.exe") '
+                    "{ list: checkedWith(first: $n, offset: $o) { field { name } value } } }",
+                    lambda d: [(r["field"]["name"], r["value"]) for r in d["indicator"]["list"]]),
+        "search": ('{ indicators(search: "exe", first: $n, offset: $o) { nodes { value } } }',
+                   lambda d: [r["value"] for r in d["indicators"]["nodes"]]),
+        "events": ("{ events(first: $n, offset: $o) { id } }",
+                   lambda d: [e["id"] for e in d["events"]]),
+        "techniques": ('{ event(id: "sysmon:1") { techniques(first: $n, offset: $o) { id } } }',
+                       lambda d: [t["id"] for t in d["event"]["techniques"]]),
+    }  # fmt: skip
+    for name, (body, items) in lists.items():
+        query = f"query($n: Int, $o: Int!) {body}"
+        whole = items(data(extras, query, {"n": 200, "o": 0}))
+        assert len(whole) >= 2, name
+        paged = [i for o in range(len(whole) + 1) for i in items(data(extras, query,
+                 {"n": 1, "o": o}))]  # fmt: skip
+        assert paged == whole, name
+        _, body_ = gql(extras, query, {"n": 1, "o": -1})
+        assert body_["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT", name
+    counts = data(extras, '{ event(id: "sysmon:1") { techniqueCount techniques(first: 200) '
+                  "{ id } } }")["event"]  # fmt: skip
+    assert counts["techniqueCount"] == len(counts["techniques"]) > 1
