@@ -12,6 +12,7 @@ INTERNAL_SERVER_ERROR and logged.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -149,11 +150,17 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return _code_of(error) == INTERNAL
 
 
-class CodedErrors(MaskErrors):
-    """MaskErrors that also gives every error its `extensions.code`."""
+#: strawberry's depth limiter counts the root field as 0, one less than covgraph says.
+_DEPTH_MESSAGE = re.compile(r"exceeds maximum operation depth of \d+$")
 
-    def __init__(self) -> None:
+
+class CodedErrors(MaskErrors):
+    """MaskErrors that also gives every error its `extensions.code`; `max_depth` is the depth
+    limit as covgraph counts it (the root field as 1), for the limiter's message."""
+
+    def __init__(self, max_depth: int | None = None) -> None:
         super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
+        self.max_depth = max_depth
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         coded = [self._coded(error) for error in errors]
@@ -168,6 +175,11 @@ class CodedErrors(MaskErrors):
             message = self.error_message
         elif code == CATALOG_UNAVAILABLE:
             message = UNAVAILABLE_MESSAGE
+        elif self.max_depth is not None and _DEPTH_MESSAGE.search(message):
+            message = _DEPTH_MESSAGE.sub(
+                f"exceeds maximum operation depth of {self.max_depth} (the root field is 1)",
+                message,
+            )
         extensions: dict[str, Any] = dict(error.extensions or {})
         extensions["code"] = code
         original = error.original_error

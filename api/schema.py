@@ -122,7 +122,7 @@ def build_schema(max_cost: int = MAX_COST) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=256),
             OneOperation,
             lambda: CostLimit(max_cost),
-            CodedErrors,
+            lambda: CodedErrors(MAX_DEPTH),
             QueryCounts,
         ],
     )
