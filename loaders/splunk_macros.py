@@ -33,6 +33,17 @@ CIM_APP_MACROS: Mapping[str, tuple[tuple[str, ...], str]] = {
     "drop_dm_object_name": (("object",), "rename $object$.* AS *"),
 }
 
+#: Macros read differently from their definition. The two normalised auditd macros rebuild a
+#: process's command line (their description: "to recover process commandline") with evals the
+#: reader takes for computed fields: EXECVE's a0, a1... joined, or PROCTITLE's hex decoded. So
+#: their `process_exec` is read as the command line, CIM's `process`, and the searches' checks
+#: on it (`shred`, `setcap cap_setuid+ep`, 28 detections) become indicators; the record type
+#: each selects stays a check.
+REREAD_MACROS: Mapping[str, str] = {
+    "linux_auditd_normalized_execve_process": "type=EXECVE | eval process_exec = process",
+    "linux_auditd_normalized_proctitle_process": "type=PROCTITLE | eval process_exec = process",
+}
+
 _MAX_DEPTH = 10
 # Macro calls expanded in one search at most: a macro calling others several times each, ten
 # deep, would otherwise expand into millions of copies.
@@ -63,8 +74,11 @@ class MacroCatalog:
     errors: list[ParseError] = field(default_factory=list)
 
     def get(self, name: str) -> Macro | None:
-        """The macro of that name: from the folder, else from the CIM app's fixed set."""
+        """The macro of that name: from the folder (as REREAD_MACROS reads it), else from the
+        CIM app's fixed set."""
         found = self.macros.get(name)
+        if found is not None and name in REREAD_MACROS:
+            return Macro(name=name, definition=REREAD_MACROS[name], path=found.path)
         if found is not None:
             return found
         builtin = CIM_APP_MACROS.get(name)

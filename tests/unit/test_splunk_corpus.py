@@ -366,3 +366,23 @@ def test_entra_sign_in_searches_observe_the_sign_in_log(by_path: dict[str, Rule]
 def test_the_aws_add_on_user_type_is_the_user_identity_type(by_path: dict[str, Rule]) -> None:
     rule = by_path["detections/cloud/aws_lambda_updatefunctioncode.yml"]
     assert ("aws.cloudtrail.user_identity.type", "eq", "iamuser", False) in _checks(rule)
+
+
+def test_normalised_auditd_searches_check_the_command_line(by_path: dict[str, Rule]) -> None:
+    """`linux_auditd_normalized_*_process` rebuild the command line into process_exec; the
+    searches' checks on it are command-line checks beside the record type they select."""
+    shred = by_path["detections/endpoint/linux_auditd_shred_overwrite_command.yml"]
+    found = {(p.field, p.operator, p.value) for p in shred.predicates if not p.negated}
+    assert ("type", "eq", "proctitle") in found
+    assert {
+        ("process.command_line", "wildcard", f"*{flag}*") for flag in ("shred", "-n", "-z")
+    } <= found
+    reread = [
+        rule
+        for rule in by_path.values()
+        if "linux_auditd_normalized_" in (rule.query or "") and not rule.deprecated
+    ]
+    assert len(reread) >= 25
+    assert all(
+        any(p.field == "process.command_line" for p in rule.predicates) for rule in reread
+    ), [r.path for r in reread if not any(p.field == "process.command_line" for p in r.predicates)]
