@@ -23,6 +23,7 @@ from loaders.elastic_query import (
     pattern_operator,
     unescape_pattern,
 )
+from loaders.elastic_text import is_text_field, phrase_pattern
 from loaders.kql import parse_kql
 from loaders.lucene import parse_lucene
 from loaders.records import Predicate
@@ -257,11 +258,28 @@ def _field_test(
                     case_insensitive=folded,
                     raw_value=value,
                 )
+            elif operator == "match" and is_text_field(field_name):
+                # A match query on a text field: the field holds any of the value's words,
+                # each "contains word" as for KQL's `:` on such a field.
+                for word in _MATCH_WORDS.split(str(value)):
+                    if word:
+                        out.add(
+                            field_name,
+                            "wildcard",
+                            phrase_pattern(word),
+                            negated=negated,
+                            case_insensitive=True,
+                            raw_value=value,
+                        )
             elif operator == "match":
                 out.add(field_name, "eq", value, negated=negated, case_insensitive=True)
             else:
                 out.add(field_name, operator, value, negated=negated, case_insensitive=folded)
 
+
+#: What separates the words of a match query's text: spaces, and the `|` of an alternation the
+#: text analyzer splits on as well (`"rahc|metsys|daolnwod"`).
+_MATCH_WORDS = re.compile(r"[\s|]+")
 
 _BOOLEAN_CALLS = ("starts_with", "ends_with", "cidr_match", "kql", "qstr", "match", "mv_contains")
 

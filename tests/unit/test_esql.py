@@ -191,3 +191,20 @@ def test_to_ip_and_url_decode_reach_the_field() -> None:
         ("source.ip", "cidr", "10.0.0.0/8", True),
         ("url.original", "wildcard", "*etc/passwd*", False),
     }
+
+
+def test_match_on_a_text_field_is_contains_each_word() -> None:
+    # `:` and MATCH() run a match query: on a keyword field the value, on a text field any of
+    # its words, each "contains word" as KQL's `:` on the same field gives.
+    query = (
+        'from a | where powershell.file.script_block_text : "rahc|metsys daolnwod"'
+        ' and not powershell.file.script_block_text : "26a2-4ca4"'
+        ' and match(process.name, "svchost.exe")'
+    )
+    assert triples(query) == {
+        ("powershell.file.script_block_text", "wildcard", "*rahc*", False),
+        ("powershell.file.script_block_text", "wildcard", "*metsys*", False),
+        ("powershell.file.script_block_text", "wildcard", "*daolnwod*", False),
+        ("powershell.file.script_block_text", "wildcard", "*26a2-4ca4*", True),
+        ("process.name", "eq", "svchost.exe", False),
+    }
