@@ -262,14 +262,19 @@ class _Reader:
             index += 3
 
     def regex(self, command: _Command, names: FieldNames, datamodel: str | None) -> None:
-        """``regex field="re"`` / ``regex field!="re"`` / ``regex "re"`` (on _raw)."""
+        """``regex field="re"`` / ``regex field!="re"`` (spaces around the sign or not) /
+        ``regex "re"`` (on _raw)."""
         tokens = command.tokens[1:]
         if not tokens:
             return
         negated = False
         target = "_raw"
         pattern = tokens[-1]
-        if len(tokens) >= 2 and tokens[0].type == "RAW" and tokens[0].value.endswith("="):
+        if len(tokens) >= 3 and tokens[-2].value in ("=", "!=") and tokens[-3].type == "RAW":
+            # `regex file_name = "re"`: the field, the sign and the pattern apart.
+            negated = tokens[-2].value == "!=" or tokens[-3].value.endswith("!")
+            target = tokens[-3].value.rstrip("!")
+        elif len(tokens) >= 2 and tokens[0].type == "RAW" and tokens[0].value.endswith("="):
             head = tokens[0].value
             negated = head.endswith("!=")
             target = head[: -2 if negated else -1]

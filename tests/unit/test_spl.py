@@ -211,6 +211,11 @@ def test_regex_command() -> None:
         ("process", "regex_match", "(?i)\\temp\\", False),
         ("user", "regex_match", "^svc_", True),
     ]
+    # Spaces around the sign: still the field's, not _raw's.
+    assert checks('x=1 | regex file_name =  "\\x{202E}" | regex user != "^svc_"')[1:] == [
+        ("file_name", "regex_match", "\\x{202E}", False),
+        ("user", "regex_match", "^svc_", True),
+    ]
 
 
 def test_join_subsearch_is_read_with_its_own_data_model() -> None:
