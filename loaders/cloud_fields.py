@@ -118,7 +118,13 @@ CLOUD_MAPPINGS: dict[LogSource, dict[str, str]] = {
         # deviceDetail.trustType; lookups ignore case, so Sigma's "trusttype" finds it.
         "DeviceDetail.trustType": "azure.signinlogs.properties.device_detail.trust_type",
     },
-    ("azure", None, "activitylogs"): {"operationName": "event.action"},
+    # OperationNameValue is Log Analytics' column of the same operation name (AzureActivity).
+    ("azure", None, "activitylogs"): {
+        "operationName": "event.action",
+        "OperationNameValue": "event.action",
+        # The Azure integration keeps the resource's id as azure.resource.id.
+        "ResourceId": "azure.resource.id",
+    },
     # GCP audit logs and Google Workspace (the gcp and google_workspace integrations).
     ("gcp", None, "gcp.audit"): {
         "gcp.audit.method_name": "event.action",

@@ -30,6 +30,8 @@ def triples(query: str) -> set[tuple[str, str, str, bool]]:
         ("OperationName", ("azure", None, "auditlogs"), "event.action"),
         ("operationName", ("azure", None, "signinlogs"), "event.action"),
         ("operationName", ("azure", None, "activitylogs"), "event.action"),
+        ("OperationNameValue", ("azure", None, "activitylogs"), "event.action"),
+        ("ResourceId", ("azure", None, "activitylogs"), "azure.resource.id"),
         ("gcp.audit.method_name", ("gcp", None, "gcp.audit"), "event.action"),
         ("data.protoPayload.methodName", ("gcp", None, "gcp.audit"), "event.action"),
         ("eventName", ("gcp", None, "google_workspace.admin"), "event.action"),
