@@ -32,7 +32,7 @@ _Node = Tree[Token] | Token
 _COMPARATORS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _STRING_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", '"': '"', "\\": "\\"}
-_STRING_FUNCTIONS = {"starts_with": "{}*", "ends_with": "*{}"}
+_STRING_FUNCTIONS = {"starts_with": "{}*", "ends_with": "*{}", "contains": "*{}*"}
 _FOLDING_FUNCTIONS = frozenset({"to_lower", "to_upper"})
 # Functions whose result is the field's value in another type or spelling: a check on the result
 # is a check on the field. url_decode is followed too: the decoded text is what a rule means
@@ -281,7 +281,16 @@ def _field_test(
 #: text analyzer splits on as well (`"rahc|metsys|daolnwod"`).
 _MATCH_WORDS = re.compile(r"[\s|]+")
 
-_BOOLEAN_CALLS = ("starts_with", "ends_with", "cidr_match", "kql", "qstr", "match", "mv_contains")
+_BOOLEAN_CALLS = (
+    "starts_with",
+    "ends_with",
+    "contains",
+    "cidr_match",
+    "kql",
+    "qstr",
+    "match",
+    "mv_contains",
+)
 
 
 def _call(node: Tree[Token], negated: bool, scope: _Scope, out: ParsedQuery) -> None:

@@ -208,3 +208,13 @@ def test_match_on_a_text_field_is_contains_each_word() -> None:
         ("powershell.file.script_block_text", "wildcard", "*26a2-4ca4*", True),
         ("process.name", "eq", "svchost.exe", False),
     }
+
+
+def test_contains_is_a_wildcard_like_starts_and_ends_with() -> None:
+    query = (
+        'from a | where contains(to_lower(tls.client.server_name), "alpn") and not contains(x, "b")'
+    )
+    assert triples(query) == {
+        ("tls.client.server_name", "wildcard", "*alpn*", False),
+        ("x", "wildcard", "*b*", True),
+    }
