@@ -156,7 +156,12 @@ def rule_events(
     if parts:
         events: dict[str, Event] = {}
         for part in parts:
-            events.update((e.id, e) for e in _events([*part, *shared], indices, tags))
+            found = _events([*part, *shared], indices, tags)
+            if _reads_alerts(part):
+                # A step on other detections' alerts (`event.kind == "signal"`, kibana.alert.*)
+                # beside steps on logs: the alerts its indices hold.
+                found += _alert_events(indices)
+            events.update((e.id, e) for e in found)
         if events:
             return with_categories(events.values())
     return with_categories(_events(predicates, indices, tags, fallback=True))
@@ -217,6 +222,18 @@ def _events(
                 events.setdefault(event.id, event)
         events.update((e.id, e) for e in _alert_events(indices))
     return list(events.values())
+
+
+def _reads_alerts(predicates: Iterable[Predicate]) -> bool:
+    """Whether a query part selects alerts: `event.kind == "signal"`, or alert fields."""
+    for p in predicates:
+        if p.negated:
+            continue
+        if p.field == "event.kind" and p.value.lower() == "signal":
+            return True
+        if p.field.startswith(("kibana.alert.", "signal.")):
+            return True
+    return False
 
 
 def _alert_events(indices: Sequence[str]) -> list[Event]:

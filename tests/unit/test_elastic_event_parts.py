@@ -116,3 +116,13 @@ def test_a_query_of_one_part_keeps_its_fallbacks() -> None:
     query = 'sequence [any where kibana.alert.rule.name : "x"] [any where true]'
     assert events(query, index='[".alerts-security.*"]') == {"elastic-security-alerts"}
     assert parse_eql('process where process.name : "x"').parts == []
+
+
+def test_a_step_on_alerts_beside_a_step_on_logs_reads_the_alerts() -> None:
+    query = (
+        'sequence by user.name [authentication where event.action == "login" and'
+        ' host.os.type == "linux"]'
+        ' [any where event.kind == "signal" and kibana.alert.rule.name != null]'
+    )
+    index = '["logs-system.auth*", ".alerts-security.*"]'
+    assert events(query, index=index) == {"linux-auth", "elastic-security-alerts"}
