@@ -12,7 +12,7 @@ const EVENT = `
 query EventPage($id: String!) {
   event(id: $id) {
     id name provider channel eventId platform ruleCount
-    techniques(first: 50) { id name }
+    techniques(first: 50) { id name } techniqueCount
     attackTechniques(first: 200) { analytics ruleCount technique { id name } }
     attackTechniqueCount noRuleCount: attackTechniqueCount(noRule: true)
   }
@@ -56,15 +56,49 @@ export async function eventView(id, _params, signal) {
       { class: "grid" },
       section(
         "event-techniques",
-        `Techniques its rules detect (${event.techniques.length}${event.techniques.length === 50 ? "+" : ""})`,
+        `Techniques its rules detect (${event.techniqueCount.toLocaleString("en")})`,
         "Current techniques of the current rules observing it, most rules first.",
-        event.techniques.length
-          ? h("ol", { class: "similar" }, event.techniques.map((t) => h("li", { "data-technique": t.id }, h("a", { href: route("technique", t.id) }, t.id), ` ${t.name}`)))
-          : h("p", { class: "muted" }, "No current rule observing it is tagged with a technique."),
+        ...techniqueList(event),
       ),
       attackSection(event),
     ),
   );
+}
+
+const MORE = `
+query EventTechniques($id: String!, $offset: Int!) {
+  event(id: $id) { techniques(first: 200, offset: $offset) { id name } }
+}`;
+
+/** The first techniques, a button that brings the rest, and a link to plan collection. */
+function techniqueList(event) {
+  if (!event.techniques.length) {
+    return [h("p", { class: "muted" }, "No current rule observing it is tagged with a technique.")];
+  }
+  const item = (t) => h("li", { "data-technique": t.id }, h("a", { href: route("technique", t.id) }, t.id), ` ${t.name}`);
+  const list = h("ol", { class: "similar" }, event.techniques.map(item));
+  const plan = h(
+    "p",
+    { class: "muted" },
+    h("a", { href: route("collect", null, { events: event.id }), id: "event-collect" }, "What to collect beside it"),
+    " to detect more.",
+  );
+  const rest = event.techniqueCount - event.techniques.length;
+  if (rest <= 0) return [list, plan];
+  const button = h("button", { type: "button", class: "more", id: "event-techniques-more" }, `Show all ${event.techniqueCount.toLocaleString("en")}`);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    let offset = list.children.length;
+    while (offset < event.techniqueCount) {
+      const data = await gql(MORE, { id: event.id, offset });
+      const page = data.event.techniques;
+      if (!page.length) break;
+      page.forEach((t) => list.append(item(t)));
+      offset += page.length;
+    }
+    button.remove();
+  });
+  return [list, button, plan];
 }
 
 function attackSection(event) {

@@ -57,6 +57,18 @@ def test_an_event_the_rules_need(page: Page) -> None:
     assert f" {gaps} of {read_for} have no such rule. The first 200 by id are shown." in note
     assert gaps >= sum(u["ruleCount"] == 0 for u in api["attackTechniques"])
     page.screenshot("event-sysmon-1")
+    # All the techniques its rules detect (more than the first 50): detectableWith's, by count.
+    detectable = gql(page.base, '{ detectableWith(eventIds: ["sysmon:1"]) { id } }')
+    every = {t["id"] for t in detectable["detectableWith"]}
+    assert page.find("#event-techniques h2").text == f"Techniques its rules detect ({len(every)})"
+    page.script("arguments[0].click()", page.find("#event-techniques-more"))
+    page.wait_for(f"#event-techniques li:nth-child({len(every)})")
+    listed = [li.get_attribute("data-technique") for li in page.find_all("#event-techniques li")]
+    assert len(listed) == len(set(listed)) == len(every) > 50
+    assert set(listed) == every
+    assert page.find_all("#event-techniques-more") == []
+    collect = page.find("#event-collect").get_attribute("href")
+    assert collect.endswith("#/collect?events=sysmon%3A1")
     # The rule count links to the list of those rules.
     assert page.act(page.find("#event-rules").click) == "ready"
     assert page.find("#rules-total").text == total
