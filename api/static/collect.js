@@ -1,11 +1,11 @@
 // Log collection planning: what the rules detect with the events you collect, and what to add.
 
 import { gql } from "./api.js";
-import { h, plural, route, section, table } from "./dom.js";
+import { h, plural, route, section, table, VENDOR_LABELS, VENDORS } from "./dom.js";
 
 const PAGE = `
-query Collection($events: [String!]!, $platform: String, $steps: Int!) {
-  collection(eventIds: $events) {
+query Collection($events: [String!]!, $platform: String, $steps: Int!, $vendors: [Vendor!]) {
+  collection(eventIds: $events, vendors: $vendors) {
     events { id name } unknownEventIds ruleCount techniqueCount reachableRuleCount reachableTechniqueCount
     next(first: 15, platform: $platform) {
       newTechniqueCount newRuleCount techniqueCount event { id name }
@@ -25,16 +25,21 @@ const PLATFORMS = ["windows", "linux", "macos", "aws", "azure", "gcp", "m365", "
 
 const PLAN_STEPS = 10;
 
-/** The route for this page with `events` and `platform`. */
-function collectRoute(events, platform) {
-  return route("collect", null, { events: events.join(","), platform });
+/** The vendors of the route (none: every vendor), for the links that keep them. */
+let chosenVendors = [];
+
+/** The route for this page with `events`, `platform` and the vendors chosen. */
+function collectRoute(events, platform, vendors = chosenVendors) {
+  return route("collect", null, { events: events.join(","), platform, vendors: vendors.join(",") });
 }
 
-/** Renders #/collect?events=sysmon:1,windows-security:4688&platform=windows. */
+/** Renders #/collect?events=sysmon:1,windows-security:4688&platform=windows&vendors=ELASTIC. */
 export async function collectView(_id, params, signal) {
   const events = (params.get("events") || "").split(",").map((e) => e.trim()).filter(Boolean);
   const platform = params.get("platform") || "";
-  const data = await gql(PAGE, { events, platform: platform || null, steps: PLAN_STEPS }, signal);
+  chosenVendors = (params.get("vendors") || "").split(",").filter((v) => VENDORS.includes(v));
+  const vendors = chosenVendors.length ? chosenVendors : null;
+  const data = await gql(PAGE, { events, platform: platform || null, steps: PLAN_STEPS, vendors }, signal);
   const c = data.collection;
   const share = c.reachableTechniqueCount ? Math.round((100 * c.techniqueCount) / c.reachableTechniqueCount) : 0;
   const without = (id) => collectRoute(events.filter((e) => e !== id), platform);
@@ -57,7 +62,9 @@ export async function collectView(_id, params, signal) {
     h(
       "p",
       { class: "summary", id: "collect-summary" },
-      `${c.ruleCount.toLocaleString("en")} of the ${c.reachableRuleCount.toLocaleString("en")} current rules that observe a catalog event can fire; `,
+      `${c.ruleCount.toLocaleString("en")} of the ${c.reachableRuleCount.toLocaleString("en")} current `,
+      vendors ? `${vendors.map((v) => VENDOR_LABELS[v]).join(" and ")} ` : "",
+      "rules that observe a catalog event can fire; ",
       `they detect ${plural(c.techniqueCount, "technique")} of the ${c.reachableTechniqueCount.toLocaleString("en")} those rules could (${share}%).`,
     ),
     h("div", { class: "meter", role: "img", "aria-label": `${share}% of the detectable techniques` }, h("span", { style: `width: ${share}%` })),
@@ -129,9 +136,29 @@ async function find(text, results, events, platform) {
 }
 
 function platformControl(events, platform) {
+  const boxes = VENDORS.map((vendor) =>
+    h(
+      "label",
+      { class: "check" },
+      h("input", {
+        type: "checkbox",
+        name: "collect-vendor",
+        value: vendor,
+        checked: !chosenVendors.length || chosenVendors.includes(vendor),
+        onchange: () => {
+          const picked = [...document.querySelectorAll("input[name=collect-vendor]:checked")].map((box) => box.value);
+          // All ticked, or none (nothing to count), is every vendor.
+          const vendors = picked.length === VENDORS.length || !picked.length ? [] : picked;
+          window.location.hash = collectRoute(events, platform, vendors);
+        },
+      }),
+      ` ${VENDOR_LABELS[vendor]}`,
+    ),
+  );
   return h(
     "form",
     { class: "controls", onsubmit: (event) => event.preventDefault() },
+    h("span", { class: "group" }, "Rules of ", boxes),
     h(
       "label",
       {},

@@ -79,3 +79,23 @@ def test_unknown_events_are_named_and_ignored(page: Page) -> None:
     assert page.find("#collect-unknown").text == "Not catalog events (ignored): nope:42."
     sysmon = _detectable(page, ["sysmon:1"])
     assert re.search(rf"they detect {sysmon:,} techniques", page.find("#collect-summary").text)
+
+
+def test_one_vendors_rules(page: Page) -> None:
+    query = """{ collection(eventIds: ["sysmon:1"], vendors: [ELASTIC]) {
+      ruleCount techniqueCount reachableRuleCount next(first: 1, platform: "windows") {
+        event { id } } } }"""
+    api = gql(page.base, query)["collection"]
+    assert page.open("#/collect?events=sysmon:1&platform=windows&vendors=ELASTIC") == "ready"
+    summary = page.find("#collect-summary").text
+    assert summary.startswith(
+        f"{api['ruleCount']:,} of the {api['reachableRuleCount']:,} current Elastic rules"
+    )
+    assert f"they detect {api['techniqueCount']:,} techniques" in summary
+    first = page.find("#collect-next tbody tr").get_attribute("data-event")
+    assert first == api["next"][0]["event"]["id"]
+    ticked = [b.get_attribute("value") for b in page.find_all("input[name=collect-vendor]")
+              if b.is_selected()]  # fmt: skip
+    assert ticked == ["ELASTIC"]
+    # Links keep the vendor: adding the first suggestion stays on Elastic's rules.
+    assert "vendors=ELASTIC" in page.find("#collect-next a.add").get_attribute("href")
