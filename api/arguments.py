@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from api.context import Info
-from api.errors import BadArgument
+from api.errors import BadArgument, shown
 from loaders.records import OPERATORS, value_key
 
 
@@ -17,7 +17,7 @@ def operator_argument(value: str | None) -> str | None:
     chosen = (value or "").strip().lower() or None
     if chosen is not None and chosen not in OPERATORS:
         raise BadArgument(
-            f"unknown operator {value!r}; operators are {', '.join(sorted(OPERATORS))}"
+            f"unknown operator {shown(value)}; operators are {', '.join(sorted(OPERATORS))}"
         )
     return chosen
 
@@ -52,7 +52,9 @@ def search_text(value: str) -> str:
     """Text searched for in checked values: trimmed, lower-cased, at least MIN_SEARCH long."""
     text = value.strip().lower()
     if len(text) < MIN_SEARCH:
-        raise BadArgument(f"a value search needs at least {MIN_SEARCH} characters, got {value!r}")
+        raise BadArgument(
+            f"a value search needs at least {MIN_SEARCH} characters, got {shown(value)}"
+        )
     return text
 
 

@@ -38,6 +38,15 @@ RESULT_TOO_LARGE = "RESULT_TOO_LARGE"
 UNAVAILABLE_MESSAGE = "The coverage catalog (Neo4j) is unavailable; try again shortly."
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """A client's value as an error message quotes it: repr, cut after `limit` characters (a
+    100 kB argument is not sent back whole)."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
 class ApiError(CovgraphError):
     """A request the API understood but cannot answer as asked; `code` names why."""
 
@@ -65,7 +74,9 @@ class UnknownTechnique(ApiError):
     code = UNKNOWN_TECHNIQUE
 
     def __init__(self, ids: Sequence[str]) -> None:
-        listed = ", ".join(ids)
+        listed = ", ".join(i if len(i) <= 40 else shown(i, 40) for i in ids[:20])
+        if len(ids) > 20:
+            listed += f" and {len(ids) - 20} more"
         super().__init__(f"unknown technique id{'s' if len(ids) > 1 else ''}: {listed}")
         self.ids = tuple(ids)
 

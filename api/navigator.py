@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.errors import BAD_ARGUMENT, CATALOG_UNAVAILABLE, INTERNAL, BadArgument
+from api.errors import BAD_ARGUMENT, CATALOG_UNAVAILABLE, INTERNAL, BadArgument, shown
 from api.types.rule import source_url
 
 if TYPE_CHECKING:
@@ -38,7 +38,9 @@ def navigator_platform(platform: str) -> str:
     for name in NAVIGATOR_PLATFORMS:
         if name.lower() == platform.strip().lower():
             return name
-    raise BadArgument(f"unknown platform {platform!r}; one of: {', '.join(NAVIGATOR_PLATFORMS)}")
+    raise BadArgument(
+        f"unknown platform {shown(platform)}; one of: {', '.join(NAVIGATOR_PLATFORMS)}"
+    )
 
 
 def _platform_name(platform: str, seen: Iterable[str]) -> str:

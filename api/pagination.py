@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import TypeVar
 
-from api.errors import BadArgument, BadCursor
+from api.errors import BadArgument, BadCursor, shown
 
 #: The most items one page or list returns; larger `first` values are lowered to it.
 MAX_FIRST = 200
@@ -30,10 +30,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError):
-        raise BadCursor(f"cursor {cursor!r} is not a cursor this API returned") from None
+        raise BadCursor(f"cursor {shown(cursor)} is not a cursor this API returned") from None
     number = text.removeprefix(_PREFIX)
     if not text.startswith(_PREFIX) or not number.isdigit() or len(number) > _MAX_DIGITS:
-        raise BadCursor(f"cursor {cursor!r} is not a cursor this API returned")
+        raise BadCursor(f"cursor {shown(cursor)} is not a cursor this API returned")
     return int(number)
 
 

@@ -20,7 +20,7 @@ from api.arguments import (
     trimmed,
 )
 from api.context import Info, resolver
-from api.errors import BadArgument
+from api.errors import BadArgument, shown
 from api.navigator import NAVIGATOR_PLATFORMS, build_layer, navigator_platform
 from api.pagination import MAX_LINKS, capped, encode_cursor, non_negative, page_window
 from api.types.catalog import Catalog, Source
@@ -543,7 +543,7 @@ async def _known_tactic(info: Info, tactic: str) -> None:
     if not tactics or any(wanted in _names(t) for t in tactics):
         return
     names = ", ".join(str(t.get("shortname") or t["id"]) for t in tactics)
-    raise BadArgument(f"unknown tactic {tactic!r}; one of (id, short name or name): {names}")
+    raise BadArgument(f"unknown tactic {shown(tactic)}; one of (id, short name or name): {names}")
 
 
 async def _known_platform(info: Info, platform: str) -> None:
@@ -557,7 +557,7 @@ async def _known_platform(info: Info, platform: str) -> None:
         return
     known = list(dict.fromkeys([*NAVIGATOR_PLATFORMS, *loaded]))
     if platform.lower() not in {p.lower() for p in known}:
-        raise BadArgument(f"unknown platform {platform!r}; one of: {', '.join(known)}")
+        raise BadArgument(f"unknown platform {shown(platform)}; one of: {', '.join(known)}")
 
 
 def _vendor_list(vendors: list[Vendor] | None) -> list[str] | None:

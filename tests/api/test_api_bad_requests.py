@@ -82,3 +82,16 @@ def test_several_operations_need_an_operation_name(small: str) -> None:
     ).json()
     assert "errors" not in named
     assert [t["id"] for t in named["data"]["tactics"]][:1] == ["TA0002"]
+
+
+def test_errors_quote_long_arguments_cut_short(small: str) -> None:
+    long = "x" * 5000
+    for document in (
+        "query($s: String) { rules(operator: $s) { totalCount } }",
+        "query($s: String) { techniques(platform: $s) { totalCount } }",
+        "query($s: String) { rules(after: $s) { totalCount } }",
+    ):
+        _, body = gql(small, document, {"s": long})
+        message = body["errors"][0]["message"]
+        assert "(5,000 characters)" in message, message
+        assert len(message) < 1000
