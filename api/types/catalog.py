@@ -28,7 +28,11 @@ class Source:
         description="The source's current (not deprecated) rules in the graph, as "
         "rules(vendor:) counts them; null for ATT&CK."
     )
-    predicate_count: int | None
+    predicate_count: int | None = strawberry.field(
+        description="Predicates the loader read from the source's rules; a rule's repeats of "
+        "one check (an EQL sequence's steps) are one check in the graph, so Rule.predicates "
+        "lists a little fewer."
+    )
     problem_count: int | None
     technique_count: int | None
 
