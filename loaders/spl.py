@@ -30,6 +30,7 @@ from loaders.spl_fields import (
     FieldNames,
     read_addtotals,
     read_aggregates,
+    read_fillnull,
     read_iplocation,
     read_lookup,
     read_model,
@@ -169,6 +170,8 @@ class _Reader:
             read_spath(command.tokens, names)
         elif name == "lookup":
             read_lookup(command.tokens, names)
+        elif name == "fillnull":
+            read_fillnull(command.tokens, names)
         elif name in _MODELS:
             read_model(command.tokens, names)
         elif name == "addtotals":

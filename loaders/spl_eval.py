@@ -212,8 +212,12 @@ class WhereReader:
         """
         if name in self.names.lookups:
             # A lookup's output is set (true, a name, "*") for the events whose input is a row
-            # of the table; false, no, 0 or an empty value say it is not.
-            self.membership(name, (value.strip().lower() in _UNSET) == negated)
+            # of the table; false, no, 0, an empty value or what fillnull wrote say it is not.
+            unset = (
+                value.strip().lower() in _UNSET
+                or value.strip().lower() == self.names.filled.get(name)
+            )
+            self.membership(name, unset == negated)
             return
         capture = self.names.captures.get(name)
         if capture is not None:

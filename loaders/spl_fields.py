@@ -85,6 +85,9 @@ class FieldNames:
         self.conditions: dict[str, Condition] = {}
         #: Fields a ``lookup`` command output, and the lookup behind each.
         self.lookups: dict[str, Lookup] = {}
+        #: The value ``fillnull`` wrote into lookup outputs the lookup left unset (lower case):
+        #: the output holding it says the input is no row of the table.
+        self.filled: dict[str, str] = {}
         #: Groups a ``rex`` extracted from an event field other than _raw, and that field.
         self.captures: dict[str, Capture] = {}
         #: Patterns of names a command created without saying which (an MLTK model's
@@ -101,6 +104,7 @@ class FieldNames:
         self.derived.clear()
         self.conditions.clear()
         self.lookups.clear()
+        self.filled.clear()
         self.captures.clear()
         self.created_patterns.clear()
         self.model_fields.clear()
@@ -113,6 +117,7 @@ class FieldNames:
         other.derived = set(self.derived)
         other.conditions = dict(self.conditions)
         other.lookups = dict(self.lookups)
+        other.filled = dict(self.filled)
         other.captures = dict(self.captures)
         other.created_patterns = list(self.created_patterns)
         other.model_fields = set(self.model_fields)
@@ -181,6 +186,7 @@ class FieldNames:
     def derive_or_alias(self, target: str, original: str | None) -> None:
         self.conditions.pop(target, None)
         self.lookups.pop(target, None)
+        self.filled.pop(target, None)
         self.captures.pop(target, None)
         if original is None:
             self.aliases.pop(target, None)
@@ -220,6 +226,17 @@ def read_aggregates(tokens: Sequence[Token], names: FieldNames) -> None:
             names.derive_or_alias(target, names.resolve(call.group(2)))
         elif call or lowered in {"count", "dc"} or named:
             names.create(target)
+
+
+def read_fillnull(tokens: Sequence[Token], names: FieldNames) -> None:
+    """``fillnull value=V f1 f2`` (no field: every field; no value: 0): a lookup output it fills
+    holds V where the lookup found no row."""
+    found, rest = options(tokens[1:])
+    value = found.get("value", "0").strip().lower()
+    fields = [t.value for t in rest if t.type == "RAW"] or list(names.lookups)
+    for name in fields:
+        if name in names.lookups:
+            names.filled[name] = value
 
 
 def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:

@@ -367,6 +367,10 @@ _NOTES = 'index=x | lookup notes n as file_name OUTPUT status as "Known Notes" '
         ('| search NOT "Known Notes"=*', True),
         ('| search "Known Notes"!=true', True),
         ("| where isnull('Known Notes')", True),
+        # fillnull writes its value where the lookup found no row: that value is "not in it".
+        ('| fillnull value=NotDA "Known Notes" | search "Known Notes"="NotDA"', True),
+        ('| fillnull value=NotDA | search "Known Notes"!="NotDA"', False),
+        ('| fillnull "Known Notes" | search "Known Notes"=0', True),
     ],
 )
 def test_a_check_on_a_lookup_output_is_membership_of_its_input(check: str, negated: bool) -> None:
