@@ -5,7 +5,10 @@ Why our own grammar: Elastic's ES|QL parser for Python (`detection-rules-esql-py
 (and the ``where`` of an aggregation), on fields of the source events: names an ``eval``,
 ``stats``, ``grok`` or ``dissect`` creates are not event fields, except an ``eval`` that copies
 or lower-cases a field (followed to the field) or names a boolean flag (its test is read where
-the flag is filtered on). Index patterns of ``from`` are kept as indices, not predicates.
+the flag is filtered on), and a named group of a ``grok`` regular expression: a check of its
+value is the source field matching the expression with the value in the group's place, as for
+SPL's ``rex`` (and, through ``coalesce(group, field)``, the field having the value). Index
+patterns of ``from`` are kept as indices, not predicates.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from loaders.elastic_text import is_text_field, phrase_pattern
 from loaders.kql import parse_kql
 from loaders.lucene import parse_lucene
 from loaders.records import Predicate
+from loaders.regex_groups import fill_group
 
 _Node = Tree[Token] | Token
 _COMPARATORS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
@@ -73,6 +77,16 @@ def _parser() -> Lark:
 _Operand = tuple[tuple[str, ...], bool]
 
 
+@dataclass(frozen=True, slots=True)
+class _Capture:
+    """A named group a ``grok`` regular expression extracted from event fields, and the fields
+    a ``coalesce()`` falls back to when the expression did not match."""
+
+    fields: tuple[str, ...]
+    pattern: str
+    fallback: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class _Scope:
     """Names the pipeline has created so far, and what some of them stand for."""
@@ -82,11 +96,17 @@ class _Scope:
     flags: dict[str, Tree[Token]] = field(
         default_factory=dict
     )  # name -> boolean or case() expression
+    captures: dict[str, _Capture] = field(default_factory=dict)
 
     def define(self, name: str, expr: _Node | None = None) -> None:
+        capture = _coalesced_capture(expr, self)
         self.aliases.pop(name, None)
         self.flags.pop(name, None)
+        self.captures.pop(name, None)
         self.derived.add(name)
+        if capture is not None:
+            self.captures[name] = capture
+            return
         if isinstance(expr, Tree):
             if expr.data in _BOOLEAN_NODES or _function_name(expr) in ("case", *_BOOLEAN_CALLS):
                 self.flags[name] = expr
@@ -133,8 +153,15 @@ def _command(command: Tree[Token], scope: _Scope, out: ParsedQuery) -> None:
     elif kind in ("grok", "dissect"):
         pattern = _string_value(str(parts[1]))
         names = _GROK_NAMES if kind == "grok" else _DISSECT_NAMES
+        source = _operand(parts[0], scope)
         for found in names.finditer(pattern):
-            scope.define(next(g for g in found.groups() if g is not None).strip())
+            name = next(g for g in found.groups() if g is not None).strip()
+            scope.define(name)
+            # A regular expression's own named group (no %{PATTERN} in it, whose regex is
+            # grok's library's): a check of its value is the source matching the expression
+            # with that value in the group's place, as for SPL's rex.
+            if kind == "grok" and source is not None and "%{" not in pattern and found.group(2):
+                scope.captures[name] = _Capture(source[0], pattern)
     elif kind == "completion":
         scope.define(_name(parts[0]) if len(parts) == 3 else "completion")
     elif kind in ("enrich", "lookup_join"):
@@ -196,6 +223,12 @@ def _compare(node: Tree[Token], negated: bool, scope: _Scope, out: ParsedQuery) 
     if _literal(left) is not None and _literal(right) is None:
         left, right, op = right, left, _FLIPPED[op]
     value = _literal(right)
+    capture = _capture_of(left, scope)
+    if capture is not None and value is not None and op in ("==", "!="):
+        _capture_test(
+            capture, _name(left), "eq", [str(value)], negated=negated ^ (op == "!="), out=out
+        )
+        return
     if isinstance(left, Tree) and left.data == "name" and _name(left) in scope.flags:
         if value is not None:
             _flag(_name(left), op, value, negated, scope=scope, out=out)
@@ -237,6 +270,13 @@ def _field_test(
     scope: _Scope,
     out: ParsedQuery,
 ) -> None:
+    capture = _capture_of(subject, scope)
+    if capture is not None and operator in ("eq", "like"):
+        values = [_literal(item) for item in items]
+        if all(v is not None for v in values):
+            texts = [str(v) for v in values]
+            _capture_test(capture, _name(subject), operator, texts, negated=negated, out=out)
+            return
     operand = _operand(subject, scope)
     if operand is None:
         out.skip(f"{operator} on a computed value")
@@ -358,6 +398,54 @@ def _holds(left: str, op: str, right: str) -> bool:
 
 def _negate(predicate: Predicate) -> Predicate:
     return replace(predicate, negated=not predicate.negated)
+
+
+def _capture_of(node: _Node, scope: _Scope) -> _Capture | None:
+    if isinstance(node, Tree) and node.data == "name":
+        return scope.captures.get(_name(node))
+    return None
+
+
+def _coalesced_capture(expr: _Node | None, scope: _Scope) -> _Capture | None:
+    """``coalesce(group, field...)``: the group, and the fields when the grok did not match."""
+    if not isinstance(expr, Tree) or _function_name(expr) != "coalesce":
+        return None
+    args = _arguments(expr)
+    capture = _capture_of(args[0], scope) if args else None
+    if capture is None:
+        return None
+    rest = [_operand(arg, scope) for arg in args[1:]]
+    if any(part is None for part in rest):
+        return None
+    fallback = tuple(n for part in rest if part for n in part[0])
+    return _Capture(capture.fields, capture.pattern, capture.fallback + fallback)
+
+
+def _capture_test(
+    capture: _Capture,
+    group: str,
+    operator: str,
+    values: list[str],
+    *,
+    negated: bool,
+    out: ParsedQuery,
+) -> None:
+    """``group == v``, ``group in (...)`` or ``group like p`` on a grok capture: the source
+    fields match the expression with the value in the group's place, or, where a coalesce()
+    falls back to a field, that field has the value."""
+    for value in values:
+        wildcards = operator == "like"
+        filled = fill_group(capture.pattern, group, value, folded=False, wildcards=wildcards)
+        if filled is None:
+            out.skip(f"check on a grok group ({group})")
+            continue
+        for source in capture.fields:
+            out.add(source, "regex_match", filled, negated=negated, case_insensitive=False,
+                    raw_value=value)  # fmt: skip
+        for field_name in capture.fallback:
+            pattern = unescape_pattern(value) if wildcards else value
+            out.add(field_name, pattern_operator(pattern) if wildcards else "eq", pattern,
+                    negated=negated, case_insensitive=False, raw_value=value)  # fmt: skip
 
 
 def _operand(node: _Node, scope: _Scope) -> _Operand | None:

@@ -48,7 +48,7 @@ class Capture:
 
     The group is a field the search creates, not one of the event: a check that it is set is a
     check that F matches the pattern, and a check of its value a check that F matches the
-    pattern with that value in the group's place (`spl_eval.fill_group`).
+    pattern with that value in the group's place (`regex_groups.fill_group`).
     ``source`` is the events' name of F, ``pattern`` the regular expression as the rex wrote it.
     """
 

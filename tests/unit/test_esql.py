@@ -218,3 +218,26 @@ def test_contains_is_a_wildcard_like_starts_and_ends_with() -> None:
         ("tls.client.server_name", "wildcard", "*alpn*", False),
         ("x", "wildcard", "*b*", True),
     }
+
+
+def test_checks_of_a_grok_group_are_the_field_matching_with_the_value_in_its_place() -> None:
+    query = (
+        "from a | grok dns.question.name \"\"\"(?:[^.]+\\.)+(?<parent>[^.]+\\.[^.]+)$\"\"\""
+        " | eval parent = coalesce(parent, dns.question.name)"
+        ' | where parent in ("anydesk.com", "x.io")'
+        " | grok process.command_line \"\"\"h=(?<server>[^&]+)&\"\"\""
+        ' | where not server like "*.example.com"'
+    )
+    assert triples(query) == {
+        ("dns.question.name", "regex_match", "(?:[^.]+\\.)+(?<parent>anydesk\\.com)$", False),
+        ("dns.question.name", "regex_match", "(?:[^.]+\\.)+(?<parent>x\\.io)$", False),
+        # coalesce() falls back to the field itself when the expression does not match.
+        ("dns.question.name", "eq", "anydesk.com", False),
+        ("dns.question.name", "eq", "x.io", False),
+        ("process.command_line", "regex_match", "h=(?<server>.*\\.example\\.com)&", True),
+    }
+
+
+def test_a_grok_pattern_of_the_library_gives_no_group_checks() -> None:
+    query = 'from a | grok message "%{IP:ip} %{WORD:verb}" | where verb == "GET"'
+    assert triples(query) == set()

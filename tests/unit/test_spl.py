@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+from loaders.regex_groups import fill_group
 from loaders.spl import SplParse, parse_spl, unescape
-from loaders.spl_eval import fill_group, like_to_wildcard
+from loaders.spl_eval import like_to_wildcard
 
 Check = tuple[str | None, str, str, bool]
 
