@@ -222,10 +222,10 @@ def test_contains_is_a_wildcard_like_starts_and_ends_with() -> None:
 
 def test_checks_of_a_grok_group_are_the_field_matching_with_the_value_in_its_place() -> None:
     query = (
-        "from a | grok dns.question.name \"\"\"(?:[^.]+\\.)+(?<parent>[^.]+\\.[^.]+)$\"\"\""
+        'from a | grok dns.question.name """(?:[^.]+\\.)+(?<parent>[^.]+\\.[^.]+)$"""'
         " | eval parent = coalesce(parent, dns.question.name)"
         ' | where parent in ("anydesk.com", "x.io")'
-        " | grok process.command_line \"\"\"h=(?<server>[^&]+)&\"\"\""
+        ' | grok process.command_line """h=(?<server>[^&]+)&"""'
         ' | where not server like "*.example.com"'
     )
     assert triples(query) == {
