@@ -115,6 +115,31 @@ def has_wildcard(value: str) -> bool:
     return False
 
 
+#: Fields whose values come from a fixed vocabulary that has one spelling: CloudTrail's
+#: `GetBucketAcl` is never `getbucketacl` in a log, so a case-sensitive check of it (EQL `==`,
+#: ES|QL `in`) looks for the same thing as a case-insensitive one (Sigma, KQL `:`, SPL), and
+#: both are one Value, lower-cased, the check no longer marked case-sensitive.
+ONE_SPELLING_FIELDS = frozenset(
+    {
+        "event.action",
+        "event.category",
+        "event.type",
+        "event.kind",
+        "event.outcome",
+        "event.provider",
+        "event.dataset",
+        "event.module",
+        "data_stream.dataset",
+        "winlog.channel",
+        "winlog.provider_name",
+        "http.request.method",
+        "host.os.type",
+        "host.os.family",
+        "cloud.provider",
+    }
+)
+
+
 def make_predicate(
     field: str | None,
     operator: str,
@@ -142,7 +167,7 @@ def make_predicate(
         name = ANY_FIELD if not field else name
     case_sensitive = False
     if operator in CASE_FOLDED_OPERATORS:
-        if case_insensitive:
+        if case_insensitive or name in ONE_SPELLING_FIELDS:
             text = text.lower()
         else:
             # Only where case can matter: a value with letters (not "4", not "-1").
