@@ -37,12 +37,15 @@ const NO_VENDOR = "none";
  * vendor whose gaps are shown: the techniques the other chosen vendors cover and it does not.
  */
 export async function matrixView(_id, params, signal) {
-  const platform = params.get("platform") || "";
+  // Route values in any case: `windows` is the Windows of the menu, `elastic` ELASTIC.
+  const asked = (params.get("platform") || "").trim();
+  const platform = PLATFORMS.find((name) => name.toLowerCase() === asked.toLowerCase()) || asked;
   const vendorsParam = params.get("vendors") || "";
   const noVendor = vendorsParam === NO_VENDOR;
-  const chosen = vendorsParam.split(",").filter((v) => VENDORS.includes(v));
+  const chosen = vendorsParam.split(",").map((v) => v.trim().toUpperCase()).filter((v) => VENDORS.includes(v));
   const showSub = params.get("sub") !== "0";
-  const gap = VENDORS.includes(params.get("gap")) ? params.get("gap") : "";
+  const gapParam = (params.get("gap") || "").toUpperCase();
+  const gap = VENDORS.includes(gapParam) ? gapParam : "";
   const state = { platform, vendors: noVendor ? [NO_VENDOR] : chosen, sub: showSub, gap };
   const page = (...content) => h("div", { class: "matrix-page" }, h("h1", {}, "Coverage matrix"), controls(state), ...content);
   if (noVendor) {
@@ -55,12 +58,15 @@ export async function matrixView(_id, params, signal) {
     );
   }
   const vendors = chosen.length ? chosen : null;
-  // The gap vendor is asked for with the others, so that each cell says whether it covers it.
-  const asked = vendors && gap && !vendors.includes(gap) ? [...vendors, gap] : vendors;
+  // The gap vendor is asked for with the others, so that each cell says whether it covers it;
+  // unticked, its rules are then taken out of the counts, heads and colours (`withGap`).
+  const unticked = Boolean(gap && vendors && !vendors.includes(gap));
+  const askedVendors = unticked ? [...vendors, gap] : vendors;
   // Without sub-techniques, the API folds them into their parents: a parent counts the distinct
   // rules of itself and its sub-techniques, and heads and summary count only what is shown.
-  const data = await gql(MATRIX, { platform: platform || null, vendors: asked, rollUp: !showSub }, signal);
-  const columns = data.coverageMatrix.filter((column) => column.techniqueCount > 0);
+  const data = await gql(MATRIX, { platform: platform || null, vendors: askedVendors, rollUp: !showSub }, signal);
+  const columns = withGap(data.coverageMatrix.filter((column) => column.techniqueCount > 0), gap, unticked);
+  const compared = gap ? (vendors || VENDORS).filter((v) => v !== gap) : [];
   const counts = new Map();
   for (const entry of columns) {
     for (const cell of entry.techniques) counts.set(cell.technique.id, cell.ruleCount);
@@ -78,19 +84,45 @@ export async function matrixView(_id, params, signal) {
     h(
       "p",
       {},
-      h(
-        "a",
-        { id: "navigator-layer", href: layerUrl(platform, vendors, gap), download: "" },
-        gap ? `Download ${VENDOR_LABELS[gap]}’s gaps as an ATT&CK Navigator layer` : "Download this view as an ATT&CK Navigator layer",
-      ),
-      " (opens in Navigator 5.2 or later).",
+      compared.length
+        ? [
+            h("a", { id: "navigator-layer", href: layerUrl(platform, vendors, gap), download: "" }, `Download ${VENDOR_LABELS[gap]}’s gaps as an ATT&CK Navigator layer`),
+            " (opens in Navigator 5.2 or later",
+            showSub ? "" : "; it keeps sub-techniques apart, as Navigator shows them",
+            ").",
+          ]
+        : [
+            h("a", { id: "navigator-layer", href: layerUrl(platform, unticked ? vendors : askedVendors, ""), download: "" }, "Download this view as an ATT&CK Navigator layer"),
+            " (opens in Navigator 5.2 or later).",
+          ],
     ),
     legend(),
     showSub ? null : h("p", { class: "muted", id: "matrix-rolled" }, "Sub-techniques hidden: each technique counts its own rules and its sub-techniques’, each rule once."),
     gap ? gapSummary(gap, vendors, columns) : null,
-    columns.length ? scrollBox(showSub, columns, gap) : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
-    gap ? gapList(gap, columns, !showSub) : null,
+    columns.length ? scrollBox(showSub, columns, compared.length ? gap : "") : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
+    compared.length ? gapList(gap, columns, !showSub) : null,
   );
+}
+
+/**
+ * Each cell with `gapRules`, the gap vendor's rules in it; when that vendor was not ticked, its
+ * rules are taken out of the cell's count and split, and the heads count again what is covered.
+ */
+function withGap(columns, gap, unticked) {
+  return columns.map((column) => {
+    const techniques = column.techniques.map((cell) => {
+      const gapRules = gap ? cell.byVendor.filter((v) => v.vendor === gap).reduce((sum, v) => sum + v.ruleCount, 0) : 0;
+      if (!unticked) return { ...cell, gapRules };
+      return {
+        ...cell,
+        gapRules,
+        ruleCount: cell.ruleCount - gapRules,
+        byVendor: cell.byVendor.filter((v) => v.vendor !== gap),
+      };
+    });
+    const coveredCount = unticked ? techniques.filter((cell) => cell.ruleCount > 0).length : column.coveredCount;
+    return { ...column, techniques, coveredCount };
+  });
 }
 
 /** The rules of a cell from vendors other than `gap`. */
@@ -100,7 +132,7 @@ function othersCount(cell, gap) {
 
 /** A gap of `gap`: a technique the other vendors cover and `gap` does not. */
 function isGap(cell, gap) {
-  return othersCount(cell, gap) > 0 && !cell.byVendor.some((v) => v.vendor === gap && v.ruleCount > 0);
+  return othersCount(cell, gap) > 0 && !cell.gapRules;
 }
 
 /** Each technique once (a technique sits under each of its tactics), in matrix order. */
@@ -118,15 +150,17 @@ function gapSummary(gap, vendors, columns) {
   const byOthers = cells.filter((cell) => othersCount(cell, gap) > 0);
   const gaps = byOthers.filter((cell) => isGap(cell, gap));
   const names = others.map((v) => VENDOR_LABELS[v]).join(" or ");
-  return h(
-    "p",
-    { class: "summary", id: "matrix-gaps" },
-    others.length
-      ? `${VENDOR_LABELS[gap]} has no rule for ${plural(gaps.length, "technique")} of the `
-        + `${byOthers.length.toLocaleString("en")} that ${names} ${others.length === 1 ? "covers" : "cover"} (outlined in red, listed below the matrix); `
-        + `the techniques it covers are dimmed.`
-      : `Tick another vendor to compare ${VENDOR_LABELS[gap]} with.`,
-  );
+  const verb = others.length === 1 ? "covers" : "cover";
+  let text = `Tick another vendor to compare ${VENDOR_LABELS[gap]} with.`;
+  if (others.length && !gaps.length) {
+    text = `${VENDOR_LABELS[gap]} has a rule for every one of the ${plural(byOthers.length, "technique")} that ${names} ${verb}.`;
+  } else if (others.length) {
+    text =
+      `${VENDOR_LABELS[gap]} has no rule for ${plural(gaps.length, "technique")} of the ` +
+      `${byOthers.length.toLocaleString("en")} that ${names} ${verb} (outlined in red, listed below the matrix); ` +
+      `the techniques it covers are dimmed.`;
+  }
+  return h("p", { class: "summary", id: "matrix-gaps" }, text);
 }
 
 /** The gaps as a table, most rules from the other vendors first. */
@@ -150,7 +184,7 @@ function gapList(gap, columns, rolledUp) {
     { class: "card", id: "gap-list" },
     h("h2", {}, `${VENDOR_LABELS[gap]} gaps (${gaps.length.toLocaleString("en")})`),
     h("p", { class: "note" }, `Techniques with rules from other vendors and none from ${VENDOR_LABELS[gap]}, most rules first.`),
-    table("gap-table", ["Technique", "Name", "Rules from others"], rows),
+    table("data gap-table", ["technique", "name", "rules from the others"], rows),
   );
 }
 
@@ -289,7 +323,7 @@ function column(entry, rolledUp, gap) {
       const split = cell.byVendor.map((v) => `${VENDOR_LABELS[v.vendor]} ${v.ruleCount.toLocaleString("en")}`).join(", ");
       const scope = rolledUp ? " with its sub-techniques" : "";
       let mark = "";
-      if (gap) mark = isGap(cell, gap) ? " gap" : cell.byVendor.some((v) => v.vendor === gap && v.ruleCount > 0) ? " dim" : "";
+      if (gap) mark = isGap(cell, gap) ? " gap" : cell.gapRules ? " dim" : "";
       return h(
         "a",
         {

@@ -89,3 +89,35 @@ def test_gap_select_compares_with_every_other_vendor(page: Page) -> None:
         "that Sigma or Elastic cover"
     )
     assert len(page.find_all("#gap-list tbody tr")) == len(gaps)
+
+
+def test_an_unticked_gap_vendor_counts_nowhere_but_in_the_marks(page: Page) -> None:
+    """Gaps of Elastic with only Sigma ticked: heads, cells and summary count Sigma's rules."""
+    by_sigma = _ids(page, vendor="SIGMA")
+    assert page.open("#/matrix?gap=elastic&vendors=sigma&platform=windows") == "ready"
+    assert page.find("#platform").get_attribute("value") == "Windows"
+    assert page.find("#gap").get_attribute("value") == "ELASTIC"
+    sigma_windows = gql(page.base, """{ coverageMatrix(platform: "Windows", vendors: [SIGMA]) {
+        techniques { ruleCount technique { id } } } }""")["coverageMatrix"]  # fmt: skip
+    counts = {c["technique"]["id"]: c["ruleCount"] for t in sigma_windows for c in t["techniques"]}
+    covered = sum(1 for n in counts.values() if n)
+    assert f": {covered:,} (" in page.find("#matrix-summary").text
+    for cell in page.find_all("#matrix .cell")[:200]:
+        tid = cell.get_attribute("data-technique")
+        assert cell.find_element("css selector", ".cell-count").text == f"{counts[tid]:,}", tid
+    assert covered <= len(by_sigma)
+
+
+def test_no_gap_and_nothing_to_compare_are_said_so(page: Page) -> None:
+    assert page.open("#/matrix?gap=ELASTIC&vendors=ELASTIC") == "ready"
+    assert page.find("#matrix-gaps").text == "Tick another vendor to compare Elastic with."
+    assert page.find_all("#matrix .cell.dim") == []
+    assert "gapsOf" not in page.find("#navigator-layer").get_attribute("href")
+    # Containers, sub-techniques folded: Elastic covers all that the others cover.
+    assert page.open("#/matrix?platform=Containers&gap=ELASTIC&sub=0") == "ready"
+    text = page.find("#matrix-gaps").text
+    if page.find_all("#matrix .cell.gap"):
+        assert text.startswith("Elastic has no rule for")
+    else:
+        assert text.startswith("Elastic has a rule for every one of the ")
+        assert page.find_all("#gap-list") == []
