@@ -46,6 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("covgraph: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`covgraph query ... | head`): nothing more to say to it.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return code
 
 

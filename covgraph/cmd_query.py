@@ -37,8 +37,8 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help='a variable; VALUE is read as JSON when it parses (42, true, ["T1047"]), '
-        "else as a string (repeatable)",
+        help="a variable; VALUE is text for a String or ID variable, else JSON when it parses "
+        '(42, true, ["T1047"]), else text (repeatable)',
     )
     query.add_argument(
         "--variables", metavar="JSON", help="variables as one JSON object (--var adds to it)"
@@ -79,16 +79,23 @@ def _document(args: argparse.Namespace) -> str:
         raise ConfigError("give the document either as an argument or with --file, not both")
     if args.file is not None:
         try:
-            return str(args.file.read_text(encoding="utf-8"))
+            text = str(args.file.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        return _not_empty(text, str(args.file))
     if args.document in (None, "-"):
         if sys.stdin.isatty():
             raise ConfigError(
                 "no GraphQL document: give it as an argument, with --file or on stdin"
             )
-        return sys.stdin.read()
-    return str(args.document)
+        return _not_empty(sys.stdin.read(), "stdin")
+    return _not_empty(str(args.document), "the argument")
+
+
+def _not_empty(document: str, where: str) -> str:
+    if not document.strip():
+        raise ConfigError(f"the GraphQL document ({where}) is empty")
+    return document
 
 
 def _variables(args: argparse.Namespace) -> dict[str, Any]:
@@ -122,10 +129,39 @@ def _exit_code(body: dict[str, Any]) -> int:
     return 1 if codes else 0
 
 
+def _text_variables(document: str) -> set[str]:
+    """The document's variables declared String or ID (not lists): `--var id=1047` is then the
+    text "1047", not the number."""
+    from graphql import GraphQLError, NamedTypeNode, NonNullTypeNode, OperationDefinitionNode, parse
+
+    try:
+        parsed = parse(document)
+    except GraphQLError:
+        return set()  # the API reports the syntax error itself
+    names: set[str] = set()
+    for definition in parsed.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        for variable in definition.variable_definitions or ():
+            kind = variable.type
+            if isinstance(kind, NonNullTypeNode):
+                kind = kind.type
+            if isinstance(kind, NamedTypeNode) and kind.name.value in ("String", "ID"):
+                names.add(variable.variable.name.value)
+    return names
+
+
 def _run_query(args: argparse.Namespace) -> int:
     from covgraph.inprocess import execute
 
-    body = execute(_document(args), _variables(args))
+    document = _document(args)
+    variables = _variables(args)
+    texts = _text_variables(document)
+    for item in args.var:
+        name, _, raw = item.partition("=")
+        if name.strip() in texts:
+            variables[name.strip()] = raw
+    body = execute(document, variables)
     print(json.dumps(body, indent=None if args.compact else 2, ensure_ascii=False))
     return _exit_code(body)
 

@@ -24,6 +24,7 @@ query TechniqueView($id: String!, $sub: Boolean!, $vendors: [Vendor!], $first: I
     }}
     authoringGuide(includeSubtechniques: $sub, vendors: $vendors) {{
       ruleCount distinctFieldCount distinctIndicatorCount distinctExclusionCount
+      distinctEventSelectorCount distinctExcludedEventSelectorCount
       fields(first: $first) {{
         field {{ name }} ruleCount operators {{ operator count }} sampleValues(first: 3)
       }}
@@ -90,19 +91,25 @@ def render(
         f"\n[bold]{_plural(coverage['ruleCount'], 'current rule')}[/bold]{scope}: "
         f"{_vendors(coverage['byVendor'])}; {_plural(coverage['eventCount'], 'catalog event')}."
     )
-
-    events = Table(title="Events the rules observe", title_justify="left")
+    vendors = asked.get("vendors")
+    shown_events = coverage["eventUsage"][: asked["first"]]
+    more = len(coverage["eventUsage"]) - len(shown_events)
+    events = Table(
+        title="Events the rules observe"
+        + (" (rules of every vendor)" if vendors else "")
+        + (f" (first {len(shown_events)} of {len(coverage['eventUsage'])})" if more else ""),
+        title_justify="left",
+    )
     events.add_column("Event", no_wrap=True)
     events.add_column("Name")
     events.add_column("Rules", justify="right")
-    for use in coverage["eventUsage"][: asked["first"]]:
+    for use in shown_events:
         events.add_row(
             _text(use["event"]["id"]), _text(use["event"]["name"]), f"{use['ruleCount']:,}"
         )
     if coverage["eventUsage"]:
         out.print(events)
 
-    vendors = asked.get("vendors")
     of = f" by {' and '.join(VENDOR_LABELS[v] for v in vendors)} rules" if vendors else ""
     fields = Table(
         title=f"Fields filtered most{of} {_shown(guide['fields'], guide['distinctFieldCount'])}",
@@ -119,9 +126,18 @@ def render(
             ", ".join(_value(v) for v in usage["sampleValues"]),
         )  # fmt: skip
     out.print(fields)
+    # The lists leave event selectors out (host.os.type windows...), and so do their totals.
     for key, title, total in (
-        ("indicators", "Top indicator values", guide["distinctIndicatorCount"]),
-        ("exclusions", "What the rules exclude", guide["distinctExclusionCount"]),
+        (
+            "indicators",
+            "Top indicator values",
+            guide["distinctIndicatorCount"] - guide["distinctEventSelectorCount"],
+        ),
+        (
+            "exclusions",
+            "What the rules exclude",
+            guide["distinctExclusionCount"] - guide["distinctExcludedEventSelectorCount"],
+        ),
     ):
         rows = guide[key]
         if not rows:
@@ -177,8 +193,9 @@ def _rules(out: Any, by_vendor: Sequence[Mapping[str, Any]], asked: Mapping[str,
         return
     from rich.table import Table
 
+    vendors = asked.get("vendors")
     for group in by_vendor:
-        if not group["ruleCount"]:
+        if not group["ruleCount"] or (vendors and group["vendor"] not in vendors):
             continue
         table = Table(
             title=f"{VENDOR_LABELS[group['vendor']]} rules ({group['ruleCount']:,})",

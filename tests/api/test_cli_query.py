@@ -66,6 +66,12 @@ def test_query_prints_the_api_answer(small: str, tmp_path: Path) -> None:
     )
     assert overlap.returncode == 0, overlap.stdout
     assert {"value": "wmic.exe"} in json.loads(overlap.stdout)["data"]["indicatorOverlap"]
+    # A String variable takes the text as given, even when it reads as a number.
+    numeric = covgraph(
+        "query", "query($v: String!) { rules(value: $v) { totalCount } }", "--var", "v=1047"
+    )
+    assert numeric.returncode == 0, numeric.stdout
+    assert json.loads(numeric.stdout)["data"]["rules"]["totalCount"] == 0
 
 
 def test_query_errors_keep_their_codes_and_exit_status(small: str) -> None:
@@ -83,6 +89,7 @@ def test_query_errors_keep_their_codes_and_exit_status(small: str) -> None:
         (("query", "{ catalog { ruleCount } }", "--variables", "[1]"), "JSON object"),
         (("query", "{ x }", "-f", "/no/such/file.graphql"), "give the document either"),
         (("query", "-f", "/no/such/file.graphql"), "cannot read /no/such/file.graphql"),
+        (("query", "  "), "the GraphQL document (the argument) is empty"),
     ):
         result = covgraph(*args)
         assert result.returncode == 1, args
@@ -105,7 +112,7 @@ query($id: String!) {
   technique(id: $id) {
     coverage { ruleCount eventCount byVendor { vendor ruleCount rules { uid } } }
     authoringGuide {
-      distinctFieldCount distinctIndicatorCount
+      distinctFieldCount distinctIndicatorCount distinctEventSelectorCount
       fields { field { name } ruleCount operators { operator count } }
       indicators(includeEventSelectors: false) { field { name } operator value ruleCount
         corpusReach }
@@ -138,6 +145,9 @@ def test_technique_tables_show_the_api_numbers(small: str) -> None:
     )
     guide = page["authoringGuide"]
     assert f"Fields filtered most ({guide['distinctFieldCount']} distinct)" in text
+    # The totals leave out event selectors, as the lists do.
+    shown = guide["distinctIndicatorCount"] - guide["distinctEventSelectorCount"]
+    assert f"Top indicator values ({shown} distinct)" in text
     for usage in guide["fields"]:
         operators = ", ".join(f"{o['operator']} {o['count']}" for o in usage["operators"])
         assert _row([usage["field"]["name"], str(usage["ruleCount"]), operators], text), usage
@@ -150,9 +160,16 @@ def test_technique_tables_show_the_api_numbers(small: str) -> None:
         for rule in group["rules"]:
             assert rule["uid"] in text
 
-    only_elastic = covgraph("technique", "T1546.003", "--vendor", "elastic")
+    only_elastic = covgraph("technique", "T1546.003", "--vendor", "elastic", "--rules")
     assert "Fields filtered most by Elastic rules" in only_elastic.stdout
     assert "Indicators checked" not in only_elastic.stdout  # one vendor: nothing to agree on
+    # Its rules only; coverage and events say they are every vendor's.
+    assert "elastic:e" in only_elastic.stdout
+    assert "sigma:a" not in only_elastic.stdout
+    assert "Events the rules observe (rules of every vendor)" in only_elastic.stdout
+    empty = covgraph("query", stdin="")
+    assert empty.returncode == 1
+    assert "the GraphQL document (stdin) is empty" in empty.stderr
 
     as_json = covgraph("technique", "T1546.003", "--json")
     assert json.loads(as_json.stdout)["data"]["technique"]["coverage"]["ruleCount"] == 4
