@@ -36,7 +36,7 @@ function collectRoute(events, platform, vendors = chosenVendors) {
 /** Renders #/collect?events=sysmon:1,windows-security:4688&platform=windows&vendors=ELASTIC. */
 export async function collectView(_id, params, signal) {
   const events = (params.get("events") || "").split(",").map((e) => e.trim()).filter(Boolean);
-  const platform = params.get("platform") || "";
+  const platform = (params.get("platform") || "").trim().toLowerCase();
   chosenVendors = (params.get("vendors") || "").split(",").filter((v) => VENDORS.includes(v));
   const vendors = chosenVendors.length ? chosenVendors : null;
   const data = await gql(PAGE, { events, platform: platform || null, steps: PLAN_STEPS, vendors }, signal);
@@ -115,7 +115,13 @@ async function find(text, results, events, platform) {
     results.replaceChildren();
     return;
   }
-  const { events: found } = await gql(FIND, { search: text });
+  let found;
+  try {
+    ({ events: found } = await gql(FIND, { search: text }));
+  } catch (error) {
+    results.replaceChildren(h("span", { class: "error-text" }, `The search failed: ${error.message}`));
+    return;
+  }
   results.replaceChildren(
     ...(found.length
       ? found.map((e) =>
@@ -205,7 +211,7 @@ function planCard(c, events, platform) {
       { cell: step.techniqueCount.toLocaleString("en"), class: "num total" },
       { cell: `${share}%`, class: "num" },
       { cell: step.ruleCount.toLocaleString("en"), class: "num rules" },
-      { cell: h("a", { href: collectRoute(taken, platform), class: "take" }, i ? `collect steps 1–${i + 1}` : "collect step 1"), class: "nowrap" },
+      { cell: h("a", { href: collectRoute(taken, platform), class: "take" }, i ? `take 1–${i + 1}` : "take 1"), class: "nowrap" },
     ];
   });
   return section(

@@ -89,14 +89,20 @@ function techniqueList(event) {
   button.addEventListener("click", async () => {
     button.disabled = true;
     let offset = list.children.length;
-    while (offset < event.techniqueCount) {
-      const data = await gql(MORE, { id: event.id, offset });
-      const page = data.event.techniques;
-      if (!page.length) break;
-      page.forEach((t) => list.append(item(t)));
-      offset += page.length;
+    try {
+      while (offset < event.techniqueCount) {
+        const data = await gql(MORE, { id: event.id, offset });
+        const page = data.event.techniques;
+        if (!page.length) break;
+        page.forEach((t) => list.append(item(t)));
+        offset += page.length;
+      }
+      button.remove();
+    } catch (error) {
+      // Said beside the button, which stays for another try.
+      button.disabled = false;
+      button.after(h("span", { class: "error-text" }, ` Could not load them: ${error.message}`));
     }
-    button.remove();
   });
   return [list, button, plan];
 }

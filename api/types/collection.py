@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Info, resolver
+from api.errors import BadArgument, shown
 from api.pagination import capped
 from api.types.event import Event, known_event, load_events
 from api.types.technique import Technique, load_techniques
@@ -79,6 +80,17 @@ class Collection:
     async def events(self, info: Info) -> list[Event]:
         return await load_events(info, self.event_ids)
 
+    def _platform(self, platform: str | None) -> str | None:
+        """The platform asked, lower-cased; one no catalog event has is BAD_ARGUMENT, so that a
+        typo is not taken for "nothing to add"."""
+        wanted = (platform or "").strip().lower() or None
+        known = sorted({p for p in self.index.platforms.values() if p})
+        if wanted is not None and wanted not in known:
+            raise BadArgument(
+                f"unknown event platform {shown(platform)}; one of: {', '.join(known)}"
+            )
+        return wanted
+
     @resolver("The techniques detectable, by id.")
     async def techniques(self, info: Info, first: int | None = 50) -> list[Technique]:
         ids = self.index.detected(self.event_ids)
@@ -92,7 +104,7 @@ class Collection:
     async def next(
         self, info: Info, first: int | None = 20, platform: str | None = None
     ) -> list[EventGain]:
-        gains = self.index.next_events(self.event_ids, capped(first, 20), platform)
+        gains = self.index.next_events(self.event_ids, capped(first, 20), self._platform(platform))
         info.context.spend(len(gains))
         return [
             EventGain.of(
@@ -113,6 +125,6 @@ class Collection:
         self, info: Info, steps: int | None = 10, platform: str | None = None
     ) -> list[EventGain]:
         limit = min(capped(steps, 10, "steps"), MAX_STEPS)
-        chosen = self.index.plan(self.event_ids, limit, platform)
+        chosen = self.index.plan(self.event_ids, limit, self._platform(platform))
         info.context.spend(len(chosen))
         return [EventGain.of(g, g.technique_count, g.rule_count) for g in chosen]
