@@ -123,6 +123,11 @@ def test_bad_arguments(small: str) -> None:
     ):  # fmt: skip
         _, body = gql(small, document)
         assert body["errors"][0]["extensions"]["code"] == code, body
+    _, body = gql(
+        small, '{ collection(eventIds: []) { next(platform: "banana") { newRuleCount } } }'
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+    assert "unknown event platform 'banana'; one of: linux, windows" in body["errors"][0]["message"]
     many = [f"e{i}" for i in range(501)]
     _, body = gql(small, "query($ids: [String!]!) { collection(eventIds: $ids) { ruleCount } }",
                   {"ids": many})  # fmt: skip
