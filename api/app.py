@@ -185,7 +185,7 @@ def _generation_ttl() -> float:
     return ttl
 
 
-def _query_timeout() -> float | None:
+def query_timeout() -> float | None:
     """COVGRAPH_API_QUERY_TIMEOUT: seconds per Neo4j read (default 10; 0 = the server's limit)."""
     raw = os.environ.get("COVGRAPH_API_QUERY_TIMEOUT", "").strip()
     if not raw:
@@ -211,12 +211,12 @@ def _positive(name: str, default: int) -> int:
     return int(raw)
 
 
-def _max_cost() -> int:
+def max_cost() -> int:
     """COVGRAPH_API_MAX_COST: the most objects a document may be estimated to return."""
     return _positive("COVGRAPH_API_MAX_COST", MAX_COST)
 
 
-def _max_items() -> int:
+def max_items() -> int:
     """COVGRAPH_API_MAX_ITEMS: the most list items an answer may hold as it runs."""
     return _positive("COVGRAPH_API_MAX_ITEMS", MAX_ITEMS)
 
@@ -249,9 +249,9 @@ def create_app(settings: Neo4jSettings | None = None, *, cache: bool | None = No
         settings,
         cache_enabled=_cache_enabled() if cache is None else cache,
         generation_ttl=_generation_ttl(),
-        query_timeout=_query_timeout(),
+        query_timeout=query_timeout(),
     )
-    graphql = GraphQLApp(access, _max_cost(), _max_items())
+    graphql = GraphQLApp(access, max_cost(), max_items())
     health = Health(settings)
     layer = LayerDownload(graphql.schema, lambda request: build_context(access, request))
 

@@ -224,7 +224,8 @@ class Query:
 
     @resolver(
         "Events whose id or name contains `search`, most observed first (then by id). offset: "
-        "skip that many first (first is at most 200; catalog.eventCount counts them all)."
+        "skip that many first (first is at most 200; without search, catalog.eventCount "
+        "counts them all)."
     )
     async def events(
         self, info: Info, search: str | None = UNSET, first: int | None = 100, offset: int = 0
@@ -449,7 +450,7 @@ class Query:
         "What the current rules (of `vendors` when given) can detect with these events "
         "collected, and which events to collect next: as detectableWith, a rule can fire when "
         "one of the events it observes is collected. Unknown ids are listed, not an error, so "
-        "a whole inventory can be pasted."
+        "an inventory can be pasted (at most 500 ids)."
     )
     async def collection(
         self, info: Info, event_ids: list[str], vendors: list[Vendor] | None = UNSET
