@@ -223,7 +223,8 @@ class Query:
         return Event.from_row(row) if row else None
 
     @resolver(
-        "Events whose id or name contains `search`, most observed first (then by id). offset: "
+        "Events whose id or name holds every word of `search` (any order, any case), most "
+        "observed first (then by id). offset: "
         "skip that many first (first is at most 200; without search, catalog.eventCount "
         "counts them all)."
     )
@@ -232,7 +233,7 @@ class Query:
     ) -> list[Event]:
         rows = await info.context.runner.read(
             events.EVENT_SEARCH,
-            search=trimmed(search),
+            words=(trimmed(search) or "").lower().split(),
             skip=non_negative(offset, "offset"),
             limit=capped(first, 100),
         )

@@ -19,12 +19,14 @@ RETURN {EVENT_MAP} AS event
 """,
 )
 
+#: Events whose id or name holds every word of the search ($words, lower-cased; empty: all), in
+#: any order: `security 4688` is windows-security:4688, "Windows Security EventID 4688".
 EVENT_SEARCH = Query(
     "event_search",
     f"""
 MATCH (e:Event)
-WHERE $search IS NULL OR toLower(e.id) CONTAINS toLower($search)
-   OR toLower(coalesce(e.name, '')) CONTAINS toLower($search)
+WHERE all(w IN $words WHERE toLower(e.id) CONTAINS w
+                         OR toLower(coalesce(e.name, '')) CONTAINS w)
 WITH {EVENT_MAP} AS event
 RETURN event ORDER BY event.rule_count DESC, event.id
 SKIP $skip LIMIT $limit

@@ -136,3 +136,13 @@ def test_bad_arguments(small: str) -> None:
     # A plan longer than 50 steps is cut to 50, as `first` is capped elsewhere.
     long = data(small, "{ collection(eventIds: []) { plan(steps: 500) { newRuleCount } } }")
     assert len(long["collection"]["plan"]) == 3
+
+
+def test_events_are_found_by_every_word_in_any_order(small: str) -> None:
+    """The collect page's event search: words of the id or the name, any order."""
+    query = "query($s: String) { events(search: $s) { id } }"
+    for text in ("security 4688", "4688 SECURITY", "windows-security:4688"):
+        assert [e["id"] for e in data(small, query, {"s": text})["events"]] == [
+            "windows-security:4688"
+        ], text
+    assert data(small, query, {"s": "sysmon 4688"})["events"] == []
