@@ -4,9 +4,11 @@ import { gql } from "./api.js";
 import { h, plural, route, section, table, VENDOR_LABELS, VENDORS } from "./dom.js";
 
 const PAGE = `
-query Collection($events: [String!]!, $platform: String, $steps: Int!, $vendors: [Vendor!]) {
+query Collection($events: [String!]!, $platform: String, $steps: Int!, $vendors: [Vendor!],
+                 $withPlatform: Boolean!) {
   collection(eventIds: $events, vendors: $vendors) {
     events { id name } unknownEventIds ruleCount techniqueCount reachableRuleCount reachableTechniqueCount
+    platformTechniqueCount(platform: $platform) @include(if: $withPlatform)
     next(first: 15, platform: $platform) {
       newTechniqueCount newRuleCount techniqueCount event { id name }
       newTechniques(first: 5) { id name }
@@ -39,7 +41,11 @@ export async function collectView(_id, params, signal) {
   const platform = (params.get("platform") || "").trim().toLowerCase();
   chosenVendors = (params.get("vendors") || "").split(",").filter((v) => VENDORS.includes(v));
   const vendors = chosenVendors.length ? chosenVendors : null;
-  const data = await gql(PAGE, { events, platform: platform || null, steps: PLAN_STEPS, vendors }, signal);
+  const data = await gql(
+    PAGE,
+    { events, platform: platform || null, steps: PLAN_STEPS, vendors, withPlatform: Boolean(platform) },
+    signal,
+  );
   const c = data.collection;
   const share = c.reachableTechniqueCount ? Math.round((100 * c.techniqueCount) / c.reachableTechniqueCount) : 0;
   const without = (id) => collectRoute(events.filter((e) => e !== id), platform);
@@ -65,7 +71,12 @@ export async function collectView(_id, params, signal) {
       `${c.ruleCount.toLocaleString("en")} of the ${c.reachableRuleCount.toLocaleString("en")} current `,
       vendors ? `${vendors.map((v) => VENDOR_LABELS[v]).join(" and ")} ` : "",
       "rules that observe a catalog event can fire; ",
-      `they detect ${plural(c.techniqueCount, "technique")} of the ${c.reachableTechniqueCount.toLocaleString("en")} those rules could (${share}%).`,
+      `they detect ${plural(c.techniqueCount, "technique")} of the ${c.reachableTechniqueCount.toLocaleString("en")} those rules could (${share}%)`,
+      platform
+        ? `, and of the ${c.platformTechniqueCount.toLocaleString("en")} they could with every ${platform} event (${
+            c.platformTechniqueCount ? Math.round((100 * c.techniqueCount) / c.platformTechniqueCount) : 0
+          }%).`
+        : ".",
     ),
     h("div", { class: "meter", role: "img", "aria-label": `${share}% of the detectable techniques` }, h("span", { style: `width: ${share}%` })),
     platformControl(events, platform),

@@ -91,6 +91,16 @@ class Collection:
             )
         return wanted
 
+    @resolver(
+        "Techniques detectable with the events collected and every event of that platform "
+        "(Event.platform, any case): the most collecting that platform's logs can give."
+    )
+    async def platform_technique_count(self, info: Info, platform: str) -> int:
+        wanted = self._platform(platform)
+        if wanted is None:
+            raise BadArgument("platformTechniqueCount needs a platform")
+        return self.index.state([*self.event_ids, *self.index.platform_events(wanted)])[1]
+
     @resolver("The techniques detectable, by id.")
     async def techniques(self, info: Info, first: int | None = 50) -> list[Technique]:
         ids = self.index.detected(self.event_ids)

@@ -127,6 +127,11 @@ class CollectionIndex:
         state = _State(self, events)
         return len(state.firing), len(state.detected)
 
+    def platform_events(self, platform: str) -> list[str]:
+        """The events of one platform (any case) that some rule observes."""
+        wanted = platform.lower()
+        return [e for e in self.by_event if self.platforms.get(e) == wanted]
+
     def detected(self, events: Iterable[str]) -> list[str]:
         """The techniques detectable with these events, by id."""
         return sorted(_State(self, events).detected)

@@ -146,3 +146,16 @@ def test_events_are_found_by_every_word_in_any_order(small: str) -> None:
             "windows-security:4688"
         ], text
     assert data(small, query, {"s": "sysmon 4688"})["events"] == []
+
+
+def test_what_every_event_of_a_platform_would_detect(small: str) -> None:
+    query = """{ collection(eventIds: ["linux-auditd"]) { techniqueCount
+      windows: platformTechniqueCount(platform: "Windows")
+      linux: platformTechniqueCount(platform: "linux") } }"""
+    c = data(small, query)["collection"]
+    # Windows: T1546.003, T1546.008, T1047, T1059.001, beside the fillers auditd gives already.
+    assert (c["techniqueCount"], c["windows"], c["linux"]) == (
+        len(FILLER),
+        len(FILLER) + 4,
+        len(FILLER),
+    )

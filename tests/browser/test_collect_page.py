@@ -36,6 +36,11 @@ def test_plan_next_and_search_agree_with_detectable_with(page: Page) -> None:
     planned = [s.get_attribute("data-event") for s in steps]
     assert planned[:3] == [p["event"]["id"] for p in reach["plan"]]
     assert planned[0] == "sysmon:1"
+    windows = gql(
+        page.base, '{ collection(eventIds: []) { platformTechniqueCount(platform: "windows") } }'
+    )
+    every = windows["collection"]["platformTechniqueCount"]
+    assert f"and of the {every:,} they could with every windows event (0%)." in summary
     totals = [_number(s.find_element("css selector", "td.total").text) for s in steps]
     assert totals == sorted(totals)
     assert totals[1] == _detectable(page, planned[:2])
