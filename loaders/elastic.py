@@ -298,8 +298,12 @@ def _read_query(
         reason = f"{language} query is nested too deeply to read"
         problems.found.append(Problem(where, reason, "parse-error", rule_uid=problems.uid))
         return ParsedQuery(), "failed"
+    # Checks on values the query computes (ES|QL's stats and evals) are read and are no
+    # indicators by design; any other construct skipped (a length() comparison, a string
+    # function comparing two fields) is part of the detection left unread: `partial`.
+    unread = [u for u in parsed.unsupported if "computed" not in u]
     if parsed.predicates:
-        return parsed, "ok"
+        return parsed, "partial" if unread else "ok"
     skipped = ", ".join(parsed.unsupported) or "no field checks"
     reason = f"{language} query yields no predicates ({skipped})"
     problems.found.append(Problem(where, reason, "no-predicates", "warning", problems.uid))

@@ -126,3 +126,17 @@ def test_a_step_on_alerts_beside_a_step_on_logs_reads_the_alerts() -> None:
     )
     index = '["logs-system.auth*", ".alerts-security.*"]'
     assert events(query, index=index) == {"linux-auth", "elastic-security-alerts"}
+
+
+def test_a_check_left_unread_makes_the_rule_partial() -> None:
+    """A length() comparison is part of the detection no indicator holds: `partial`, beside the
+    predicates read; a plain query is `ok`."""
+
+    def status(query: str) -> str:
+        text = RULE.format(query=query, index=INDEX, tags="[]", filters="")
+        rule = rule_from_toml(text, "rules/x.toml").rule
+        assert rule is not None
+        return rule.parse_status
+
+    assert status('process where process.name : "x.exe"') == "ok"
+    assert status('process where process.name : "x.exe" and length(process.args) > 5') == "partial"
