@@ -96,7 +96,7 @@ export async function matrixView(_id, params, signal) {
             " (opens in Navigator 5.2 or later).",
           ],
     ),
-    legend(),
+    legend(compared.length ? gap : ""),
     showSub ? null : h("p", { class: "muted", id: "matrix-rolled" }, "Sub-techniques hidden: each technique counts its own rules and its sub-techniques’, each rule once."),
     gap ? gapSummary(gap, vendors, columns) : null,
     columns.length ? scrollBox(showSub, columns, compared.length ? gap : "") : h("p", { class: "muted" }, `No technique for platform “${platform}”.`),
@@ -298,13 +298,19 @@ function controls(state) {
   );
 }
 
-function legend() {
+function legend(gap) {
   const labels = ["0", "1–2", "3–9", "10–29", "30–99", "100+"];
   return h(
     "p",
-    { class: "legend" },
+    { class: "legend", id: "matrix-legend" },
     "Rules per technique: ",
     labels.map((label, i) => h("span", { class: `swatch c${i}` }, label)),
+    gap
+      ? [
+          h("span", { class: "swatch c2 gap-swatch" }, `no ${VENDOR_LABELS[gap]} rule`),
+          h("span", { class: "swatch c2 dim" }, `${VENDOR_LABELS[gap]} covers it`),
+        ]
+      : null,
   );
 }
 

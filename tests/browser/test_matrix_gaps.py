@@ -48,6 +48,9 @@ def test_elastic_gaps_against_sigma_are_the_api_filter(page: Page) -> None:
         f"Elastic has no rule for {len(gaps):,} techniques of the {len(by_sigma):,} "
         "that Sigma covers"
     )
+    legend = page.find("#matrix-legend").text
+    assert "no Elastic rule" in legend
+    assert "Elastic covers it" in legend
     outlined = {c.get_attribute("data-technique") for c in page.find_all("#matrix .cell.gap")}
     assert outlined == set(gaps)
     # T1047 (WMI) has Elastic rules: dimmed, not a gap.
