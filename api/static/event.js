@@ -12,7 +12,7 @@ const EVENT = `
 query EventPage($id: String!) {
   event(id: $id) {
     id name provider channel eventId platform ruleCount
-    techniques(first: 50) { id name } techniqueCount
+    techniqueUsage(first: 50) { ruleCount technique { id name } } techniqueCount
     attackTechniques(first: 200) { analytics ruleCount technique { id name } }
     attackTechniqueCount noRuleCount: attackTechniqueCount(noRule: true)
   }
@@ -67,23 +67,30 @@ export async function eventView(id, _params, signal) {
 
 const MORE = `
 query EventTechniques($id: String!, $offset: Int!) {
-  event(id: $id) { techniques(first: 200, offset: $offset) { id name } }
+  event(id: $id) { techniqueUsage(first: 200, offset: $offset) { ruleCount technique { id name } } }
 }`;
 
 /** The first techniques, a button that brings the rest, and a link to plan collection. */
 function techniqueList(event) {
-  if (!event.techniques.length) {
+  if (!event.techniqueUsage.length) {
     return [h("p", { class: "muted" }, "No current rule observing it is tagged with a technique.")];
   }
-  const item = (t) => h("li", { "data-technique": t.id }, h("a", { href: route("technique", t.id) }, t.id), ` ${t.name}`);
-  const list = h("ol", { class: "similar" }, event.techniques.map(item));
+  const item = ({ ruleCount, technique: t }) =>
+    h(
+      "li",
+      { "data-technique": t.id },
+      h("a", { href: route("technique", t.id) }, t.id),
+      ` ${t.name} `,
+      h("a", { class: "muted rule-count", href: route("rules", null, { technique: t.id, event: event.id }) }, plural(ruleCount, "rule")),
+    );
+  const list = h("ol", { class: "similar" }, event.techniqueUsage.map(item));
   const plan = h(
     "p",
     { class: "muted" },
     h("a", { href: route("collect", null, { events: event.id }), id: "event-collect" }, "What to collect beside it"),
     " to detect more.",
   );
-  const rest = event.techniqueCount - event.techniques.length;
+  const rest = event.techniqueCount - event.techniqueUsage.length;
   if (rest <= 0) return [list, plan];
   const button = h("button", { type: "button", class: "more", id: "event-techniques-more" }, `Show all ${event.techniqueCount.toLocaleString("en")}`);
   button.addEventListener("click", async () => {
@@ -92,7 +99,7 @@ function techniqueList(event) {
     try {
       while (offset < event.techniqueCount) {
         const data = await gql(MORE, { id: event.id, offset });
-        const page = data.event.techniques;
+        const page = data.event.techniqueUsage;
         if (!page.length) break;
         page.forEach((t) => list.append(item(t)));
         offset += page.length;

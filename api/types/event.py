@@ -10,6 +10,7 @@ from api.types.technique import Technique, load_techniques
 
 if TYPE_CHECKING:
     from api.types.attack import AttackTechnique
+    from api.types.coverage import TechniqueCount
 
 
 @strawberry.type(description="A catalog event, e.g. `sysmon:1` or `windows-security:4688`.")
@@ -51,6 +52,26 @@ class Event:
         rows = await info.context.loaders.event_techniques.load(self.id)
         ids = [r["id"] for r in rows if include_deprecated or not r["retired"]]
         return await load_techniques(info, window(ids, first, offset, 50))
+
+    @resolver(
+        "The same techniques as `techniques`, each with how many current rules observing the "
+        "event are tagged with it (`rules(techniqueId:, eventId:)` lists them)."
+    )
+    async def technique_usage(
+        self,
+        info: Info,
+        first: int | None = 50,
+        include_deprecated: bool | None = False,
+        offset: int = 0,
+    ) -> list[Annotated["TechniqueCount", strawberry.lazy("api.types.coverage")]]:
+        from api.types.coverage import TechniqueCount
+
+        rows = await info.context.loaders.event_techniques.load(self.id)
+        chosen = window(
+            [r for r in rows if include_deprecated or not r["retired"]], first, offset, 50
+        )
+        info.context.spend(len(chosen))
+        return [TechniqueCount(technique_id=r["id"], rule_count=int(r["rules"])) for r in chosen]
 
     @resolver("How many techniques `techniques` lists in all, with the same includeDeprecated.")
     async def technique_count(self, info: Info, include_deprecated: bool | None = False) -> int:

@@ -42,7 +42,7 @@ UNWIND $ids AS id
 MATCH (:Event {id: id})<-[:OBSERVES]-(r:Rule)-[:DETECTS]->(t:Technique)
 WHERE NOT r.deprecated
 WITH id, t, count(DISTINCT r) AS n ORDER BY n DESC, t.id
-RETURN id, collect({id: t.id,
+RETURN id, collect({id: t.id, rules: n,
                     retired: coalesce(t.revoked, false) OR coalesce(t.deprecated, false)})
        AS techniques
 """,

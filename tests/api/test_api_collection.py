@@ -159,3 +159,15 @@ def test_what_every_event_of_a_platform_would_detect(small: str) -> None:
         len(FILLER) + 4,
         len(FILLER),
     )
+
+
+def test_an_events_techniques_with_their_rule_counts(small: str) -> None:
+    usage = data(small, '{ event(id: "sysmon:1") { techniqueCount techniqueUsage { ruleCount '
+                 "technique { id } } } }")["event"]  # fmt: skip
+    rows = [(u["technique"]["id"], u["ruleCount"]) for u in usage["techniqueUsage"]]
+    assert len(rows) == usage["techniqueCount"]
+    assert [n for _, n in rows] == sorted((n for _, n in rows), reverse=True)
+    query = """query($t: String!) { rules(techniqueId: $t, eventId: "sysmon:1") { totalCount } }"""
+    for technique, count in rows:
+        assert data(small, query, {"t": technique})["rules"]["totalCount"] == count, technique
+    assert rows[0] == ("T1546.003", 3)  # b, e and k

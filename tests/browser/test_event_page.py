@@ -67,6 +67,14 @@ def test_an_event_the_rules_need(page: Page) -> None:
     assert len(listed) == len(set(listed)) == len(every) > 50
     assert set(listed) == every
     assert page.find_all("#event-techniques-more") == []
+    # Each technique says how many of the event's rules detect it, linking to them.
+    usage = gql(page.base, '{ event(id: "sysmon:1") { techniqueUsage(first: 1) { ruleCount '
+                "technique { id } } } }")["event"]["techniqueUsage"][0]  # fmt: skip
+    first = page.find("#event-techniques li a.rule-count")
+    assert first.text == f"{usage['ruleCount']:,} rules"
+    assert first.get_attribute("href").endswith(
+        f"#/rules?technique={usage['technique']['id']}&event=sysmon%3A1"
+    )
     collect = page.find("#event-collect").get_attribute("href")
     assert collect.endswith("#/collect?events=sysmon%3A1")
     # The rule count links to the list of those rules.
