@@ -62,6 +62,7 @@ export async function collectView(_id, params, signal) {
     ),
     collected(c, without, events, platform),
     finder(events, platform),
+    paste(events, platform),
     c.unknownEventIds.length
       ? h("p", { class: "error-text", id: "collect-unknown" }, `Not catalog events (ignored): ${c.unknownEventIds.join(", ")}.`)
       : null,
@@ -119,6 +120,29 @@ function finder(events, platform) {
     },
   });
   return h("form", { class: "controls", onsubmit: (event) => event.preventDefault() }, input, results);
+}
+
+/** A box to paste a whole inventory of event ids (commas, spaces or one per line). */
+function paste(events, platform) {
+  const box = h("textarea", {
+    id: "collect-paste",
+    rows: 3,
+    placeholder: "sysmon:1, sysmon:3\nwindows-security:4688",
+    "aria-label": "event ids to collect",
+  });
+  const add = h(
+    "button",
+    {
+      type: "button",
+      id: "collect-paste-add",
+      onclick: () => {
+        const pasted = box.value.split(/[\s,;]+/).map((id) => id.trim()).filter(Boolean);
+        if (pasted.length) window.location.hash = collectRoute([...new Set([...events, ...pasted])], platform);
+      },
+    },
+    "Collect these",
+  );
+  return h("details", { class: "paste" }, h("summary", {}, "Paste an inventory of event ids"), box, " ", add);
 }
 
 async function find(text, results, events, platform) {

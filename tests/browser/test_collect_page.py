@@ -104,3 +104,18 @@ def test_one_vendors_rules(page: Page) -> None:
     assert ticked == ["ELASTIC"]
     # Links keep the vendor: adding the first suggestion stays on Elastic's rules.
     assert "vendors=ELASTIC" in page.find("#collect-next a.add").get_attribute("href")
+
+
+def test_an_inventory_is_pasted_whole(page: Page) -> None:
+    assert page.open("#/collect?events=sysmon:1") == "ready"
+    page.script("document.querySelector('details.paste').open = true")
+    page.find("#collect-paste").send_keys("sysmon:3, windows-security:4688\nnope:9 sysmon:1")
+    assert page.act(page.find("#collect-paste-add").click) == "ready"
+    assert page.texts("#collect-events .event-chip a:first-child") == [
+        "sysmon:1",
+        "sysmon:3",
+        "windows-security:4688",
+    ]
+    assert page.find("#collect-unknown").text == "Not catalog events (ignored): nope:9."
+    every = _detectable(page, ["sysmon:1", "sysmon:3", "windows-security:4688"])
+    assert f"they detect {every:,} techniques" in page.find("#collect-summary").text
