@@ -243,3 +243,37 @@ export function attackMarkdown(text, limit) {
   }
   return nodes;
 }
+
+/** A CSV field: quoted when it holds a comma, a quote or a line break. */
+function csvField(text) {
+  const clean = text.replace(/\s+/g, " ").trim();
+  return /[",\n]/.test(clean) ? `"${clean.replace(/"/g, '""')}"` : clean;
+}
+
+/**
+ * A "Download CSV" link for a table drawn on the page: at click, its header and the rows shown
+ * become a CSV file (the cells' text, as read on screen).
+ */
+export function csvLink(tableOf, filename) {
+  return h(
+    "a",
+    {
+      href: "#",
+      class: "csv",
+      download: filename,
+      onclick: (event) => {
+        const table = tableOf();
+        if (!table) {
+          event.preventDefault();
+          return;
+        }
+        const lines = [...table.querySelectorAll("tr")].map((row) =>
+          [...row.querySelectorAll("th, td")].map((cell) => csvField(cell.textContent || "")).join(","),
+        );
+        const blob = new Blob([`${lines.join("\r\n")}\r\n`], { type: "text/csv" });
+        event.currentTarget.href = URL.createObjectURL(blob);
+      },
+    },
+    "Download CSV",
+  );
+}

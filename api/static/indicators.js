@@ -1,7 +1,7 @@
 // Searching the values rules check: every indicator whose value contains a text, in any field.
 
 import { gql } from "./api.js";
-import { code, fieldLink, h, indicatorRoute, plural, route, section, table, vendorChips } from "./dom.js";
+import { code, csvLink, fieldLink, h, indicatorRoute, plural, route, section, table, vendorChips } from "./dom.js";
 
 const SEARCH = `
 query IndicatorSearch($search: String!, $negated: Boolean!, $selectors: Boolean!) {
@@ -74,7 +74,10 @@ export async function indicatorsView(_id, params, signal) {
     section(
       "indicators-found",
       negated ? "Values excluded" : "Values looked for",
-      shown < indicators.totalCount ? `The ${shown} checked by most rules are shown.` : null,
+      [
+        shown < indicators.totalCount ? `The ${shown} checked by most rules are shown. ` : "",
+        csvLink(() => document.querySelector("#indicators-found table"), `covgraph-values-${search.replace(/[^\w.-]+/g, "_")}.csv`),
+      ],
       rows.length
         ? table("data indicators-found", ["field", "op", "value", "rules", "vendors"], rows, (i) => ({
             "data-key": `${indicators.nodes[i].field.name}|${indicators.nodes[i].operator}|${indicators.nodes[i].value}`,

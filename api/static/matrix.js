@@ -1,7 +1,7 @@
 // The coverage matrix: tactics x techniques, coloured by rule count, per platform and vendor.
 
 import { gql } from "./api.js";
-import { h, plural, route, table, vendorChips, VENDOR_LABELS, VENDORS } from "./dom.js";
+import { csvLink, h, plural, route, table, vendorChips, VENDOR_LABELS, VENDORS } from "./dom.js";
 
 const MATRIX = `
 query Matrix($platform: String, $vendors: [Vendor!], $rollUp: Boolean) {
@@ -183,7 +183,12 @@ function gapList(gap, columns, rolledUp) {
     "section",
     { class: "card", id: "gap-list" },
     h("h2", {}, `${VENDOR_LABELS[gap]} gaps (${gaps.length.toLocaleString("en")})`),
-    h("p", { class: "note" }, `Techniques with rules from other vendors and none from ${VENDOR_LABELS[gap]}, most rules first.`),
+    h(
+      "p",
+      { class: "note" },
+      `Techniques with rules from other vendors and none from ${VENDOR_LABELS[gap]}, most rules first. `,
+      csvLink(() => document.querySelector("#gap-list table"), `covgraph-gaps-of-${gap.toLowerCase()}.csv`),
+    ),
     table("data gap-table", ["technique", "name", "rules from the others"], rows),
   );
 }

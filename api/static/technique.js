@@ -4,6 +4,7 @@ import { ApiError, gql } from "./api.js";
 import {
   attackMarkdown,
   code,
+  csvLink,
   external,
   fieldLink,
   h,
@@ -452,11 +453,12 @@ function expandable(id, page, rows, total, word, render) {
   let body = render(rows);
   let shown = rows;
   const footer = h("p", { class: "muted more", "data-list": id });
+  const csv = () => (rows.length ? [" ", csvLink(() => body.querySelector("table") || (body.matches("table") ? body : null), `${page.technique.id}-${id}.csv`)] : null);
   const draw = () => {
     const left = total - shown.length;
     const label = total <= MAX_FIRST ? `Show all ${total.toLocaleString("en")}` : `Show ${Math.min(left, MAX_FIRST).toLocaleString("en")} more`;
     const button = left > 0 ? h("button", { type: "button", class: "show-all", onclick: () => showMore(button) }, label) : null;
-    replace(footer, left > 0 ? `Showing ${shown.length.toLocaleString("en")} of ${plural(total, word)}. ` : "", button);
+    replace(footer, left > 0 ? `Showing ${shown.length.toLocaleString("en")} of ${plural(total, word)}. ` : "", button, csv());
   };
   async function showMore(button) {
     button.disabled = true;
