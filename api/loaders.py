@@ -9,7 +9,6 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from api.errors import UnknownTechnique
-from api.pagination import MAX_FIRST
 from graph.queries import attack, catalog, coverage, events, fields, indicator, rules, technique
 from graph.queries.collection import EVENT_PLATFORMS, RULE_EVENTS, CollectionIndex
 from graph.queries.overlap import INDICATOR_SETS
@@ -28,9 +27,9 @@ AuthoringKey = tuple[str, bool, tuple[str, ...] | None]
 #: (Value key, negated)
 ReachKey = tuple[str, bool]
 #: (field name, operator or None for any, negated)
-FieldIndicatorsKey = tuple[str, str | None, bool]
+FieldIndicatorsKey = tuple[str, str | None, bool, int]
 #: (Value key, negated, include event selectors)
-CheckedWithKey = tuple[str, bool, bool]
+CheckedWithKey = tuple[str, bool, bool, int]
 
 
 def _aligned(
@@ -51,7 +50,16 @@ class SharedLoader(DataLoader[K, V]):
     """
 
     def load(self, key: K) -> Awaitable[V]:
-        return asyncio.shield(super().load(key))
+        inner = super().load(key)
+        if isinstance(inner, asyncio.Future):
+            # Its error is read by the awaiters left; with none left, asyncio would log it.
+            inner.add_done_callback(_retrieved)
+        return asyncio.shield(inner)
+
+
+def _retrieved(future: asyncio.Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class Loaders:
@@ -164,21 +172,21 @@ class Loaders:
         return [found.get(k, []) for k in keys]
 
     async def _checked_with(self, keys: list[CheckedWithKey]) -> list[tuple[list[Row], int]]:
-        # The longest list `first` can ask for, sliced by the resolver; one statement per
-        # choice of event selectors.
-        found: dict[CheckedWithKey, tuple[list[Row], int]] = {}
+        # The leading rows the keys' windows need (`rows_needed`), sliced by the resolver;
+        # one statement per choice of event selectors.
+        found: dict[tuple[str, bool, bool], tuple[list[Row], int]] = {}
         for include in sorted({k[2] for k in keys}):
             group = [k for k in keys if k[2] == include]
             rows = await self.runner.read(
                 indicator.CHECKED_WITH,
-                checks=[{"key": k, "negated": n} for k, n, _ in group],
+                checks=[{"key": k, "negated": n} for k, n, _, _ in group],
                 include_selectors=include,
-                limit=MAX_FIRST,
+                limit=max(k[3] for k in group),
                 **event_selector_params(),
             )
             for row in rows:
                 found[(row["key"], row["negated"], include)] = (list(row["rows"]), row["total"])
-        return [found.get(k, ([], 0)) for k in keys]
+        return [found.get(k[:3], ([], 0)) for k in keys]
 
     async def _rules(self, uids: list[str]) -> list[Row | None]:
         return await self.runner.each("rule row", uids, self._read_rules)
@@ -229,19 +237,18 @@ class Loaders:
     async def _field_indicators(
         self, keys: list[FieldIndicatorsKey]
     ) -> list[tuple[list[Row], int]]:
-        # The longest list `first` can ask for, sliced by the resolver, and the whole count.
+        # The leading rows the keys' windows need (`rows_needed`), sliced by the resolver, and
+        # the whole count.
         rows = await self.runner.read(
             fields.FIELD_INDICATORS,
-            keys=[{"name": n, "operator": o, "negated": g} for n, o, g in keys],
-            limit=MAX_FIRST,
+            keys=[{"name": n, "operator": o, "negated": g} for n, o, g, _ in keys],
+            limit=max(k[3] for k in keys),
         )
-        found = _aligned(
-            keys,
-            rows,
-            lambda r: (r["name"], r["operator"], r["negated"]),
-            lambda r: (list(r["rows"]), int(r["total"])),
-        )
-        return [found.get(k, ([], 0)) for k in keys]
+        found = {
+            (r["name"], r["operator"], r["negated"]): (list(r["rows"]), int(r["total"]))
+            for r in rows
+        }
+        return [found.get(k[:3], ([], 0)) for k in keys]
 
     async def _strategies(self, ids: list[str]) -> list[list[Row]]:
         rows = await self.runner.read(attack.STRATEGIES, ids=ids)

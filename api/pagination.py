@@ -53,6 +53,14 @@ def non_negative(value: int, name: str) -> int:
     return value
 
 
+def rows_needed(first: int | None, offset: int, default: int = 20) -> int:
+    """How many leading rows a window of `first` after `offset` needs, rounded up to whole
+    blocks of MAX_FIRST: lists read from Neo4j in blocks share one read for every window of a
+    block (the default window and a count read the first block)."""
+    end = non_negative(offset, "offset") + capped(first, default)
+    return max(MAX_FIRST, -(-end // MAX_FIRST) * MAX_FIRST)
+
+
 def window(rows: list[T], first: int | None, offset: int, default: int = 20) -> list[T]:
     """`first` rows (`default` when null, at most MAX_FIRST) after the first `offset`: how the
     lists without cursors page."""

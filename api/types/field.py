@@ -7,7 +7,7 @@ import strawberry
 
 from api.arguments import operator_argument
 from api.context import Info, resolver
-from api.pagination import window
+from api.pagination import rows_needed, window
 from api.types.vendor import Vendor, VendorCount, vendor_counts, vendor_of
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Field:
         from api.types.authoring import IndicatorRow, usage_of
 
         rows, _ = await info.context.loaders.field_indicators.load(
-            (self.name, operator_argument(operator), negated)
+            (self.name, operator_argument(operator), negated, rows_needed(first, offset))
         )
         chosen = [IndicatorRow.from_map(r, negated=negated) for r in window(rows, first, offset)]
         info.context.spend(len(chosen))
@@ -92,6 +92,6 @@ class Field:
         self, info: Info, operator: str | None = None, negated: bool = False
     ) -> int:
         _, total = await info.context.loaders.field_indicators.load(
-            (self.name, operator_argument(operator), negated)
+            (self.name, operator_argument(operator), negated, rows_needed(None, 0))
         )
         return total

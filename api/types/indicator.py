@@ -6,7 +6,7 @@ from typing import Any
 import strawberry
 
 from api.context import Info, resolver
-from api.pagination import capped, window
+from api.pagination import capped, rows_needed, window
 from api.types.authoring import (
     IndicatorRow,
     IndicatorUsage,
@@ -122,7 +122,7 @@ class Indicator:
         offset: int = 0,
     ) -> list[IndicatorUsage]:
         rows, _ = await info.context.loaders.checked_with.load(
-            (self.key, self.negated, include_event_selectors)
+            (self.key, self.negated, include_event_selectors, rows_needed(first, offset, 10))
         )
         chosen = [IndicatorRow.from_map(r, negated=False) for r in window(rows, first, offset, 10)]
         info.context.spend(len(chosen))
@@ -131,7 +131,7 @@ class Indicator:
     @resolver("How many indicators checkedWith ranks, with the same includeEventSelectors.")
     async def checked_with_count(self, info: Info, include_event_selectors: bool = True) -> int:
         _, total = await info.context.loaders.checked_with.load(
-            (self.key, self.negated, include_event_selectors)
+            (self.key, self.negated, include_event_selectors, rows_needed(None, 0, 10))
         )
         return int(total)
 

@@ -175,3 +175,25 @@ def test_vendor_agreement_adds_up(corpus_api: str) -> None:
     # The 200 most checked indicators, by how many vendors check each, within those counts.
     vendors = Counter(sum(v["ruleCount"] > 0 for v in i["byVendor"]) for i in guide["indicators"])
     assert vendors[3] <= some["SIGMA+ELASTIC+SPLUNK"]
+
+
+def test_lists_page_past_their_first_two_hundred_rows(corpus_api: str) -> None:
+    """Field.indicators and Indicator.checkedWith read as many rows as the window needs."""
+    query = """query($o: Int!) {
+      field(name: "process.command_line") { indicatorCount
+        list: indicators(first: 200, offset: $o) { operator value } }
+      indicator(field: "process.name", operator: "eq", value: "powershell.exe") {
+        checkedWithCount
+        checked: checkedWith(first: 200, offset: $o) { field { name } operator value } } }"""
+    first = data(corpus_api, query, {"o": 0})
+    later = data(corpus_api, query, {"o": 400})
+    assert first["field"]["indicatorCount"] > 600
+    assert first["indicator"]["checkedWithCount"] > 600
+    for path in (("field", "list"), ("indicator", "checked")):
+        head, tail = first[path[0]][path[1]], later[path[0]][path[1]]
+        assert len(head) == len(tail) == 200, path
+        assert not {str(r) for r in head} & {str(r) for r in tail}, path
+    # Pages of 200 put end to end are the ranked list, without gaps or repeats.
+    pages = [data(corpus_api, query, {"o": o})["field"]["list"] for o in (0, 200, 400)]
+    values = [(r["operator"], r["value"]) for page in pages for r in page]
+    assert len(values) == len(set(values)) == 600
