@@ -233,7 +233,13 @@ def read_fillnull(tokens: Sequence[Token], names: FieldNames) -> None:
     holds V where the lookup found no row."""
     found, rest = options(tokens[1:])
     value = found.get("value", "0").strip().lower()
-    fields = [t.value for t in rest if t.type == "RAW"] or list(names.lookups)
+    fields = [
+        unescape(part)
+        for t in rest
+        if t.type in {"RAW", "STRING"}
+        for part in (t.value.split(",") if t.type == "RAW" else [t.value])
+        if part
+    ] or list(names.lookups)
     for name in fields:
         if name in names.lookups:
             names.filled[name] = value

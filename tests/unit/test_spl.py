@@ -378,6 +378,19 @@ def test_a_check_on_a_lookup_output_is_membership_of_its_input(check: str, negat
     assert checks(_NOTES + check) == [("file_name", "lookup", "notes", negated)]
 
 
+def test_fillnull_fills_the_outputs_it_names_only() -> None:
+    search = (
+        'index=x | lookup notes n as file_name OUTPUT status as "Known Notes"'
+        " | lookup other m as user OUTPUT flag"
+        ' | fillnull value=NotDA "Known Notes" | search flag="NotDA" "Known Notes"="NotDA"'
+    )
+    # flag was not filled: "NotDA" is a value of it, membership; "Known Notes" was: not in it.
+    assert checks(search) == [
+        ("user", "lookup", "other", False),
+        ("file_name", "lookup", "notes", True),
+    ]
+
+
 def test_lookup_input_is_the_events_field_through_renames() -> None:
     search = (
         "| tstats count from datamodel=Endpoint.Processes by Processes.process_name"
