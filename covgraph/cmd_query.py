@@ -43,6 +43,9 @@ def register(commands: Any) -> None:
     query.add_argument(
         "--variables", metavar="JSON", help="variables as one JSON object (--var adds to it)"
     )
+    query.add_argument(
+        "--operation", metavar="NAME", help="the operation to run, in a document of several"
+    )
     query.add_argument("--compact", action="store_true", help="one line of JSON, no indent")
     query.set_defaults(handler=_run_query)
 
@@ -161,7 +164,7 @@ def _run_query(args: argparse.Namespace) -> int:
         name, _, raw = item.partition("=")
         if name.strip() in texts:
             variables[name.strip()] = raw
-    body = execute(document, variables)
+    body = execute(document, variables, args.operation)
     print(json.dumps(body, indent=None if args.compact else 2, ensure_ascii=False))
     return _exit_code(body)
 

@@ -15,12 +15,17 @@ from typing import Any
 UNAVAILABLE = "CATALOG_UNAVAILABLE"
 
 
-def execute(document: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Runs one GraphQL document against the configured Neo4j; returns the response body."""
-    return asyncio.run(_execute(document, dict(variables or {})))
+def execute(
+    document: str, variables: Mapping[str, Any] | None = None, operation: str | None = None
+) -> dict[str, Any]:
+    """Runs one GraphQL document (its operation `operation`, when it holds several) against the
+    configured Neo4j; returns the response body."""
+    return asyncio.run(_execute(document, dict(variables or {}), operation))
 
 
-async def _execute(document: str, variables: dict[str, Any]) -> dict[str, Any]:
+async def _execute(
+    document: str, variables: dict[str, Any], operation: str | None
+) -> dict[str, Any]:
     from api.app import max_cost, max_items, query_timeout
     from api.context import build_context
     from api.schema import build_schema
@@ -35,6 +40,7 @@ async def _execute(document: str, variables: dict[str, Any]) -> dict[str, Any]:
             document,
             variable_values=variables,
             context_value=build_context(access, max_items=max_items()),
+            operation_name=operation,
         )
     finally:
         await access.close()

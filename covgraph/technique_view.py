@@ -53,7 +53,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _shown(rows: Sequence[object], total: int) -> str:
-    """'(18 distinct)' or '(first 15 of 40 distinct)'."""
+    """'(18 distinct)' or '(first 15 of 40)'."""
     return f"({total:,} distinct)" if len(rows) >= total else f"(first {len(rows)} of {total:,})"
 
 

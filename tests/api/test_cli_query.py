@@ -171,6 +171,12 @@ def test_technique_tables_show_the_api_numbers(small: str) -> None:
     assert "elastic:e" in only_elastic.stdout
     assert "sigma:a" not in only_elastic.stdout
     assert "Events the rules observe (rules of every vendor)" in only_elastic.stdout
+    # A document of several operations runs the one named.
+    both = "query A { catalog { ruleCount } } query B { tactics { id } }"
+    named = json.loads(covgraph("query", both, "--operation", "B").stdout)
+    assert "tactics" in named["data"]
+    unnamed = json.loads(covgraph("query", both).stdout)
+    assert unnamed["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     empty = covgraph("query", stdin="")
     assert empty.returncode == 1
     assert "the GraphQL document (stdin) is empty" in empty.stderr
