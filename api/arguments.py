@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import strawberry
 
@@ -40,6 +41,7 @@ def trimmed(value: str | None) -> str | None:
 
 
 def lowered(value: str | None) -> str | None:
+    """The text lower-cased; None stays None."""
     return value.lower() if value is not None else None
 
 
@@ -59,10 +61,13 @@ def search_text(value: str) -> str:
 
 
 def technique_argument(value: str) -> str:
+    """A technique id as the graph writes it: trimmed, upper case (t1059.001 is T1059.001)."""
     return value.strip().upper()
 
 
-def id_list(values: list[str], name: str, normalise: Any = str.strip) -> list[str]:
+def id_list(values: list[str], name: str, normalise: Callable[[str], str] = str.strip) -> list[str]:
+    """The ids given, normalised, blanks and repeats left out; more than MAX_IDS is
+    BAD_ARGUMENT naming the argument."""
     cleaned = list(dict.fromkeys(normalise(v) for v in values if v.strip()))
     if len(cleaned) > MAX_IDS:
         raise BadArgument(f"{name} takes at most {MAX_IDS} ids, got {len(cleaned)}")

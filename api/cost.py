@@ -98,6 +98,7 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "MatrixCell.byVendor": 3,
     "Catalog.sources": 4,
     "Collection.plan": 50,  # `steps`, at most 50 (api.types.collection.MAX_STEPS)
+    "Collection.events": 100,  # the ids given, at most 500; inventories are mostly shorter
 }
 
 #: Covered techniques a Navigator layer scores (about 530 in the corpus), for its estimate.

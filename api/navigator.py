@@ -98,7 +98,10 @@ def build_layer(
         )
     # None is every vendor; an empty list is none, as in coverageMatrix and the guide.
     others = [v for v in vendors if v != gaps_of] if vendors is not None else None
-    scope = "all vendors" if others is None else ", ".join(others) or "no vendor"
+    if others is None:
+        scope = "all vendors" if gaps_of is None else "all other vendors"
+    else:
+        scope = ", ".join(others) or "no vendor"
     if gaps_of is None:
         name = "covgraph rule coverage"
         what = f"Distinct current rules per technique ({scope}"

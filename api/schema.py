@@ -73,6 +73,9 @@ class ParsedDocuments(SchemaExtension):
         yield
 
 
+_UNKNOWN = object()
+
+
 class OneOperation(SchemaExtension):
     """A document of several operations must name the one to run (`operationName`), as the
     GraphQL spec's GetOperation requires; graphql-core would run the first one silently."""
@@ -82,7 +85,10 @@ class OneOperation(SchemaExtension):
         document = context.graphql_document
         # strawberry's `operation_name` falls back to the first operation's: the one asked is
         # kept apart.
-        asked = getattr(context, "_provided_operation_name", None)
+        asked = getattr(context, "_provided_operation_name", _UNKNOWN)
+        if asked is _UNKNOWN:
+            yield  # a strawberry without that attribute: graphql-core's own choice stands
+            return
         if document is not None and context.result is None and not asked:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:

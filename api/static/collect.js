@@ -39,7 +39,7 @@ function collectRoute(events, platform, vendors = chosenVendors) {
 export async function collectView(_id, params, signal) {
   const events = (params.get("events") || "").split(",").map((e) => e.trim()).filter(Boolean);
   const platform = (params.get("platform") || "").trim().toLowerCase();
-  chosenVendors = (params.get("vendors") || "").split(",").filter((v) => VENDORS.includes(v));
+  chosenVendors = (params.get("vendors") || "").split(",").map((v) => v.trim().toUpperCase()).filter((v) => VENDORS.includes(v));
   const vendors = chosenVendors.length ? chosenVendors : null;
   const data = await gql(
     PAGE,
@@ -145,7 +145,11 @@ function paste(events, platform) {
   return h("details", { class: "paste" }, h("summary", {}, "Paste an inventory of event ids"), box, " ", add);
 }
 
+/** Searches in flight: an answer to an older one than the last is dropped. */
+let searches = 0;
+
 async function find(text, results, events, platform) {
+  const asked = ++searches;
   if (text.length < 2) {
     results.replaceChildren();
     return;
@@ -153,7 +157,9 @@ async function find(text, results, events, platform) {
   let found;
   try {
     ({ events: found } = await gql(FIND, { search: text }));
+    if (asked !== searches) return;
   } catch (error) {
+    if (asked !== searches) return;
     results.replaceChildren(h("span", { class: "error-text" }, `The search failed: ${error.message}`));
     return;
   }

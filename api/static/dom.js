@@ -244,10 +244,16 @@ export function attackMarkdown(text, limit) {
   return nodes;
 }
 
-/** A CSV field: quoted when it holds a comma, a quote or a line break. */
+/**
+ * A CSV field, its white space collapsed as on screen: quoted when it holds a comma or a quote.
+ * Text a spreadsheet would
+ * run as a formula (`=`, `+`, `-`, `@` first: `-addstore`, `@subTee` are values rules check) is
+ * kept as text with a leading apostrophe.
+ */
 function csvField(text) {
-  const clean = text.replace(/\s+/g, " ").trim();
-  return /[",\n]/.test(clean) ? `"${clean.replace(/"/g, '""')}"` : clean;
+  let clean = text.replace(/\s+/g, " ").trim();
+  if (/^[=+\-@]/.test(clean) && !/^-?\d[\d,.]*$/.test(clean)) clean = `'${clean}`;
+  return /[",]/.test(clean) ? `"${clean.replace(/"/g, '""')}"` : clean;
 }
 
 /**
@@ -271,7 +277,10 @@ export function csvLink(tableOf, filename) {
           [...row.querySelectorAll("th, td")].map((cell) => csvField(cell.textContent || "")).join(","),
         );
         const blob = new Blob([`${lines.join("\r\n")}\r\n`], { type: "text/csv" });
-        event.currentTarget.href = URL.createObjectURL(blob);
+        const url = URL.createObjectURL(blob);
+        event.currentTarget.href = url;
+        // Kept until the download has read it, then let go.
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
       },
     },
     "Download CSV",

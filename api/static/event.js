@@ -108,6 +108,7 @@ function techniqueList(event) {
     } catch (error) {
       // Said beside the button, which stays for another try.
       button.disabled = false;
+      button.nextElementSibling?.classList.contains("error-text") && button.nextElementSibling.remove();
       button.after(h("span", { class: "error-text" }, ` Could not load them: ${error.message}`));
     }
   });

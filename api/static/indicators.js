@@ -76,7 +76,7 @@ export async function indicatorsView(_id, params, signal) {
       negated ? "Values excluded" : "Values looked for",
       [
         shown < indicators.totalCount ? `The ${shown} checked by most rules are shown. ` : "",
-        csvLink(() => document.querySelector("#indicators-found table"), `covgraph-values-${search.replace(/[^\w.-]+/g, "_")}.csv`),
+        rows.length ? csvLink(() => document.querySelector("#indicators-found table"), `covgraph-values-${search.replace(/[^\w.-]+/g, "_")}.csv`) : null,
       ],
       rows.length
         ? table("data indicators-found", ["field", "op", "value", "rules", "vendors"], rows, (i) => ({

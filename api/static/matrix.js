@@ -92,7 +92,7 @@ export async function matrixView(_id, params, signal) {
             ").",
           ]
         : [
-            h("a", { id: "navigator-layer", href: layerUrl(platform, unticked ? vendors : askedVendors, ""), download: "" }, "Download this view as an ATT&CK Navigator layer"),
+            h("a", { id: "navigator-layer", href: layerUrl(platform, vendors, ""), download: "" }, "Download this view as an ATT&CK Navigator layer"),
             " (opens in Navigator 5.2 or later).",
           ],
     ),

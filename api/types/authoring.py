@@ -4,7 +4,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 
@@ -14,8 +14,6 @@ from api.types.field import Field
 from api.types.vendor import VENDOR_ORDER, Vendor, VendorCount, vendor_counts
 from graph.selectors import EVENT_SELECTOR_FIELDS, EVENT_SELECTOR_VALUES, is_event_selector
 from loaders.records import FIELD_REFERENCE
-
-T = TypeVar("T")
 
 
 @strawberry.type(description="An operator and how many distinct rules use it on a field.")

@@ -95,7 +95,7 @@ class Collection:
         "Techniques detectable with the events collected and every event of that platform "
         "(Event.platform, any case): the most collecting that platform's logs can give."
     )
-    async def platform_technique_count(self, info: Info, platform: str | None) -> int:
+    async def platform_technique_count(self, info: Info, platform: str | None = None) -> int:
         wanted = self._platform(platform)
         if wanted is None:
             raise BadArgument("platformTechniqueCount needs a platform")

@@ -59,10 +59,6 @@ class Gain:
     technique_count: int = 0
     rule_count: int = 0
 
-    @property
-    def key(self) -> tuple[int, int]:
-        return (len(self.new_techniques), self.new_rules)
-
 
 @dataclass(frozen=True, slots=True)
 class _Rule:

@@ -127,6 +127,10 @@ def lucene_escape(word: str) -> str:
     return "".join(f"\\{c}" if c in LUCENE_SPECIAL else c for c in word)
 
 
+#: A word that is a technique id of four digits (`t1059`), whose sub-techniques it starts.
+_TECHNIQUE_ID_WORD = re.compile(r"^t[0-9]{4}$")
+
+
 def lucene_query(search: str) -> str | None:
     """A Lucene query for technique_text that needs every word of `search`; None for no word.
 
@@ -146,10 +150,6 @@ def lucene_query(search: str) -> str | None:
         for i, word in enumerate(words)
     ]
     return " AND ".join(terms)
-
-
-#: A word that is a technique id, or the start of one (`t1059`).
-_TECHNIQUE_ID_WORD = re.compile(r"^t\d{4}$")
 
 
 #: Every platform some technique names, as ATT&CK spells it.

@@ -133,7 +133,8 @@ def test_bad_arguments(small: str) -> None:
                   {"ids": many})  # fmt: skip
     assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
     assert "at most 500" in body["errors"][0]["message"]
-    # A plan longer than 50 steps is cut to 50, as `first` is capped elsewhere.
+    # A plan asked longer than 50 steps is answered (cut to 50 at most), not refused; this graph
+    # has 3 events that add a technique.
     long = data(small, "{ collection(eventIds: []) { plan(steps: 500) { newRuleCount } } }")
     assert len(long["collection"]["plan"]) == 3
 

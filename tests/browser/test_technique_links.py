@@ -52,7 +52,8 @@ def test_show_all_draws_every_field(page: Page) -> None:
     )
     names = page.texts("table.fields tbody tr td:first-child a.field")
     assert names == [f["field"]["name"] for f in guide["fields"]]
-    assert page.find('p.more[data-list="fields"]').text == ""
+    # Every row shown: no count, no button, only the CSV of them all.
+    assert page.find('p.more[data-list="fields"]').text == "Download CSV"
     assert page.console_errors() == []
 
 
