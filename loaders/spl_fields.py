@@ -228,18 +228,24 @@ def read_aggregates(tokens: Sequence[Token], names: FieldNames) -> None:
             names.create(target)
 
 
+def _words(tokens: Sequence[Token]) -> list[str]:
+    """A command's words as the events name them: quoted ones unquoted, bare ones split at
+    commas (``a,b`` is two fields)."""
+    return [
+        unescape(part)
+        for token in tokens
+        if token.type in {"RAW", "STRING"}
+        for part in (token.value.split(",") if token.type == "RAW" else [token.value])
+        if part
+    ]
+
+
 def read_fillnull(tokens: Sequence[Token], names: FieldNames) -> None:
     """``fillnull value=V f1 f2`` (no field: every field; no value: 0): a lookup output it fills
     holds V where the lookup found no row."""
     found, rest = options(tokens[1:])
     value = found.get("value", "0").strip().lower()
-    fields = [
-        unescape(part)
-        for t in rest
-        if t.type in {"RAW", "STRING"}
-        for part in (t.value.split(",") if t.type == "RAW" else [t.value])
-        if part
-    ] or list(names.lookups)
+    fields = _words(rest) or list(names.lookups)
     for name in fields:
         if name in names.lookups:
             names.filled[name] = value
@@ -256,13 +262,7 @@ def read_lookup(tokens: Sequence[Token], names: FieldNames) -> None:
     tables all add ``ut_*`` fields).
     """
     _, rest = options(tokens[1:])  # local=t, update=true
-    words = [
-        unescape(part)
-        for token in rest
-        if token.type in {"RAW", "STRING"}
-        for part in (token.value.split(",") if token.type == "RAW" else [token.value])
-        if part
-    ]
+    words = _words(rest)
     if not words:
         return
     split = next(
