@@ -8,8 +8,10 @@ corpus reach, exclusions and rules per vendor, from the same single request the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +103,9 @@ def _not_empty(document: str, where: str) -> str:
     return document
 
 
-def _variables(args: argparse.Namespace) -> dict[str, Any]:
+def _variables(args: argparse.Namespace, texts: Set[str] = frozenset()) -> dict[str, Any]:
+    """--variables, then each --var: the text itself for a variable in `texts` (declared
+    String or ID), else JSON when it parses, else the text."""
     variables: dict[str, Any] = {}
     if args.variables:
         try:
@@ -113,13 +117,14 @@ def _variables(args: argparse.Namespace) -> dict[str, Any]:
         variables.update(parsed)
     for item in args.var:
         name, sep, raw = item.partition("=")
-        if not sep or not name.strip():
+        name = name.strip()
+        if not sep or not name:
             raise ConfigError(f"--var {item!r}: expected NAME=VALUE")
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        variables[name.strip()] = value
+        value: Any = raw
+        if name not in texts:
+            with contextlib.suppress(json.JSONDecodeError):
+                value = json.loads(raw)
+        variables[name] = value
     return variables
 
 
@@ -158,13 +163,7 @@ def _run_query(args: argparse.Namespace) -> int:
     from covgraph.inprocess import execute
 
     document = _document(args)
-    variables = _variables(args)
-    texts = _text_variables(document)
-    for item in args.var:
-        name, _, raw = item.partition("=")
-        if name.strip() in texts:
-            variables[name.strip()] = raw
-    body = execute(document, variables, args.operation)
+    body = execute(document, _variables(args, _text_variables(document)), args.operation)
     print(json.dumps(body, indent=None if args.compact else 2, ensure_ascii=False))
     return _exit_code(body)
 

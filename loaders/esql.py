@@ -194,16 +194,15 @@ def _predicate(node: _Node, negated: bool, scope: _Scope, out: ParsedQuery) -> N
     elif kind == "is_null":
         operand = _operand(node.children[0], scope)
         capture = _capture_of(node.children[0], scope)
+        not_null = any(isinstance(c, Token) and c.type == "NOT" for c in node.children)
         if capture is not None and not capture.fallback:
             # A grok group is set where its expression matched the source field.
-            not_null = any(isinstance(c, Token) and c.type == "NOT" for c in node.children)
             for name in capture.fields:
                 out.add(name, "regex_match", capture.pattern, negated=negated ^ (not not_null),
                         case_insensitive=False)  # fmt: skip
         elif operand is None:
             out.skip("is null on a computed value")
         else:
-            not_null = any(isinstance(c, Token) and c.type == "NOT" for c in node.children)
             for name in operand[0]:
                 out.add(
                     name, "exists", True, negated=negated ^ (not not_null), case_insensitive=True

@@ -49,9 +49,8 @@ class Event:
         include_deprecated: bool | None = False,
         offset: int = 0,
     ) -> list[Technique]:
-        rows = await info.context.loaders.event_techniques.load(self.id)
-        ids = [r["id"] for r in rows if include_deprecated or not r["retired"]]
-        return await load_techniques(info, window(ids, first, offset, 50))
+        rows = await self._technique_rows(info, include_deprecated)
+        return await load_techniques(info, [r["id"] for r in window(rows, first, offset, 50)])
 
     @resolver(
         "The same techniques as `techniques`, each with how many current rules observing the "
@@ -66,17 +65,18 @@ class Event:
     ) -> list[Annotated["TechniqueCount", strawberry.lazy("api.types.coverage")]]:
         from api.types.coverage import TechniqueCount
 
-        rows = await info.context.loaders.event_techniques.load(self.id)
-        chosen = window(
-            [r for r in rows if include_deprecated or not r["retired"]], first, offset, 50
-        )
+        chosen = window(await self._technique_rows(info, include_deprecated), first, offset, 50)
         info.context.spend(len(chosen))
         return [TechniqueCount(technique_id=r["id"], rule_count=int(r["rules"])) for r in chosen]
 
     @resolver("How many techniques `techniques` lists in all, with the same includeDeprecated.")
     async def technique_count(self, info: Info, include_deprecated: bool | None = False) -> int:
+        return len(await self._technique_rows(info, include_deprecated))
+
+    async def _technique_rows(self, info: Info, include_deprecated: bool | None) -> list[Any]:
+        """The event's techniques by rule count, retired ones only when asked."""
         rows = await info.context.loaders.event_techniques.load(self.id)
-        return sum(1 for r in rows if include_deprecated or not r["retired"])
+        return [r for r in rows if include_deprecated or not r["retired"]]
 
     @resolver(
         "Current techniques whose ATT&CK detection strategies read the event (through an "
